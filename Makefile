@@ -1,0 +1,55 @@
+# SmartQueue: `make run` to try it, `make test` to run every test (fresh Debian machine).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+export PYTHONDONTWRITEBYTECODE := 1
+
+APT_PACKAGES := redis-server chromium chromium-driver postgresql
+.PHONY: run test install install-test system-packages translations clean
+
+$(BIN)/python:
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d smartqueue/translations
+
+# Debian packages the tests use (real Redis, PostgreSQL, Chromium); installed only when root.
+system-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium chromium-driver"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (run as root or: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-reference
+	$(BIN)/flask seed-demo
+	@echo "SmartQueue on http://127.0.0.1:$(PORT)  (mail is printed here and saved under instance/mail/)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
+
+test: system-packages $(VENV)/.installed-test translations
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance test-artifacts

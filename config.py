@@ -1,0 +1,89 @@
+"""Configuration: the only place the environment is read.
+
+Nothing configured = the embedded default (SQLite under instance/, jobs and live
+events in the process, mail printed and saved under instance/mail/).
+DATABASE_URL / REDIS_URL switch to PostgreSQL and Redis (production).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+_INSTANCE = Path(os.environ.get("SMARTQUEUE_INSTANCE", BASE_DIR / "instance"))
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{_INSTANCE / 'smartqueue.db'}"
+    # Heroku-style URLs and plain postgresql:// both go through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if os.environ.get("DATABASE_URL"):
+        raise RuntimeError("SECRET_KEY must be set in production (DATABASE_URL is set).")
+    # Embedded mode: one random key kept in instance/ so sessions survive restarts.
+    _INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = _INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    PRODUCTION = bool(os.environ.get("DATABASE_URL"))
+    INSTANCE_DIR = str(_INSTANCE)
+
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RQ_QUEUES = ["default"]
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None  # None = print and save
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS")
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "SmartQueue <no-reply@smartqueue.sn>"
+    )
+    MAIL_DIR = str(_INSTANCE / "mail")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("COOKIE_SECURE", PRODUCTION)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Africa/Dakar"
+    LANGUAGES = ["fr", "wo", "en"]
+
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SOCK_SERVER_OPTIONS = {"ping_interval": 25}
+
+    def __init__(self) -> None:
+        # Read lazily so that importing config never writes files.
+        self.SECRET_KEY = _secret_key()

@@ -1,0 +1,88 @@
+"""SmartQueue: queue management for Senegal's banks, hospitals, prefectures and shops."""
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: the only place one is made (wsgi.py, the CLI and tests call this)."""
+    from config import Config
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=Config.INSTANCE_DIR,
+    )
+    app.config.from_object(Config())
+    if overrides:
+        app.config.update(overrides)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "smartqueue" / "translations"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+
+    from . import cli
+    from .web import register_web
+
+    register_web(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (mappers configured before first use)
+    from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, sock
+    from .web.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    sock.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Africa/Dakar")
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Connectez-vous pour continuer.")
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from .models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """Make SQLite safe for concurrent writers: WAL, a busy timeout, BEGIN IMMEDIATE.
+
+    pysqlite's own deferred BEGIN lets two writers read the same "next number"; taking the
+    write lock at BEGIN serialises them (see STACK_NOTES.md for the measured difference).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,1 @@
+"""Accounts: registration, email codes, passwords, profiles, staff roles."""

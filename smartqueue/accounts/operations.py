@@ -1,0 +1,194 @@
+"""Writes of the accounts domain: each function is one unit of work, side effects after commit."""
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..jobs import enqueue
+from ..jobs import mail as mail_jobs
+from ..models import CodePurpose, EmailCode, User, utcnow
+from .errors import AccountError, CodeExpired, CodeInvalid, CodeLocked, EmailTaken, ResendTooSoon
+from .phones import normalize_phone
+from .secrets import check_password, hash_password, keyed_hash, new_code, same_hash, unusable_password
+
+CODE_LIFETIME = timedelta(minutes=15)
+CODE_MAX_ATTEMPTS = 5
+RESEND_AFTER = timedelta(seconds=60)
+LANGUAGES = ("fr", "wo", "en")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _issue_code(user: User, purpose: CodePurpose) -> str:
+    """Replace the user's pending codes of this purpose by a new one (caller commits)."""
+    now = utcnow()
+    for old in db.session.scalars(
+        select(EmailCode).where(
+            EmailCode.user_id == user.id,
+            EmailCode.purpose == purpose,
+            EmailCode.used_at.is_(None),
+        )
+    ):
+        old.used_at = now  # superseded
+    code = new_code()
+    db.session.add(
+        EmailCode(
+            user_id=user.id,
+            purpose=purpose,
+            code_hash=keyed_hash(code),
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+    )
+    return code
+
+
+def register_user(email: str, password: str, full_name: str | None = None,
+                  phone: str | None = None, locale: str = "fr") -> User:
+    """Create a customer account (never a staff role) and email it a verification code."""
+    email = normalize_email(email)
+    phone = normalize_phone(phone)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise EmailTaken(_l("Un compte existe déjà avec cette adresse e-mail."))
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        full_name=(full_name or "").strip() or None,
+        phone=phone,
+        locale=locale if locale in LANGUAGES else "fr",
+    )
+    db.session.add(user)
+    db.session.flush()
+    code = _issue_code(user, CodePurpose.VERIFY_EMAIL)
+    db.session.commit()
+    enqueue(mail_jobs.send_verification_code, user.id, code)
+    return user
+
+
+def _latest_code(user: User, purpose: CodePurpose) -> EmailCode | None:
+    return db.session.scalar(
+        select(EmailCode)
+        .where(EmailCode.user_id == user.id, EmailCode.purpose == purpose)
+        .order_by(EmailCode.created_at.desc(), EmailCode.id.desc())
+        .limit(1)
+    )
+
+
+def _consume_code(user: User, purpose: CodePurpose, code: str) -> None:
+    """Check a code; count a wrong try (committed, so it survives the refusal); mark it used."""
+    record = _latest_code(user, purpose)
+    now = utcnow()
+    if record is None or record.used_at is not None:
+        raise CodeInvalid(_l("Ce code n'est plus valable. Demandez-en un nouveau."))
+    if record.attempts >= CODE_MAX_ATTEMPTS:
+        raise CodeLocked(_l("Trop d'essais. Demandez un nouveau code."))
+    if record.expires_at <= now:
+        raise CodeExpired(_l("Ce code a expiré. Demandez-en un nouveau."))
+    if not same_hash(record.code_hash, keyed_hash(code.strip())):
+        record.attempts += 1
+        db.session.commit()
+        if record.attempts >= CODE_MAX_ATTEMPTS:
+            raise CodeLocked(_l("Trop d'essais. Demandez un nouveau code."))
+        raise CodeInvalid(_l("Code incorrect."))
+    record.used_at = now
+
+
+def verify_email(user: User, code: str) -> None:
+    """Mark the user's email verified if the code is right."""
+    if user.is_verified:
+        return
+    _consume_code(user, CodePurpose.VERIFY_EMAIL, code)
+    user.email_verified_at = utcnow()
+    db.session.commit()
+
+
+def _check_resend(user: User, purpose: CodePurpose) -> None:
+    latest = _latest_code(user, purpose)
+    if latest is not None:
+        wait = latest.created_at + RESEND_AFTER - utcnow()
+        if wait.total_seconds() > 0:
+            seconds = int(wait.total_seconds()) + 1
+            raise ResendTooSoon(
+                _l("Vous pourrez demander un nouveau code dans %(s)s secondes.", s=seconds),
+                seconds,
+            )
+
+
+def resend_verification_code(user: User) -> None:
+    """Send a fresh verification code, at most once a minute."""
+    if user.is_verified:
+        return
+    _check_resend(user, CodePurpose.VERIFY_EMAIL)
+    code = _issue_code(user, CodePurpose.VERIFY_EMAIL)
+    db.session.commit()
+    enqueue(mail_jobs.send_verification_code, user.id, code)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.is_active:
+        hash_password(password)  # same cost either way: no timing hint that the email exists
+        return None
+    return user if check_password(user.password_hash, password) else None
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset code if the account exists; say nothing either way (no account probing)."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.is_active:
+        return
+    try:
+        _check_resend(user, CodePurpose.RESET_PASSWORD)
+    except ResendTooSoon:
+        return
+    code = _issue_code(user, CodePurpose.RESET_PASSWORD)
+    db.session.commit()
+    enqueue(mail_jobs.send_password_reset_code, user.id, code)
+
+
+def reset_password(email: str, code: str, new_password: str) -> User:
+    """Set a new password with an emailed code; proves the email too."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.is_active:
+        raise CodeInvalid(_l("Code incorrect."))
+    _consume_code(user, CodePurpose.RESET_PASSWORD, code)
+    user.password_hash = hash_password(new_password)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def update_profile(user: User, full_name: str | None, phone: str | None, locale: str) -> None:
+    """Change a user's name, phone and language."""
+    user.phone = normalize_phone(phone)
+    user.full_name = (full_name or "").strip() or None
+    if locale in LANGUAGES:
+        user.locale = locale
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace a password, knowing the current one."""
+    if not check_password(user.password_hash, current):
+        raise AccountError(_l("Mot de passe actuel incorrect."), field="current_password")
+    user.password_hash = hash_password(new)
+    db.session.commit()
+
+
+def delete_account(user: User) -> None:
+    """Erase a user's personal data; what they did stays, anonymous, for statistics."""
+    user.email = f"deleted-{user.id}@invalid.smartqueue"
+    user.full_name = None
+    user.phone = None
+    user.password_hash = unusable_password()
+    user.is_platform_admin = False
+    user.deleted_at = utcnow()
+    user.memberships.clear()
+    db.session.execute(db.delete(EmailCode).where(EmailCode.user_id == user.id))
+    db.session.commit()

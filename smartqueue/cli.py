@@ -1,0 +1,41 @@
+"""Command-line interface: flask worker, flask seed-reference, flask seed-demo."""
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker_command(burst: bool) -> None:
+    """Run an RQ worker (with its scheduler) for this app's queues."""
+    from .jobs import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)
+
+
+@click.command("seed-reference")
+@with_appcontext
+def seed_reference_command() -> None:
+    """Load Senegal's regions, departments and communes (idempotent)."""
+    from .geo.operations import seed_reference
+
+    counts = seed_reference()
+    click.echo(f"reference data: {counts}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Add demo organizations, branches, services, counters and logins (idempotent)."""
+    from .demo import DEMO_LOGINS, seed_demo
+
+    seed_demo()
+    click.echo("Demo logins (password for all: %s):" % DEMO_LOGINS["password"])
+    for role, email in DEMO_LOGINS["accounts"]:
+        click.echo(f"  {role:<16} {email}")
+
+
+def register(app: Flask) -> None:
+    for command in (worker_command, seed_reference_command, seed_demo_command):
+        app.cli.add_command(command)

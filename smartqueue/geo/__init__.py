@@ -1,0 +1,1 @@
+"""Geography of Senegal: reference data (regions, departments, communes), seeding and lookups."""

@@ -1,0 +1,60 @@
+"""Mail jobs. Mail is only ever sent from here, after the operation that wanted it committed."""
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext as _
+from flask_mail import Message
+
+from ..extensions import db, mail
+from ..models import Invitation, User
+
+
+def deliver(to: str, subject: str, template: str, locale: str = "fr", **context) -> None:
+    """Render emails/<template>.txt|.html in the recipient's language and send it."""
+    with force_locale(locale):
+        body = render_template(f"emails/{template}.txt", **context)
+        html = render_template(f"emails/{template}.html", **context)
+    message = Message(subject=subject, recipients=[to], body=body, html=html)
+    if current_app.config.get("MAIL_SERVER"):
+        mail.send(message)
+        return
+    # Embedded mode: no SMTP server; print it and keep a copy a developer can open.
+    folder = Path(current_app.config["MAIL_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    name = re.sub(r"[^a-zA-Z0-9]+", "_", f"{to}-{template}")
+    (folder / f"{stamp}-{name}.eml").write_bytes(message.as_bytes())
+    print(f"--- mail to {to}: {subject}\n{body}\n---", flush=True)
+
+
+def send_verification_code(user_id: int, code: str) -> None:
+    """Email a new account's 6-digit verification code."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.is_verified:
+        return
+    with force_locale(user.locale):
+        subject = _("Votre code SmartQueue : %(code)s", code=code)
+    deliver(user.email, subject, "verification_code", user.locale, user=user, code=code)
+
+
+def send_password_reset_code(user_id: int, code: str) -> None:
+    """Email a code to choose a new password."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return
+    with force_locale(user.locale):
+        subject = _("Réinitialiser votre mot de passe SmartQueue")
+    deliver(user.email, subject, "password_reset", user.locale, user=user, code=code)
+
+
+def send_invitation(invitation_id: int, link: str) -> None:
+    """Email a staff invitation link."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.accepted_at is not None:
+        return
+    with force_locale("fr"):
+        subject = _("Invitation à rejoindre %(org)s sur SmartQueue", org=invitation.organization.name)
+    deliver(invitation.email, subject, "invitation", "fr", invitation=invitation, link=link)

@@ -1,0 +1,209 @@
+"""Organizations and what they run: branches, services, counters."""
+
+import enum
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, enum_type, utcnow
+from .geo import Commune, Department, Region
+
+
+class OrganizationType(enum.Enum):
+    BANK = "bank"
+    HOSPITAL = "hospital"
+    GOVERNMENT = "government"
+    TELECOM = "telecom"
+    INSURANCE = "insurance"
+    BUSINESS = "business"
+    EDUCATION = "education"
+    RETAIL = "retail"
+    OTHER = "other"
+
+
+class Plan(enum.Enum):
+    FREE = "free"
+    STARTER = "starter"
+    BUSINESS = "business"
+    ENTERPRISE = "enterprise"
+
+
+class CounterStatus(enum.Enum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class Organization(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    type: Mapped[OrganizationType] = mapped_column(enum_type(OrganizationType))
+    plan: Mapped[Plan] = mapped_column(enum_type(Plan), default=Plan.FREE)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branches: Mapped[list["Branch"]] = relationship(
+        back_populates="organization", order_by="Branch.name", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(db.Model):
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    phone: Mapped[str | None] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="branches")
+    region: Mapped[Region] = relationship()
+    department: Mapped[Department] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+    opening_hours: Mapped[list["OpeningHours"]] = relationship(
+        back_populates="branch", order_by="OpeningHours.weekday", cascade="all, delete-orphan"
+    )
+    closures: Mapped[list["BranchClosure"]] = relationship(
+        back_populates="branch", order_by="BranchClosure.date", cascade="all, delete-orphan"
+    )
+    services: Mapped[list["Service"]] = relationship(
+        back_populates="branch", order_by="Service.prefix", cascade="all, delete-orphan"
+    )
+    counters: Mapped[list["Counter"]] = relationship(
+        back_populates="branch", order_by="Counter.number", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def hours_on(self, weekday: int) -> "OpeningHours | None":
+        return next((h for h in self.opening_hours if h.weekday == weekday), None)
+
+
+class OpeningHours(db.Model):
+    """Opening hours of a branch on one weekday (Monday = 0); no row = closed that day."""
+
+    __table_args__ = (
+        UniqueConstraint("branch_id", "weekday"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("opens_at < closes_at", name="opens_before_closes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[time] = mapped_column(Time)
+    closes_at: Mapped[time] = mapped_column(Time)
+
+    branch: Mapped[Branch] = relationship(back_populates="opening_hours")
+
+
+class BranchClosure(db.Model):
+    __table_args__ = (UniqueConstraint("branch_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(120))
+
+    branch: Mapped[Branch] = relationship(back_populates="closures")
+
+
+counter_services = Table(
+    "counter_service",
+    db.metadata,
+    Column("counter_id", ForeignKey("counter.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(db.Model):
+    """What a customer queues for at one branch."""
+
+    __table_args__ = (
+        UniqueConstraint("branch_id", "prefix"),
+        CheckConstraint(
+            "estimated_minutes BETWEEN 1 AND 180", name="estimated_minutes_range"
+        ),
+        CheckConstraint("price_fcfa >= 0", name="price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(
+        ForeignKey("branch.id", ondelete="CASCADE"), index=True
+    )
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_wo: Mapped[str | None] = mapped_column(String(120))
+    category: Mapped[str | None] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(1))
+    estimated_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    price_fcfa: Mapped[int] = mapped_column(Integer, default=0)
+    accepts_appointments: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_appointment: Mapped[bool] = mapped_column(Boolean, default=False)
+    documents: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    branch: Mapped[Branch] = relationship(back_populates="services")
+    counters: Mapped[list["Counter"]] = relationship(
+        secondary=counter_services, back_populates="services"
+    )
+
+    def name_for(self, locale: str) -> str:
+        return (self.name_wo if locale == "wo" and self.name_wo else None) or self.name_fr
+
+    def __str__(self) -> str:
+        return f"{self.prefix} · {self.name_fr}"
+
+
+class Counter(db.Model):
+    __table_args__ = (
+        UniqueConstraint("branch_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(
+        ForeignKey("branch.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[CounterStatus] = mapped_column(
+        enum_type(CounterStatus), default=CounterStatus.CLOSED
+    )
+
+    branch: Mapped[Branch] = relationship(back_populates="counters")
+    services: Mapped[list[Service]] = relationship(
+        secondary=counter_services, back_populates="counters", order_by="Service.prefix"
+    )
+
+    def __str__(self) -> str:
+        return f"Guichet {self.number}"

@@ -1,0 +1,1 @@
+"""Organizations: branches, services, counters, staff and who may change them."""

@@ -1,0 +1,31 @@
+"""Errors of the organizations domain."""
+
+from ..errors import DomainError
+
+
+class OrgError(DomainError):
+    pass
+
+
+class NameTaken(OrgError):
+    field = "name"
+
+
+class PrefixTaken(OrgError):
+    field = "prefix"
+
+
+class CounterNumberTaken(OrgError):
+    field = "number"
+
+
+class InvalidHours(OrgError):
+    pass
+
+
+class InvalidLocation(OrgError):
+    pass
+
+
+class InvalidInvitation(OrgError):
+    pass

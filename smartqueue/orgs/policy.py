@@ -1,0 +1,56 @@
+"""Who may manage what. One set of rules, used by the manage blueprint's single access check."""
+
+from ..models import Branch, Membership, Organization, Role, User
+
+
+def _membership(user: User, organization_id: int) -> Membership | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return user.membership_for(organization_id)
+
+
+def can_use_manage(user: User) -> bool:
+    """Managers, org admins and platform admins; agents serve at the counter, not here."""
+    if not user.is_authenticated:
+        return False
+    return user.is_platform_admin or any(
+        m.role in (Role.ORG_ADMIN, Role.BRANCH_MANAGER) for m in user.memberships
+    )
+
+
+def can_manage_platform(user: User) -> bool:
+    return user.is_authenticated and user.is_platform_admin
+
+
+def can_manage_organization(user: User, organization: Organization) -> bool:
+    """Edit the organization, create branches, invite staff."""
+    if can_manage_platform(user):
+        return True
+    m = _membership(user, organization.id)
+    return m is not None and m.role is Role.ORG_ADMIN
+
+
+def can_view_organization(user: User, organization: Organization) -> bool:
+    if can_manage_organization(user, organization):
+        return True
+    m = _membership(user, organization.id)
+    return m is not None and m.role is Role.BRANCH_MANAGER
+
+
+def can_manage_branch(user: User, branch: Branch) -> bool:
+    """Edit a branch's details, hours, closures, services and counters."""
+    if can_manage_organization(user, branch.organization):
+        return True
+    m = _membership(user, branch.organization_id)
+    return m is not None and m.role is Role.BRANCH_MANAGER and m.branch_id == branch.id
+
+
+def managed_branches(user: User) -> list[Branch]:
+    """Branches a user may manage, for the dashboard."""
+    branches: list[Branch] = []
+    for m in user.memberships:
+        if m.role is Role.ORG_ADMIN:
+            branches.extend(m.organization.branches)
+        elif m.role is Role.BRANCH_MANAGER and m.branch is not None:
+            branches.append(m.branch)
+    return branches

@@ -1,0 +1,178 @@
+"""Register, verify by emailed code, sign in and out, forgotten password, staff invitations."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ...accounts import operations as accounts
+from ...accounts.errors import AccountError
+from ...errors import DomainError
+from ...extensions import db, limiter
+from ...models import User
+from ...orgs import operations as orgs
+from ..forms import EmptyForm, apply_domain_error
+from ..safety import safe_next
+from .forms import (
+    AcceptInvitationForm,
+    ForgotForm,
+    LoginForm,
+    RegisterForm,
+    ResetForm,
+    VerifyForm,
+)
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+PENDING = "verify_user_id"
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    form = RegisterForm()
+    if request.method == "GET" and "locale" in session:
+        form.locale.data = session["locale"]
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(form.email.data, form.password.data,
+                                          form.full_name.data, form.phone.data, form.locale.data)
+        except AccountError as error:
+            apply_domain_error(form, error)
+        else:
+            session[PENDING] = user.id
+            flash(_("Un code à 6 chiffres vous a été envoyé par e-mail."), "info")
+            return redirect(url_for("auth.verify"))
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+def _pending_user() -> User | None:
+    user_id = session.get(PENDING)
+    user = db.session.get(User, user_id) if user_id else None
+    return user if user is not None and user.is_active else None
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def verify():
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = VerifyForm()
+    if form.validate_on_submit():
+        try:
+            accounts.verify_email(user, form.code.data)
+        except AccountError as error:
+            apply_domain_error(form, error)
+        else:
+            session.pop(PENDING, None)
+            login_user(user)
+            flash(_("Adresse e-mail vérifiée. Bienvenue !"), "success")
+            return redirect(url_for("public.home"))
+    return render_template("auth/verify.html", form=form, user=user,
+                           resend_form=EmptyForm()), 422 if form.errors else 200
+
+
+@bp.post("/verify/resend")
+@limiter.limit("5 per minute")
+def resend_code():
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if EmptyForm().validate_on_submit():
+        try:
+            accounts.resend_verification_code(user)
+            flash(_("Un nouveau code vous a été envoyé."), "info")
+        except AccountError as error:
+            flash(str(error.message), "error")
+    return redirect(url_for("auth.verify"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Adresse e-mail ou mot de passe incorrect."))
+        elif not user.is_verified:
+            session[PENDING] = user.id
+            flash(_("Vérifiez d'abord votre adresse e-mail avec le code reçu."), "info")
+            return redirect(url_for("auth.verify"))
+        else:
+            login_user(user, remember=form.remember.data)
+            session.pop("locale", None)
+            return redirect(safe_next(request.args.get("next")) or _landing(user))
+    return render_template("auth/login.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+def _landing(user: User) -> str:
+    from ...orgs.policy import can_use_manage
+
+    return url_for("manage.dashboard") if can_use_manage(user) else url_for("public.home")
+
+
+@bp.post("/logout")
+def logout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash(_("Vous êtes déconnecté."), "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        flash(_("Si un compte existe pour cette adresse, un code vient d'y être envoyé."), "info")
+        return redirect(url_for("auth.reset", email=form.email.data))
+    return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset():
+    form = ResetForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    if form.validate_on_submit():
+        try:
+            user = accounts.reset_password(form.email.data, form.code.data, form.password.data)
+        except AccountError as error:
+            apply_domain_error(form, error)
+        else:
+            login_user(user)
+            flash(_("Votre mot de passe a été changé."), "success")
+            return redirect(_landing(user))
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def accept_invitation(token: str):
+    invitation = orgs.find_invitation(token)
+    if invitation is None:
+        abort(404)
+    has_account = db.session.scalar(db.select(User.id).where(User.email == invitation.email))
+    form = EmptyForm() if has_account else AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            if has_account:
+                if not current_user.is_authenticated:
+                    return redirect(url_for("auth.login", next=request.path))
+                user = orgs.accept_invitation(invitation, user=current_user)
+            else:
+                user = orgs.accept_invitation(invitation, full_name=form.full_name.data,
+                                              password=form.password.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            login_user(user)
+            flash(_("Bienvenue dans %(org)s.", org=invitation.organization.name), "success")
+            return redirect(_landing(user))
+    return render_template("auth/invitation.html", form=form, invitation=invitation,
+                           has_account=bool(has_account)), 422 if form.errors else 200

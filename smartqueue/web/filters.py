@@ -1,0 +1,32 @@
+"""Template filters: FCFA amounts, phone numbers, Dakar time, enum labels."""
+
+from flask import Flask
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_date, format_datetime, get_locale
+
+from ..accounts.phones import format_phone
+from ..orgs.policy import can_use_manage
+from . import labels
+
+DAKAR = ZoneInfo("Africa/Dakar")
+
+
+def fcfa(amount: int | None) -> str:
+    """15000 -> '15 000 FCFA' (no decimals; a narrow no-break space between thousands)."""
+    if not amount:
+        return "0 FCFA"
+    return f"{amount:,}".replace(",", "\u202f") + " FCFA"
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(fcfa, "fcfa")
+    app.add_template_filter(format_phone, "phone")
+    app.add_template_filter(lambda dt, fmt="short": format_datetime(dt, fmt) if dt else "", "dakar_time")
+    app.add_template_filter(labels.label, "label")
+    app.add_template_global(labels.WEEKDAYS, "WEEKDAYS")
+    app.add_template_global(can_use_manage, "can_use_manage")
+    app.add_template_filter(format_date, "format_date")
+    app.add_template_global(lambda: datetime.now(DAKAR).date(), "today")
+    app.add_template_global(lambda: str(get_locale() or "fr"), "current_locale")

@@ -1,0 +1,341 @@
+"""Fixtures: real PostgreSQL, Redis and SMTP for the run; an app per test on SQLite or PostgreSQL."""
+
+import os
+import tempfile
+import threading
+from itertools import count
+from pathlib import Path
+
+# Before config.py is imported: keep the test run away from the developer's instance/.
+os.environ.setdefault("SMARTQUEUE_INSTANCE", tempfile.mkdtemp(prefix="sq-instance-"))
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+for _var in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
+    os.environ.pop(_var, None)
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from smartqueue import create_app  # noqa: E402
+from smartqueue.extensions import db as _db  # noqa: E402
+from tests.mailbox import start_mailbox  # noqa: E402
+from tests.services import PostgresServer, RedisServer, free_port  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_TABLES = {"region", "department", "commune", "alembic_version"}
+# Domain packages run on both databases; web and browser tests on SQLite, the embedded default.
+BOTH_BACKENDS = ("tests/accounts", "tests/orgs", "tests/geo", "tests/queueing")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        if marker:
+            backends = list(marker.args)
+        else:
+            path = str(Path(metafunc.definition.fspath).relative_to(ROOT))
+            backends = ["sqlite", "postgresql"] if path.startswith(BOTH_BACKENDS) else ["sqlite"]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): databases a test runs on")
+
+
+# --- services ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private PostgreSQL server for the run (or TEST_DATABASE_URL)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+        return
+    server = PostgresServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A private Redis server for the run (or TEST_REDIS_URL)."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    server = RedisServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    """A real SMTP server for the whole run."""
+    box, controller = start_mailbox(free_port())
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_sink):
+    """The SMTP sink, emptied for this test."""
+    smtp_sink.clear()
+    return smtp_sink
+
+
+# --- databases ----------------------------------------------------------------------------
+
+def _migrate_and_seed(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from smartqueue.geo.operations import seed_reference
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        seed_reference()
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory, request):
+    """Schema built by the real migrations, reference data loaded, once per backend."""
+    made: dict[str, str] = {}
+
+    def get(backend: str) -> str:
+        if backend not in made:
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+            else:
+                base = request.getfixturevalue("postgres_url")
+                url = base.rsplit("/", 1)[0] + "/smartqueue_test"
+                admin = create_engine(base, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text("DROP DATABASE IF EXISTS smartqueue_test"))
+                    conn.execute(text("CREATE DATABASE smartqueue_test"))
+                admin.dispose()
+            _migrate_and_seed(url)
+            made[backend] = url
+        return made[backend]
+
+    return get
+
+
+def _empty_tables(app) -> None:
+    with app.app_context():
+        tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def backend():
+    """Overridden by pytest_generate_tests: 'sqlite' or 'postgresql'."""
+    return "sqlite"
+
+
+@pytest.fixture
+def app_config(database_urls, backend, smtp_sink):
+    """Configuration of a test app; tests may change it before asking for `app`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_urls(backend),
+        "REDIS_URL": None,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_sink.port,
+        "MAIL_SUPPRESS_SEND": False,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    """A fresh app on a database emptied after the test (reference data kept)."""
+    application = create_app(app_config)
+    ctx = application.app_context()
+    ctx.push()
+    try:
+        yield application
+    finally:
+        _db.session.remove()
+        ctx.pop()
+        _empty_tables(application)
+
+
+@pytest.fixture
+def db(app):
+    """The SQLAlchemy handle, inside the test's app context."""
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- factories ----------------------------------------------------------------------------
+
+_seq = count(1)
+
+
+@pytest.fixture
+def make_org(db):
+    """Factory: make_org(name=..., type=..., plan=...) -> Organization."""
+    from smartqueue.models import Organization, OrganizationType, Plan
+
+    def make(name=None, type=OrganizationType.BANK, plan=Plan.BUSINESS):
+        org = Organization(name=name or f"Org {next(_seq)}", type=type, plan=plan)
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_branch(db, make_org):
+    """Factory: make_branch(org=None, name=..., commune='Plateau') -> Branch with weekday hours."""
+    from datetime import time
+
+    from sqlalchemy import select
+
+    from smartqueue.models import Branch, Commune, OpeningHours
+
+    def make(org=None, name=None, commune="Plateau"):
+        org = org or make_org()
+        place = db.session.scalar(select(Commune).where(Commune.name == commune))
+        branch = Branch(organization=org, name=name or f"Agence {next(_seq)}", address="Rue 1",
+                        commune=place, department_id=place.department_id,
+                        region_id=place.department.region_id, latitude=place.latitude,
+                        longitude=place.longitude)
+        for day in range(6):
+            branch.opening_hours.append(OpeningHours(weekday=day, opens_at=time(8), closes_at=time(17)))
+        db.session.add(branch)
+        db.session.commit()
+        return branch
+
+    return make
+
+
+@pytest.fixture
+def make_service(db):
+    """Factory: make_service(branch, prefix='A', ...) -> Service."""
+    from smartqueue.models import Service
+
+    def make(branch, prefix="A", name="Ouverture de compte", minutes=10, price=0):
+        service = Service(branch_id=branch.id, prefix=prefix, name_fr=name,
+                          estimated_minutes=minutes, price_fcfa=price)
+        db.session.add(service)
+        db.session.commit()
+        return service
+
+    return make
+
+
+@pytest.fixture
+def make_counter(db):
+    """Factory: make_counter(branch, number=1, services=[...]) -> Counter."""
+    from smartqueue.models import Counter
+
+    def make(branch, number=1, services=()):
+        counter = Counter(branch_id=branch.id, number=number, services=list(services))
+        db.session.add(counter)
+        db.session.commit()
+        return counter
+
+    return make
+
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def make_user(db):
+    """Factory: make_user(role=None|'agent'|'branch_manager'|'org_admin'|'platform_admin', org, branch)."""
+    from smartqueue.accounts.secrets import hash_password
+    from smartqueue.models import Membership, Role, User, utcnow
+
+    def make(email=None, role=None, org=None, branch=None, verified=True, password=PASSWORD,
+             locale="fr", **fields):
+        user = User(email=email or f"user{next(_seq)}@example.sn", password_hash=hash_password(password),
+                    email_verified_at=utcnow() if verified else None, locale=locale,
+                    is_platform_admin=role == "platform_admin", **fields)
+        db.session.add(user)
+        if role in ("agent", "branch_manager", "org_admin"):
+            org = org or (branch.organization if branch else None)
+            user.memberships.append(Membership(organization_id=org.id, role=Role(role),
+                                               branch_id=branch.id if branch else None))
+        db.session.commit()
+        return user
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user, password=PASSWORD):
+        response = self.client.post("/auth/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    """auth.login(user) signs the test client in through the real login form."""
+    return AuthActions(client)
+
+
+# --- a real server for the browser ---------------------------------------------------------
+
+@pytest.fixture
+def live_server(app_config, app):
+    """The app served over HTTP by a threaded Werkzeug server (HTTP and websockets), CSRF on."""
+    config = dict(app_config, WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+    served = create_app(config)
+    port = free_port()
+    server = make_server("127.0.0.1", port, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    served.url = f"http://127.0.0.1:{port}"
+    yield served
+    server.shutdown()
+    with served.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"],
+    }
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir():
+    """Where the browser tests leave screenshots to be looked at."""
+    path = ROOT / "test-artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
