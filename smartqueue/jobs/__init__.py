@@ -72,7 +72,6 @@ def run_worker(app, burst: bool = False) -> None:
             raise RuntimeError("flask worker needs REDIS_URL; without it jobs run in the web process.")
         queues = [Queue(name, connection=connection) for name in app.config["RQ_QUEUES"]]
     worker = AppWorker(queues, connection=connection, app=app)
-    worker.heartbeat()
     worker.work(burst=burst, with_scheduler=True)
 
 

@@ -124,7 +124,7 @@ def _apply_branch(branch: Branch, data: dict) -> None:
 
 def create_branch(org: Organization, **data) -> Branch:
     """Open a branch with the usual hours (Mon-Fri 8:00-17:00)."""
-    branch = Branch(organization=org)
+    branch = Branch(organization_id=org.id)
     _apply_branch(branch, data)
     for weekday in range(5):
         branch.opening_hours.append(OpeningHours(weekday=weekday, opens_at=time(8), closes_at=time(17)))

@@ -1,0 +1,73 @@
+"""A real RQ worker process, a real Redis and a real SMTP sink."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+
+from smartqueue.accounts import operations as accounts
+from smartqueue.jobs import enqueue
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.backends("postgresql")
+
+
+@pytest.fixture
+def app_config(app_config, redis_url):
+    """Production mode: PostgreSQL and Redis."""
+    Redis.from_url(redis_url).flushdb()
+    return dict(app_config, REDIS_URL=redis_url)
+
+
+def _run_worker(app_config, smtp_port):
+    env = dict(os.environ, FLASK_APP="wsgi.py", DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
+               REDIS_URL=app_config["REDIS_URL"], MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port),
+               SECRET_KEY=app_config["SECRET_KEY"])
+    return subprocess.run([sys.executable, "-m", "flask", "worker", "--burst"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_worker_process_sends_the_verification_mail_after_commit(app, app_config, backend, mailbox):
+    user = accounts.register_user("awa@example.sn", "s3cret-pass")
+    assert mailbox.messages() == []  # queued in Redis, not sent by the web process
+    assert Queue("default", connection=Redis.from_url(app_config["REDIS_URL"])).count == 1
+    result = _run_worker(app_config, mailbox.port)
+    assert result.returncode == 0, result.stderr[-2000:]
+    code = mailbox.last_code("awa@example.sn")
+    accounts.verify_email(user, code)
+    assert user.is_verified
+
+
+def test_healthz_reports_redis_and_the_worker_heartbeat(app, app_config, backend, client, mailbox):
+    before = client.get("/healthz").get_json()
+    assert before["database"] == "ok" and before["redis"] == "ok"
+    assert _run_worker(app_config, mailbox.port).returncode == 0
+    after = client.get("/healthz").get_json()
+    assert after["worker_heartbeat"] is not None and after["worker_heartbeat"] != before["worker_heartbeat"]
+
+
+def test_healthz_says_when_redis_is_down(app, backend, client):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.extensions.pop("sq_redis", None)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["redis"].startswith("error")
+
+
+def test_enqueue_in_embedded_mode_runs_the_job_now_and_survives_its_failure(app_config, mailbox):
+    from smartqueue import create_app
+
+    embedded = create_app(dict(app_config, REDIS_URL=None))
+    ran = []
+    with embedded.app_context():
+        enqueue(ran.append, 1)
+        enqueue(_explode)  # logged, not raised: the request that enqueued it already committed
+    assert ran == [1]
+
+
+def _explode():
+    raise RuntimeError("job failed")

@@ -1,0 +1,174 @@
+"""Organizations, branches, services, counters and staff invitations: on SQLite and PostgreSQL."""
+
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from smartqueue.errors import DomainError
+from smartqueue.models import (
+    Branch,
+    Commune,
+    Department,
+    Invitation,
+    Membership,
+    OrganizationType,
+    Plan,
+    Region,
+    Role,
+    Service,
+    User,
+)
+from smartqueue.orgs import operations as ops
+from smartqueue.orgs.errors import (
+    CounterNumberTaken,
+    InvalidHours,
+    InvalidInvitation,
+    InvalidLocation,
+    NameTaken,
+    PrefixTaken,
+)
+
+
+def _place(db, commune="Plateau"):
+    c = db.session.scalar(select(Commune).where(Commune.name == commune))
+    return {"region_id": c.department.region_id, "department_id": c.department_id, "commune_id": c.id}
+
+
+def test_create_organization_refuses_a_duplicate_name(db, backend):
+    ops.create_organization("Banque Teranga", OrganizationType.BANK)
+    with pytest.raises(NameTaken):
+        ops.create_organization(" Banque Teranga ", OrganizationType.BANK)
+
+
+def test_create_branch_checks_region_department_commune_agree(db, backend, make_org):
+    org = make_org()
+    branch = ops.create_branch(org, name="Plateau", address="Rue 1", **_place(db))
+    assert branch.latitude is not None  # the commune's centre by default
+    assert [h.weekday for h in branch.opening_hours] == [0, 1, 2, 3, 4]
+    thies = db.session.scalar(select(Region).where(Region.name == "Thiès"))
+    bad = dict(_place(db), region_id=thies.id)
+    with pytest.raises(InvalidLocation):
+        ops.create_branch(org, name="Ailleurs", address="Rue 2", **bad)
+    pikine = db.session.scalar(select(Department).where(Department.name == "Pikine"))
+    with pytest.raises(InvalidLocation):
+        ops.create_branch(org, name="Ailleurs", address="Rue 2",
+                          **dict(_place(db), department_id=pikine.id))
+    db.session.rollback()
+    assert db.session.scalar(select(Branch).where(Branch.name == "Ailleurs")) is None
+
+
+def test_set_opening_hours_and_closures(db, backend, make_branch):
+    branch = make_branch()
+    ops.set_opening_hours(branch, {0: (time(8), time(16)), 5: (time(9), time(12)), 6: None})
+    assert [(h.weekday, h.opens_at) for h in branch.opening_hours] == [(0, time(8)), (5, time(9))]
+    with pytest.raises(InvalidHours):
+        ops.set_opening_hours(branch, {1: (time(17), time(8))})
+    assert len(branch.opening_hours) == 2  # nothing half-written
+    day = date.today() + timedelta(days=10)
+    ops.add_closure(branch, day, "Tabaski")
+    with pytest.raises(InvalidHours):
+        ops.add_closure(branch, day, "encore")
+    with pytest.raises(InvalidHours):
+        ops.add_closure(branch, date.today() - timedelta(days=1))
+
+
+def test_service_prefix_is_one_letter_unique_per_branch(db, backend, make_branch):
+    branch, other = make_branch(), make_branch()
+    data = dict(name_fr="Ouverture de compte", estimated_minutes=20, price_fcfa=0)
+    ops.create_service(branch, prefix="a", **data)
+    assert db.session.scalar(select(Service.prefix)) == "A"
+    with pytest.raises(PrefixTaken):
+        ops.create_service(branch, prefix="A", **data)
+    with pytest.raises(PrefixTaken):
+        ops.create_service(branch, prefix="AB", **data)
+    ops.create_service(other, prefix="A", **data)  # another branch may use A
+
+
+def test_requiring_an_appointment_implies_taking_them(db, backend, make_branch):
+    service = ops.create_service(make_branch(), prefix="C", name_fr="CNI", estimated_minutes=15,
+                                 requires_appointment=True)
+    assert service.accepts_appointments
+
+
+def test_counter_numbers_unique_and_services_from_its_own_branch(db, backend, make_branch, make_service):
+    branch, other = make_branch(), make_branch()
+    mine, theirs = make_service(branch, "A"), make_service(other, "A")
+    counter = ops.create_counter(branch, 1, "Accueil", [mine.id])
+    assert counter.services == [mine]
+    with pytest.raises(CounterNumberTaken):
+        ops.create_counter(branch, 1)
+    with pytest.raises(DomainError):
+        ops.create_counter(branch, 2, service_ids=[theirs.id])
+
+
+def test_invite_staff_then_accept_creates_a_verified_account_with_the_role(
+        db, backend, app, make_branch, make_user, mailbox):
+    branch = make_branch()
+    admin = make_user(role="org_admin", org=branch.organization)
+    with app.test_request_context():
+        invitation = ops.invite_staff(branch.organization, "Moussa@Example.sn", Role.AGENT,
+                                      branch.id, by=admin)
+    message = mailbox.wait_for("moussa@example.sn")[0]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    token = body.split("/auth/invitation/")[1].split()[0]
+    assert invitation.token_hash != token
+    found = ops.find_invitation(token)
+    assert found == invitation
+    user = ops.accept_invitation(found, full_name="Moussa Diop", password="long-enough-1")
+    assert user.is_verified
+    assert [(m.role, m.branch_id) for m in user.memberships] == [(Role.AGENT, branch.id)]
+    assert ops.find_invitation(token) is None  # used once
+
+
+def test_invite_staff_needs_a_branch_of_the_same_org_for_agents(db, backend, app, make_branch, make_user):
+    branch, foreign = make_branch(), make_branch()
+    admin = make_user(role="org_admin", org=branch.organization)
+    with app.test_request_context():
+        with pytest.raises(InvalidInvitation):
+            ops.invite_staff(branch.organization, "a@example.sn", Role.AGENT, None, by=admin)
+        with pytest.raises(InvalidInvitation):
+            ops.invite_staff(branch.organization, "a@example.sn", Role.BRANCH_MANAGER, foreign.id,
+                             by=admin)
+    assert db.session.scalars(select(Invitation)).all() == []
+
+
+def test_invite_staff_respects_the_plan_staff_limit(db, backend, app, make_org, make_user):
+    org = make_org(plan=Plan.FREE)  # 3 staff
+    admin = make_user(role="org_admin", org=org)
+    with app.test_request_context():
+        ops.invite_staff(org, "b@example.sn", Role.ORG_ADMIN, by=admin)
+        ops.invite_staff(org, "c@example.sn", Role.ORG_ADMIN, by=admin)
+        with pytest.raises(InvalidInvitation):
+            ops.invite_staff(org, "d@example.sn", Role.ORG_ADMIN, by=admin)
+
+
+def test_accepting_for_an_existing_account_needs_that_account(db, backend, app, make_org, make_user):
+    org = make_org()
+    admin = make_user(role="org_admin", org=org)
+    existing = make_user(email="awa@example.sn")
+    stranger = make_user(email="other@example.sn")
+    with app.test_request_context():
+        invitation = ops.invite_staff(org, "awa@example.sn", Role.ORG_ADMIN, by=admin)
+    with pytest.raises(InvalidInvitation):
+        ops.accept_invitation(invitation, full_name="X", password="whatever-123")
+    with pytest.raises(InvalidInvitation):
+        ops.accept_invitation(invitation, user=stranger)
+    ops.accept_invitation(invitation, user=existing)
+    assert existing.membership_for(org.id).role is Role.ORG_ADMIN
+
+
+def test_change_role_and_remove_staff(db, backend, make_branch, make_user):
+    branch = make_branch()
+    admin = make_user(role="org_admin", org=branch.organization)
+    agent = make_user(role="agent", branch=branch)
+    membership = agent.memberships[0]
+    ops.change_role(membership, Role.BRANCH_MANAGER, branch.id, by=admin)
+    assert membership.role is Role.BRANCH_MANAGER
+    with pytest.raises(InvalidInvitation):  # an admin cannot demote themself into a lock-out
+        ops.change_role(admin.memberships[0], Role.AGENT, branch.id, by=admin)
+    with pytest.raises(InvalidInvitation):
+        ops.remove_staff(admin.memberships[0], by=admin)
+    ops.remove_staff(membership, by=admin)
+    assert db.session.scalars(select(Membership).where(Membership.user_id == agent.id)).all() == []
+    assert db.session.get(User, agent.id) is not None
