@@ -339,3 +339,9 @@ def screenshots_dir():
     path = ROOT / "test-artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A browser set to French (Senegal), as most of our users' phones are."""
+    return {**browser_context_args, "locale": "fr-SN", "timezone_id": "Africa/Dakar"}

@@ -35,7 +35,7 @@ def test_form_token_and_htmx_header_token_are_accepted(csrf_app, make_user):
                                                 "csrf_token": token})
     assert response.status_code == 302
     # an htmx request carries the token from <body hx-headers> instead of a form field
-    response = client.post("/account/language", data={"locale": "wo"},
+    response = client.post("/language", data={"locale": "wo"},
                            headers={"X-CSRFToken": header_token, "HX-Request": "true"})
     assert response.status_code == 302
 

@@ -1,20 +1,25 @@
-"""My account: profile, language, password, deleting the account."""
+"""My account: profile, password, deleting the account."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, logout_user
 
 from ...accounts import operations as accounts
 from ...accounts.errors import AccountError
 from ..forms import apply_domain_error
-from ..safety import safe_next
 from .forms import DeleteAccountForm, PasswordForm, ProfileForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
+@bp.before_request
+def _signed_in_only():
+    """The one access rule of this blueprint: it is about the signed-in person."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+
+
 @bp.route("/", methods=["GET", "POST"])
-@login_required
 def profile():
     form = ProfileForm(obj=current_user)
     if request.method == "GET":
@@ -33,7 +38,6 @@ def profile():
 
 
 @bp.post("/password")
-@login_required
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
@@ -49,7 +53,6 @@ def change_password():
 
 
 @bp.post("/delete")
-@login_required
 def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():
@@ -61,14 +64,3 @@ def delete():
         form.confirm_email.errors = [_("Ce n'est pas votre adresse e-mail.")]
     return render_template("account/profile.html", form=ProfileForm(obj=current_user),
                            password_form=PasswordForm(), delete_form=form), 422
-
-
-@bp.post("/language")
-def set_language():
-    """Anyone may switch language; a signed-in user's choice is kept in their profile."""
-    locale = request.form.get("locale", "")
-    if locale in current_app.config["LANGUAGES"]:
-        session["locale"] = locale
-        if current_user.is_authenticated:
-            accounts.update_profile(current_user, current_user.full_name, current_user.phone, locale)
-    return redirect(safe_next(request.form.get("next")) or url_for("public.home"))

@@ -1,10 +1,13 @@
 """Public pages: find a branch by region and commune, see a branch."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
+from ...accounts import operations as accounts
 from ...geo import queries as geo
 from ...orgs import queries as orgs
 from ..htmx import page_or_fragment
+from ..safety import safe_next
 
 bp = Blueprint("public", __name__)
 
@@ -34,3 +37,14 @@ def home():
 def branch(branch_id: int):
     branch = orgs.get_public_branch(branch_id) or abort(404)
     return render_template("public/branch.html", branch=branch)
+
+
+@bp.post("/language")
+def set_language():
+    """Anyone may switch language; a signed-in user's choice is kept in their profile."""
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            accounts.update_profile(current_user, current_user.full_name, current_user.phone, locale)
+    return redirect(safe_next(request.form.get("next")) or url_for("public.home"))
