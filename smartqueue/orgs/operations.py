@@ -59,17 +59,24 @@ def _commit(error: DomainError) -> None:
 # --- organizations ---------------------------------------------------------------------------
 
 def create_organization(name: str, type: OrganizationType, plan: Plan = Plan.FREE,
-                        email: str | None = None, phone: str | None = None) -> Organization:
-    """Create an organization (platform admins only; the view checks who)."""
+                        email: str | None = None, phone: str | None = None,
+                        admin_email: str | None = None, *, by: User | None = None) -> Organization:
+    """Create an organization and, in the same unit of work, invite its first admin."""
     name = name.strip()
+    phone = normalize_phone(phone)
     taken = NameTaken(_l("Une organisation porte déjà ce nom."))
     if db.session.scalar(select(Organization.id).where(Organization.name == name)):
         raise taken
     org = Organization(name=name, type=type, plan=plan,
-                       email=normalize_email(email) if email else None,
-                       phone=normalize_phone(phone))
+                       email=normalize_email(email) if email else None, phone=phone)
     db.session.add(org)
+    token = None
+    if admin_email:
+        db.session.flush()
+        invitation, token = _new_invitation(org, admin_email, Role.ORG_ADMIN, None, by)
     _commit(taken)
+    if token:
+        _send_invitation(invitation, token)
     return org
 
 
@@ -78,6 +85,7 @@ def update_organization(org: Organization, *, name: str, type: OrganizationType,
                         is_active: bool | None = None) -> None:
     """Edit an organization; plan and activation only when given (platform admins)."""
     name = name.strip()
+    phone = normalize_phone(phone)
     taken = NameTaken(_l("Une organisation porte déjà ce nom."))
     if db.session.scalar(
         select(Organization.id).where(Organization.name == name, Organization.id != org.id)
@@ -85,7 +93,7 @@ def update_organization(org: Organization, *, name: str, type: OrganizationType,
         raise taken
     org.name, org.type = name, type
     org.email = normalize_email(email) if email else None
-    org.phone = normalize_phone(phone)
+    org.phone = phone
     if plan is not None:
         org.plan = plan
     if is_active is not None:
@@ -107,7 +115,9 @@ def _check_location(region_id: int, department_id: int, commune_id: int | None) 
 
 
 def _apply_branch(branch: Branch, data: dict) -> None:
+    """Validate everything first, then change the branch: a refusal leaves it untouched."""
     _check_location(data["region_id"], data["department_id"], data.get("commune_id"))
+    phone = normalize_phone(data.get("phone"))
     branch.name = data["name"].strip()
     branch.address = data["address"].strip()
     branch.region_id = data["region_id"]
@@ -115,7 +125,7 @@ def _apply_branch(branch: Branch, data: dict) -> None:
     branch.commune_id = data.get("commune_id")
     branch.latitude = data.get("latitude")
     branch.longitude = data.get("longitude")
-    branch.phone = normalize_phone(data.get("phone"))
+    branch.phone = phone
     if branch.latitude is None and branch.commune_id:
         # Without a precise position, the commune's centre is a fair start for travel times.
         commune = db.session.get(Commune, branch.commune_id)
@@ -259,9 +269,9 @@ def _staff_count(org: Organization) -> int:
     return members + pending
 
 
-def invite_staff(org: Organization, email: str, role: Role, branch_id: int | None = None,
-                 *, by: User) -> Invitation:
-    """Invite someone by email to join an organization with a role; emails a link."""
+def _new_invitation(org: Organization, email: str, role: Role, branch_id: int | None,
+                    by: User | None) -> tuple[Invitation, str]:
+    """Check and add an invitation (caller commits); returns it with its secret link token."""
     email = normalize_email(email)
     branch = _check_role_branch(org, role, branch_id)
     limit = PLAN_STAFF_LIMIT.get(org.plan)
@@ -278,9 +288,20 @@ def invite_staff(org: Organization, email: str, role: Role, branch_id: int | Non
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
     db.session.add(invitation)
-    db.session.commit()
+    return invitation, token
+
+
+def _send_invitation(invitation: Invitation, token: str) -> None:
     link = url_for("auth.accept_invitation", token=token, _external=True)
     enqueue(mail_jobs.send_invitation, invitation.id, link)
+
+
+def invite_staff(org: Organization, email: str, role: Role, branch_id: int | None = None,
+                 *, by: User) -> Invitation:
+    """Invite someone by email to join an organization with a role; emails a link."""
+    invitation, token = _new_invitation(org, email, role, branch_id, by)
+    db.session.commit()
+    _send_invitation(invitation, token)
     return invitation
 
 

@@ -1,0 +1,89 @@
+"""The manage area's single access check: who may open which page, on which objects.
+
+Every request to the blueprint goes through `check_access` (a `before_request` hook): sign-in,
+then `can_use_manage`, then the objects named in the URL are loaded (404 if missing), resolved
+to their owning branch and organization, and checked by the endpoint's rule (403 if refused).
+The views find them on `flask.g` and do no permission logic of their own.
+"""
+
+from flask import abort, g, request
+from flask_login import current_user
+
+from ...extensions import db, login_manager
+from ...models import Branch, BranchClosure, Counter, Membership, Organization, Service
+from ...orgs import policy
+
+# URL argument -> (name on flask.g, model).
+LOADERS = {
+    "org_id": ("org", Organization),
+    "branch_id": ("branch", Branch),
+    "service_id": ("service", Service),
+    "counter_id": ("counter", Counter),
+    "closure_id": ("closure", BranchClosure),
+    "membership_id": ("membership", Membership),
+}
+
+# Rule name -> test, run after the objects are loaded and resolved to their owners.
+RULES = {
+    "area": lambda user: True,  # can_use_manage, checked for every endpoint
+    "platform": policy.can_manage_platform,
+    "organization": lambda user: policy.can_manage_organization(user, g.org),
+    "branch": lambda user: policy.can_manage_branch(user, g.branch),
+    "staff": lambda user: policy.can_manage_organization(user, g.org),
+}
+
+# Endpoint -> rule. An endpoint missing here is refused to everyone (fail closed).
+ENDPOINTS = {
+    "manage.dashboard": "area",
+    "manage.location_fields": "area",
+    "manage.organizations": "platform",
+    "manage.new_organization": "platform",
+    "manage.organization": "organization",
+    "manage.new_branch": "organization",
+    "manage.branch": "branch",
+    "manage.branch_hours": "branch",
+    "manage.branch_closures": "branch",
+    "manage.delete_closure": "branch",
+    "manage.new_service": "branch",
+    "manage.service": "branch",
+    "manage.new_counter": "branch",
+    "manage.counter": "branch",
+    "manage.delete_counter": "branch",
+    "manage.staff": "staff",
+    "manage.member": "staff",
+    "manage.remove_member": "staff",
+}
+
+
+def _load_objects(view_args: dict) -> None:
+    """Put the URL's objects on g, each with its owners: a service via its branch, and so on."""
+    for arg, (name, model) in LOADERS.items():
+        if arg in view_args:
+            obj = db.session.get(model, view_args[arg])
+            if obj is None:
+                abort(404)
+            setattr(g, name, obj)
+    for child in ("service", "counter", "closure"):
+        if child in g:
+            g.branch = getattr(g, child).branch
+    if "branch" in g:
+        g.org = g.branch.organization
+    if "membership" in g:
+        g.org = g.membership.organization
+
+
+def check_access():
+    """The one access check of the manage blueprint (see the module docstring)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # to auth.login, with next=
+    if not policy.can_use_manage(current_user):
+        abort(403)
+    rule = ENDPOINTS.get(request.endpoint)
+    if rule is None:
+        abort(403)
+    _load_objects(request.view_args or {})
+    if not RULES[rule](current_user):
+        abort(403)
+    # For links only (breadcrumbs): which of the pages above this one are open to this user.
+    g.can_manage_platform = policy.can_manage_platform(current_user)
+    g.can_manage_org = "org" in g and policy.can_manage_organization(current_user, g.org)

@@ -1,0 +1,163 @@
+"""Forms of the manage area: shape only (the operations hold the rules)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ...models import OrganizationType, Plan, Role
+from ..labels import choices
+
+_email = [Email(message=_l("Adresse e-mail invalide.")), Length(max=254)]
+_phone = {"validators": [Optional(), Length(max=30)], "render_kw": {"placeholder": "77 123 45 67"}}
+
+
+def optional_int(value) -> int | None:
+    """Coerce a select's value: '' (no choice) is None."""
+    return None if value in (None, "") else int(value)
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+class OrganizationForm(FlaskForm):
+    name = StringField(_l("Nom"), validators=[DataRequired(), Length(min=2, max=120)])
+    type = SelectField(_l("Type"), choices=choices(OrganizationType), coerce=OrganizationType)
+    email = EmailField(_l("E-mail de contact (facultatif)"), validators=[Optional(), *_email])
+    phone = TelField(_l("Téléphone (facultatif)"), **_phone)
+
+
+class PlatformOrganizationForm(OrganizationForm):
+    """What a platform admin may also change: the plan and whether the organization is active."""
+
+    plan = SelectField(_l("Formule"), choices=choices(Plan), coerce=Plan)
+    is_active = BooleanField(_l("Organisation active"))
+
+
+class NewOrganizationForm(PlatformOrganizationForm):
+    is_active = None  # a new organization is active
+    admin_email = EmailField(_l("E-mail du premier administrateur"),
+                             validators=[DataRequired(), *_email])
+
+
+# --- branches --------------------------------------------------------------------------------
+
+class BranchForm(FlaskForm):
+    name = StringField(_l("Nom de l'agence"), validators=[DataRequired(), Length(min=2, max=120)])
+    address = StringField(_l("Adresse"), validators=[DataRequired(), Length(max=255)])
+    region_id = SelectField(_l("Région"), coerce=optional_int,
+                            validators=[DataRequired(message=_l("Choisissez une région."))])
+    # Filled from the chosen region and department; the operation checks that they belong together.
+    department_id = SelectField(
+        _l("Département"), coerce=optional_int, validate_choice=False,
+        validators=[DataRequired(message=_l("Choisissez un département."))])
+    commune_id = SelectField(_l("Commune (facultatif)"), coerce=optional_int, validate_choice=False)
+    latitude = FloatField(_l("Latitude (facultatif)"),
+                          validators=[Optional(), NumberRange(min=12, max=17)])
+    longitude = FloatField(_l("Longitude (facultatif)"),
+                           validators=[Optional(), NumberRange(min=-18, max=-11)])
+    phone = TelField(_l("Téléphone (facultatif)"), **_phone)
+
+
+class HoursForm(FlaskForm):
+    """Seven rows, Monday (0) to Sunday (6): closed, or opening and closing times."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The operation names a refused day "day_N": show its error next to that day's closing time.
+        for day in range(7):
+            setattr(self, f"day_{day}", self[f"day_{day}_closes"])
+
+    def rows(self):
+        """(weekday, closed, opens, closes) for the template."""
+        return [(d, self[f"day_{d}_closed"], self[f"day_{d}_opens"], self[f"day_{d}_closes"])
+                for d in range(7)]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for day, closed, opens, closes in self.rows():
+            if closed.data:
+                continue
+            for f in (opens, closes):
+                if f.data is None and not f.errors:
+                    f.errors.append(str(_l("Indiquez l'heure, ou cochez « Fermé ».")))
+                    valid = False
+        return valid
+
+
+for _day in range(7):
+    setattr(HoursForm, f"day_{_day}_closed", BooleanField(_l("Fermé")))
+    setattr(HoursForm, f"day_{_day}_opens",
+            TimeField(_l("Ouverture"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()]))
+    setattr(HoursForm, f"day_{_day}_closes",
+            TimeField(_l("Fermeture"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()]))
+del _day
+
+
+class ClosureForm(FlaskForm):
+    date = DateField(_l("Date"), validators=[DataRequired()])
+    reason = StringField(_l("Motif (facultatif)"), validators=[Optional(), Length(max=120)],
+                         render_kw={"placeholder": _l("Tabaski, inventaire...")})
+
+
+# --- services and counters --------------------------------------------------------------------
+
+class ServiceForm(FlaskForm):
+    name_fr = StringField(_l("Nom (français)"), validators=[DataRequired(), Length(max=120)])
+    name_wo = StringField(_l("Nom (wolof, facultatif)"), validators=[Optional(), Length(max=120)])
+    category = StringField(_l("Catégorie (facultatif)"), validators=[Optional(), Length(max=60)])
+    prefix = StringField(
+        _l("Lettre des tickets"),
+        validators=[DataRequired(),
+                    Regexp(r"^\s*[A-Za-z]\s*$", message=_l("Une seule lettre, de A à Z."))],
+        render_kw={"maxlength": 1, "autocapitalize": "characters"},
+    )
+    estimated_minutes = IntegerField(_l("Durée estimée (minutes)"), default=10,
+                                     validators=[InputRequired(), NumberRange(min=1, max=180)])
+    price_fcfa = IntegerField(_l("Prix (FCFA)"), default=0,
+                              validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    accepts_appointments = BooleanField(_l("Accepte les rendez-vous"))
+    requires_appointment = BooleanField(_l("Uniquement sur rendez-vous"))
+    documents = TextAreaField(_l("Documents à apporter (facultatif)"),
+                              validators=[Optional(), Length(max=2000)])
+    is_active = BooleanField(_l("Service actif"), default=True)
+
+
+class CounterForm(FlaskForm):
+    number = IntegerField(_l("Numéro"), validators=[InputRequired(), NumberRange(min=1, max=999)])
+    name = StringField(_l("Nom (facultatif)"), validators=[Optional(), Length(max=60)],
+                       render_kw={"placeholder": _l("Caisse, Accueil...")})
+    service_ids = SelectMultipleField(_l("Services traités"), coerce=int,
+                                      widget=ListWidget(prefix_label=True),
+                                      option_widget=CheckboxInput())
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+class MemberForm(FlaskForm):
+    role = SelectField(_l("Rôle"), choices=choices(Role), coerce=Role)
+    branch_id = SelectField(_l("Agence"), coerce=optional_int)
+
+
+class InviteForm(MemberForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), *_email])
