@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 export PYTHONDONTWRITEBYTECODE := 1
 
 APT_PACKAGES := redis-server chromium chromium-driver postgresql
-.PHONY: run test install install-test system-packages translations clean
+.PHONY: run test install install-test system-packages translations clean lint
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -53,3 +53,7 @@ test: system-packages $(VENV)/.installed-test translations
 
 clean:
 	rm -rf $(VENV) instance test-artifacts
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check smartqueue tests config.py wsgi.py
+	$(BIN)/ruff format --check smartqueue tests config.py wsgi.py

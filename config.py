@@ -36,7 +36,9 @@ def _secret_key() -> str:
     if key:
         return key
     if os.environ.get("DATABASE_URL"):
-        raise RuntimeError("SECRET_KEY must be set in production (DATABASE_URL is set).")
+        raise RuntimeError(
+            "SECRET_KEY must be set in production (DATABASE_URL is set)."
+        )
     # Embedded mode: one random key kept in instance/ so sessions survive restarts.
     _INSTANCE.mkdir(parents=True, exist_ok=True)
     path = _INSTANCE / "secret_key"
@@ -81,6 +83,8 @@ class Config:
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
 
     SOCK_SERVER_OPTIONS = {"ping_interval": 25}
 

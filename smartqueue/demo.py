@@ -36,49 +36,106 @@ DEMO_LOGINS = {
 
 # (organization, type, plan, [(branch, commune, address)], [(prefix, name, minutes, price)])
 ORGANIZATIONS = [
-    ("Banque Teranga", OrganizationType.BANK, Plan.BUSINESS, [
-        ("Agence Plateau", "Plateau", "12 avenue Léopold Sédar Senghor"),
-        ("Agence Parcelles Assainies", "Parcelles Assainies", "Unité 15, près du marché"),
-        ("Agence Pikine", "Pikine Est", "Route des Niayes, Pikine"),
-    ], [
-        ("A", "Ouverture de compte", 20, 0),
-        ("B", "Dépôt et retrait", 5, 0),
-        ("C", "Crédit et prêts", 30, 0),
-        ("D", "Cartes bancaires", 10, 2000),
-    ]),
-    ("Hôpital Régional de Dakar", OrganizationType.HOSPITAL, Plan.STARTER, [
-        ("Site de Fann", "Fann-Point E-Amitié", "Avenue Cheikh Anta Diop"),
-    ], [
-        ("A", "Consultation générale", 15, 3000),
-        ("B", "Cardiologie", 25, 10000),
-        ("C", "Pédiatrie", 20, 5000),
-        ("L", "Laboratoire d'analyses", 10, 0),
-    ]),
-    ("Préfecture de Guédiawaye", OrganizationType.GOVERNMENT, Plan.FREE, [
-        ("Préfecture", "Golf Sud", "Boulevard de la Préfecture, Guédiawaye"),
-    ], [
-        ("A", "Carte nationale d'identité", 15, 0),
-        ("B", "Passeport", 20, 0),
-        ("C", "Légalisation de documents", 5, 0),
-    ]),
+    (
+        "Banque Teranga",
+        OrganizationType.BANK,
+        Plan.BUSINESS,
+        [
+            ("Agence Plateau", "Plateau", "12 avenue Léopold Sédar Senghor"),
+            (
+                "Agence Parcelles Assainies",
+                "Parcelles Assainies",
+                "Unité 15, près du marché",
+            ),
+            ("Agence Pikine", "Pikine Est", "Route des Niayes, Pikine"),
+        ],
+        [
+            ("A", "Ouverture de compte", 20, 0),
+            ("B", "Dépôt et retrait", 5, 0),
+            ("C", "Crédit et prêts", 30, 0),
+            ("D", "Cartes bancaires", 10, 2000),
+        ],
+    ),
+    (
+        "Hôpital Régional de Dakar",
+        OrganizationType.HOSPITAL,
+        Plan.STARTER,
+        [
+            ("Site de Fann", "Fann-Point E-Amitié", "Avenue Cheikh Anta Diop"),
+        ],
+        [
+            ("A", "Consultation générale", 15, 3000),
+            ("B", "Cardiologie", 25, 10000),
+            ("C", "Pédiatrie", 20, 5000),
+            ("L", "Laboratoire d'analyses", 10, 0),
+        ],
+    ),
+    (
+        "Préfecture de Guédiawaye",
+        OrganizationType.GOVERNMENT,
+        Plan.FREE,
+        [
+            ("Préfecture", "Golf Sud", "Boulevard de la Préfecture, Guédiawaye"),
+        ],
+        [
+            ("A", "Carte nationale d'identité", 15, 0),
+            ("B", "Passeport", 20, 0),
+            ("C", "Légalisation de documents", 5, 0),
+        ],
+    ),
 ]
 
 STAFF = [  # (email, name, organization, role, branch or None)
     ("agent@demo.sn", "Moussa Diop", "Banque Teranga", Role.AGENT, "Agence Plateau"),
-    ("manager@demo.sn", "Fatou Sarr", "Banque Teranga", Role.BRANCH_MANAGER, "Agence Plateau"),
+    (
+        "manager@demo.sn",
+        "Fatou Sarr",
+        "Banque Teranga",
+        Role.BRANCH_MANAGER,
+        "Agence Plateau",
+    ),
     ("admin@demo.sn", "Ibrahima Fall", "Banque Teranga", Role.ORG_ADMIN, None),
-    ("agent.hopital@demo.sn", "Aminata Ba", "Hôpital Régional de Dakar", Role.AGENT, "Site de Fann"),
-    ("admin.hopital@demo.sn", "Dr Cheikh Ndiaye", "Hôpital Régional de Dakar", Role.ORG_ADMIN, None),
-    ("agent.prefecture@demo.sn", "Ousmane Sy", "Préfecture de Guédiawaye", Role.AGENT, "Préfecture"),
-    ("admin.prefecture@demo.sn", "Mariama Cissé", "Préfecture de Guédiawaye", Role.ORG_ADMIN, None),
+    (
+        "agent.hopital@demo.sn",
+        "Aminata Ba",
+        "Hôpital Régional de Dakar",
+        Role.AGENT,
+        "Site de Fann",
+    ),
+    (
+        "admin.hopital@demo.sn",
+        "Dr Cheikh Ndiaye",
+        "Hôpital Régional de Dakar",
+        Role.ORG_ADMIN,
+        None,
+    ),
+    (
+        "agent.prefecture@demo.sn",
+        "Ousmane Sy",
+        "Préfecture de Guédiawaye",
+        Role.AGENT,
+        "Préfecture",
+    ),
+    (
+        "admin.prefecture@demo.sn",
+        "Mariama Cissé",
+        "Préfecture de Guédiawaye",
+        Role.ORG_ADMIN,
+        None,
+    ),
 ]
 
 
 def _user(email: str, name: str, **extra) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, full_name=name, password_hash=hash_password(PASSWORD),
-                    email_verified_at=utcnow(), **extra)
+        user = User(
+            email=email,
+            full_name=name,
+            password_hash=hash_password(PASSWORD),
+            email_verified_at=utcnow(),
+            **extra,
+        )
         db.session.add(user)
         db.session.flush()
     return user
@@ -87,13 +144,27 @@ def _user(email: str, name: str, **extra) -> User:
 def _branch(org: Organization, name: str, commune_name: str, address: str) -> Branch:
     commune = db.session.scalar(select(Commune).where(Commune.name == commune_name))
     if commune is None:
-        raise RuntimeError(f"commune {commune_name!r} missing: run `flask seed-reference` first")
-    branch = Branch(organization=org, name=name, address=address, commune=commune,
-                    department_id=commune.department_id, region_id=commune.department.region_id,
-                    latitude=commune.latitude, longitude=commune.longitude, phone="+221338000000")
+        raise RuntimeError(
+            f"commune {commune_name!r} missing: run `flask seed-reference` first"
+        )
+    branch = Branch(
+        organization=org,
+        name=name,
+        address=address,
+        commune=commune,
+        department_id=commune.department_id,
+        region_id=commune.department.region_id,
+        latitude=commune.latitude,
+        longitude=commune.longitude,
+        phone="+221338000000",
+    )
     for weekday in range(5):
-        branch.opening_hours.append(OpeningHours(weekday=weekday, opens_at=time(8), closes_at=time(17)))
-    branch.opening_hours.append(OpeningHours(weekday=5, opens_at=time(9), closes_at=time(13)))
+        branch.opening_hours.append(
+            OpeningHours(weekday=weekday, opens_at=time(8), closes_at=time(17))
+        )
+    branch.opening_hours.append(
+        OpeningHours(weekday=5, opens_at=time(9), closes_at=time(13))
+    )
     return branch
 
 
@@ -102,7 +173,9 @@ def seed_demo() -> None:
     _user("client@demo.sn", "Awa Ndiaye", phone="+221771234567")
     _user("platform@demo.sn", "Admin SmartQueue", is_platform_admin=True)
     for org_name, org_type, plan, branches, services in ORGANIZATIONS:
-        if db.session.scalar(select(Organization.id).where(Organization.name == org_name)):
+        if db.session.scalar(
+            select(Organization.id).where(Organization.name == org_name)
+        ):
             continue
         org = Organization(name=org_name, type=org_type, plan=plan)
         db.session.add(org)
@@ -112,23 +185,42 @@ def seed_demo() -> None:
             db.session.flush()
             made = []
             for prefix, name, minutes, price in services:
-                service = Service(branch_id=branch.id, prefix=prefix, name_fr=name,
-                                  estimated_minutes=minutes, price_fcfa=price,
-                                  accepts_appointments=prefix in ("A", "B"))
+                service = Service(
+                    branch_id=branch.id,
+                    prefix=prefix,
+                    name_fr=name,
+                    estimated_minutes=minutes,
+                    price_fcfa=price,
+                    accepts_appointments=prefix in ("A", "B"),
+                )
                 db.session.add(service)
                 made.append(service)
             for number in range(1, len(made) + 1):
                 # Counter 1 serves everything; the others specialise.
                 served = made if number == 1 else [made[number - 1], made[0]]
-                db.session.add(Counter(branch_id=branch.id, number=number, services=served,
-                                       status=CounterStatus.CLOSED))
+                db.session.add(
+                    Counter(
+                        branch_id=branch.id,
+                        number=number,
+                        services=served,
+                        status=CounterStatus.CLOSED,
+                    )
+                )
     db.session.flush()
     for email, name, org_name, role, branch_name in STAFF:
         user = _user(email, name)
-        org = db.session.scalar(select(Organization).where(Organization.name == org_name))
+        org = db.session.scalar(
+            select(Organization).where(Organization.name == org_name)
+        )
         if user.membership_for(org.id) is not None:
             continue
         branch = next((b for b in org.branches if b.name == branch_name), None)
-        db.session.add(Membership(user=user, organization_id=org.id, role=role,
-                                  branch_id=branch.id if branch else None))
+        db.session.add(
+            Membership(
+                user=user,
+                organization_id=org.id,
+                role=role,
+                branch_id=branch.id if branch else None,
+            )
+        )
     db.session.commit()

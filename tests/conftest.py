@@ -34,7 +34,11 @@ def pytest_generate_tests(metafunc):
             backends = list(marker.args)
         else:
             path = str(Path(metafunc.definition.fspath).relative_to(ROOT))
-            backends = ["sqlite", "postgresql"] if path.startswith(BOTH_BACKENDS) else ["sqlite"]
+            backends = (
+                ["sqlite", "postgresql"]
+                if path.startswith(BOTH_BACKENDS)
+                else ["sqlite"]
+            )
         metafunc.parametrize("backend", backends, scope="session")
 
 
@@ -44,11 +48,14 @@ def pytest_configure(config):
 
 # --- services ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A private PostgreSQL server for the run (or TEST_DATABASE_URL)."""
     if os.environ.get("TEST_DATABASE_URL"):
-        yield os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+        yield os.environ["TEST_DATABASE_URL"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
         return
     server = PostgresServer()
     try:
@@ -88,6 +95,7 @@ def mailbox(smtp_sink):
 
 # --- databases ----------------------------------------------------------------------------
 
+
 def _migrate_and_seed(url: str) -> None:
     from flask_migrate import upgrade
 
@@ -126,7 +134,11 @@ def database_urls(tmp_path_factory, request):
 
 def _empty_tables(app) -> None:
     with app.app_context():
-        tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+        tables = [
+            t
+            for t in reversed(_db.metadata.sorted_tables)
+            if t.name not in REFERENCE_TABLES
+        ]
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
@@ -158,6 +170,7 @@ def app_config(database_urls, backend, smtp_sink):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",  # still Argon2id; production strength is tested apart
     }
 
 
@@ -217,12 +230,20 @@ def make_branch(db, make_org):
     def make(org=None, name=None, commune="Plateau"):
         org = org or make_org()
         place = db.session.scalar(select(Commune).where(Commune.name == commune))
-        branch = Branch(organization=org, name=name or f"Agence {next(_seq)}", address="Rue 1",
-                        commune=place, department_id=place.department_id,
-                        region_id=place.department.region_id, latitude=place.latitude,
-                        longitude=place.longitude)
+        branch = Branch(
+            organization=org,
+            name=name or f"Agence {next(_seq)}",
+            address="Rue 1",
+            commune=place,
+            department_id=place.department_id,
+            region_id=place.department.region_id,
+            latitude=place.latitude,
+            longitude=place.longitude,
+        )
         for day in range(6):
-            branch.opening_hours.append(OpeningHours(weekday=day, opens_at=time(8), closes_at=time(17)))
+            branch.opening_hours.append(
+                OpeningHours(weekday=day, opens_at=time(8), closes_at=time(17))
+            )
         db.session.add(branch)
         db.session.commit()
         return branch
@@ -236,8 +257,13 @@ def make_service(db):
     from smartqueue.models import Service
 
     def make(branch, prefix="A", name="Ouverture de compte", minutes=10, price=0):
-        service = Service(branch_id=branch.id, prefix=prefix, name_fr=name,
-                          estimated_minutes=minutes, price_fcfa=price)
+        service = Service(
+            branch_id=branch.id,
+            prefix=prefix,
+            name_fr=name,
+            estimated_minutes=minutes,
+            price_fcfa=price,
+        )
         db.session.add(service)
         db.session.commit()
         return service
@@ -268,16 +294,34 @@ def make_user(db):
     from smartqueue.accounts.secrets import hash_password
     from smartqueue.models import Membership, Role, User, utcnow
 
-    def make(email=None, role=None, org=None, branch=None, verified=True, password=PASSWORD,
-             locale="fr", **fields):
-        user = User(email=email or f"user{next(_seq)}@example.sn", password_hash=hash_password(password),
-                    email_verified_at=utcnow() if verified else None, locale=locale,
-                    is_platform_admin=role == "platform_admin", **fields)
+    def make(
+        email=None,
+        role=None,
+        org=None,
+        branch=None,
+        verified=True,
+        password=PASSWORD,
+        locale="fr",
+        **fields,
+    ):
+        user = User(
+            email=email or f"user{next(_seq)}@example.sn",
+            password_hash=hash_password(password),
+            email_verified_at=utcnow() if verified else None,
+            locale=locale,
+            is_platform_admin=role == "platform_admin",
+            **fields,
+        )
         db.session.add(user)
         if role in ("agent", "branch_manager", "org_admin"):
             org = org or (branch.organization if branch else None)
-            user.memberships.append(Membership(organization_id=org.id, role=Role(role),
-                                               branch_id=branch.id if branch else None))
+            user.memberships.append(
+                Membership(
+                    organization_id=org.id,
+                    role=Role(role),
+                    branch_id=branch.id if branch else None,
+                )
+            )
         db.session.commit()
         return user
 
@@ -289,7 +333,9 @@ class AuthActions:
         self.client = client
 
     def login(self, user, password=PASSWORD):
-        response = self.client.post("/auth/login", data={"email": user.email, "password": password})
+        response = self.client.post(
+            "/auth/login", data={"email": user.email, "password": password}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
@@ -304,6 +350,7 @@ def auth(client):
 
 
 # --- a real server for the browser ---------------------------------------------------------
+
 
 @pytest.fixture
 def live_server(app_config, app):
@@ -327,9 +374,15 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
     }
 
 

@@ -15,7 +15,9 @@ class Mailbox:
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message = email.message_from_bytes(
+            envelope.content, policy=email.policy.default
+        )
         with self._lock:
             self._messages.append(message)
         return "250 OK"
@@ -37,7 +39,9 @@ class Mailbox:
             if len(found) >= count:
                 return found
             time.sleep(0.05)
-        raise AssertionError(f"expected {count} mail(s) to {to}, got {len(self.messages(to))}")
+        raise AssertionError(
+            f"expected {count} mail(s) to {to}, got {len(self.messages(to))}"
+        )
 
     def last_code(self, to: str) -> str:
         message = self.wait_for(to)[-1]

@@ -24,7 +24,9 @@ class PostgresServer:
     def __init__(self):
         candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not candidates:
-            raise RuntimeError("PostgreSQL binaries not found: run `make test` (it installs them)")
+            raise RuntimeError(
+                "PostgreSQL binaries not found: run `make test` (it installs them)"
+            )
         self.bin = os.path.dirname(candidates[-1])
         self.dir = tempfile.mkdtemp(prefix="sq-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -33,34 +35,88 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres", "postgres")
 
     def start(self) -> str:
-        subprocess.run(_as_postgres([f"{self.bin}/initdb", "-D", self.data, "-U", "postgres",
-                                     "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                       check=True, capture_output=True)
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        subprocess.run(_as_postgres([f"{self.bin}/pg_ctl", "-D", self.data, "-o", options,
-                                     "-l", os.path.join(self.dir, "log"), "-w", "start"]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [
+                    f"{self.bin}/initdb",
+                    "-D",
+                    self.data,
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        subprocess.run(
+            _as_postgres(
+                [
+                    f"{self.bin}/pg_ctl",
+                    "-D",
+                    self.data,
+                    "-o",
+                    options,
+                    "-l",
+                    os.path.join(self.dir, "log"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres([f"{self.bin}/pg_ctl", "-D", self.data, "-m", "immediate",
-                                     "-w", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [f"{self.bin}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class RedisServer:
     def __init__(self):
         if shutil.which("redis-server") is None:
-            raise RuntimeError("redis-server not found: run `make test` (it installs it)")
+            raise RuntimeError(
+                "redis-server not found: run `make test` (it installs it)"
+            )
         self.dir = tempfile.mkdtemp(prefix="sq-redis-")
         self.port = free_port()
         self.pidfile = os.path.join(self.dir, "redis.pid")
 
     def start(self) -> str:
-        subprocess.run(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-                        "--daemonize", "yes", "--dir", self.dir, "--pidfile", self.pidfile,
-                        "--save", "", "--appendonly", "no"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--daemonize",
+                "yes",
+                "--dir",
+                self.dir,
+                "--pidfile",
+                self.pidfile,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            check=True,
+            capture_output=True,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -71,5 +127,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
-        subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True)
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
+            capture_output=True,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)

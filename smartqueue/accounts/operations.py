@@ -3,15 +3,30 @@
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..extensions import db
 from ..jobs import enqueue
 from ..jobs import mail as mail_jobs
 from ..models import CodePurpose, EmailCode, User, utcnow
-from .errors import AccountError, CodeExpired, CodeInvalid, CodeLocked, EmailTaken, ResendTooSoon
+from .errors import (
+    AccountError,
+    CodeExpired,
+    CodeInvalid,
+    CodeLocked,
+    EmailTaken,
+    ResendTooSoon,
+)
 from .phones import normalize_phone
-from .secrets import check_password, hash_password, keyed_hash, new_code, same_hash, unusable_password
+from .secrets import (
+    check_password,
+    hash_password,
+    keyed_hash,
+    new_code,
+    same_hash,
+    unusable_password,
+)
 
 CODE_LIFETIME = timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
@@ -47,8 +62,13 @@ def _issue_code(user: User, purpose: CodePurpose) -> str:
     return code
 
 
-def register_user(email: str, password: str, full_name: str | None = None,
-                  phone: str | None = None, locale: str = "fr") -> User:
+def register_user(
+    email: str,
+    password: str,
+    full_name: str | None = None,
+    phone: str | None = None,
+    locale: str = "fr",
+) -> User:
     """Create a customer account (never a staff role) and email it a verification code."""
     email = normalize_email(email)
     phone = normalize_phone(phone)
@@ -112,10 +132,12 @@ def _check_resend(user: User, purpose: CodePurpose) -> None:
         wait = latest.created_at + RESEND_AFTER - utcnow()
         if wait.total_seconds() > 0:
             seconds = int(wait.total_seconds()) + 1
-            raise ResendTooSoon(
-                _l("Vous pourrez demander un nouveau code dans %(s)s secondes.", s=seconds),
+            message = ngettext(
+                "Vous pourrez demander un nouveau code dans %(num)s seconde.",
+                "Vous pourrez demander un nouveau code dans %(num)s secondes.",
                 seconds,
             )
+            raise ResendTooSoon(message, seconds)
 
 
 def resend_verification_code(user: User) -> None:
@@ -132,7 +154,9 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.is_active:
-        hash_password(password)  # same cost either way: no timing hint that the email exists
+        hash_password(
+            password
+        )  # same cost either way: no timing hint that the email exists
         return None
     return user if check_password(user.password_hash, password) else None
 
@@ -164,7 +188,9 @@ def reset_password(email: str, code: str, new_password: str) -> User:
     return user
 
 
-def update_profile(user: User, full_name: str | None, phone: str | None, locale: str) -> None:
+def update_profile(
+    user: User, full_name: str | None, phone: str | None, locale: str
+) -> None:
     """Change a user's name, phone and language."""
     user.phone = normalize_phone(phone)
     user.full_name = (full_name or "").strip() or None
@@ -176,7 +202,9 @@ def update_profile(user: User, full_name: str | None, phone: str | None, locale:
 def change_password(user: User, current: str, new: str) -> None:
     """Replace a password, knowing the current one."""
     if not check_password(user.password_hash, current):
-        raise AccountError(_l("Mot de passe actuel incorrect."), field="current_password")
+        raise AccountError(
+            _l("Mot de passe actuel incorrect."), field="current_password"
+        )
     user.password_hash = hash_password(new)
     db.session.commit()
 

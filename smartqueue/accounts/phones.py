@@ -19,7 +19,9 @@ def normalize_phone(raw: str | None) -> str | None:
     try:
         number = phonenumbers.parse(text, "SN")
     except phonenumbers.NumberParseException:
-        raise InvalidPhone(_l("Numéro de téléphone invalide (ex. 77 123 45 67).")) from None
+        raise InvalidPhone(
+            _l("Numéro de téléphone invalide (ex. 77 123 45 67).")
+        ) from None
     national = str(number.national_number)
     if (
         number.country_code != 221

@@ -18,16 +18,24 @@ def _name_key(obj) -> str:
 
 def list_regions() -> list[Region]:
     """All regions, by name."""
-    return sorted(db.session.scalars(select(Region).order_by(Region.name)), key=_name_key)
+    return sorted(
+        db.session.scalars(select(Region).order_by(Region.name)), key=_name_key
+    )
 
 
 def list_departments(region_id: int) -> list[Department]:
     """The departments of a region, by name."""
-    stmt = select(Department).where(Department.region_id == region_id).order_by(Department.name)
+    stmt = (
+        select(Department)
+        .where(Department.region_id == region_id)
+        .order_by(Department.name)
+    )
     return sorted(db.session.scalars(stmt), key=_name_key)
 
 
-def list_communes(region_id: int | None = None, department_id: int | None = None) -> list[Commune]:
+def list_communes(
+    region_id: int | None = None, department_id: int | None = None
+) -> list[Commune]:
     """Communes by name, optionally of one department and/or of one region (through its departments)."""
     stmt = select(Commune).order_by(Commune.name)
     if department_id is not None:
@@ -43,5 +51,7 @@ def get_commune_traffic_factor(commune_id: int | None) -> float:
     """The commune's traffic factor; 1.0 (neutral) if unknown or unset."""
     if commune_id is None:
         return DEFAULT_TRAFFIC_FACTOR
-    factor = db.session.scalar(select(Commune.traffic_factor).where(Commune.id == commune_id))
+    factor = db.session.scalar(
+        select(Commune.traffic_factor).where(Commune.id == commune_id)
+    )
     return DEFAULT_TRAFFIC_FACTOR if factor is None else factor

@@ -69,8 +69,12 @@ def run_worker(app, burst: bool = False) -> None:
     with app.app_context():
         connection = get_redis()
         if connection is None:
-            raise RuntimeError("flask worker needs REDIS_URL; without it jobs run in the web process.")
-        queues = [Queue(name, connection=connection) for name in app.config["RQ_QUEUES"]]
+            raise RuntimeError(
+                "flask worker needs REDIS_URL; without it jobs run in the web process."
+            )
+        queues = [
+            Queue(name, connection=connection) for name in app.config["RQ_QUEUES"]
+        ]
     worker = AppWorker(queues, connection=connection, app=app)
     worker.work(burst=burst, with_scheduler=True)
 

@@ -5,14 +5,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_mail import Message
 
 from ..extensions import db, mail
 from ..models import Invitation, User
 
 
-def deliver(to: str, subject: str, template: str, locale: str = "fr", **context) -> None:
+def deliver(
+    to: str, subject: str, template: str, locale: str = "fr", **context
+) -> None:
     """Render emails/<template>.txt|.html in the recipient's language and send it."""
     with force_locale(locale):
         body = render_template(f"emails/{template}.txt", **context)
@@ -56,5 +59,10 @@ def send_invitation(invitation_id: int, link: str) -> None:
     if invitation is None or invitation.accepted_at is not None:
         return
     with force_locale("fr"):
-        subject = _("Invitation à rejoindre %(org)s sur SmartQueue", org=invitation.organization.name)
-    deliver(invitation.email, subject, "invitation", "fr", invitation=invitation, link=link)
+        subject = _(
+            "Invitation à rejoindre %(org)s sur SmartQueue",
+            org=invitation.organization.name,
+        )
+    deliver(
+        invitation.email, subject, "invitation", "fr", invitation=invitation, link=link
+    )

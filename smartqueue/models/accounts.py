@@ -64,7 +64,9 @@ class EmailCode(db.Model):
     """A 6-digit code sent by email, stored as a keyed hash."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[CodePurpose] = mapped_column(enum_type(CodePurpose))
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -81,7 +83,9 @@ class Membership(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
@@ -103,11 +107,15 @@ class Invitation(db.Model):
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    branch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("branch.id", ondelete="CASCADE")
+    )
     email: Mapped[str] = mapped_column(String(254), index=True)
     role: Mapped[Role] = mapped_column(enum_type(Role))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

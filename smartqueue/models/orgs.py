@@ -60,7 +60,9 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     branches: Mapped[list["Branch"]] = relationship(
-        back_populates="organization", order_by="Branch.name", cascade="all, delete-orphan"
+        back_populates="organization",
+        order_by="Branch.name",
+        cascade="all, delete-orphan",
     )
 
     def __str__(self) -> str:
@@ -90,10 +92,14 @@ class Branch(db.Model):
     department: Mapped[Department] = relationship()
     commune: Mapped[Commune | None] = relationship()
     opening_hours: Mapped[list["OpeningHours"]] = relationship(
-        back_populates="branch", order_by="OpeningHours.weekday", cascade="all, delete-orphan"
+        back_populates="branch",
+        order_by="OpeningHours.weekday",
+        cascade="all, delete-orphan",
     )
     closures: Mapped[list["BranchClosure"]] = relationship(
-        back_populates="branch", order_by="BranchClosure.date", cascade="all, delete-orphan"
+        back_populates="branch",
+        order_by="BranchClosure.date",
+        cascade="all, delete-orphan",
     )
     services: Mapped[list["Service"]] = relationship(
         back_populates="branch", order_by="Service.prefix", cascade="all, delete-orphan"
@@ -141,8 +147,12 @@ class BranchClosure(db.Model):
 counter_services = Table(
     "counter_service",
     db.metadata,
-    Column("counter_id", ForeignKey("counter.id", ondelete="CASCADE"), primary_key=True),
-    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "counter_id", ForeignKey("counter.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    ),
 )
 
 
@@ -178,7 +188,9 @@ class Service(db.Model):
     )
 
     def name_for(self, locale: str) -> str:
-        return (self.name_wo if locale == "wo" and self.name_wo else None) or self.name_fr
+        return (
+            self.name_wo if locale == "wo" and self.name_wo else None
+        ) or self.name_fr
 
     def __str__(self) -> str:
         return f"{self.prefix} · {self.name_fr}"

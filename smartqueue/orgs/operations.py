@@ -4,6 +4,7 @@ from datetime import date, time, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -44,7 +45,12 @@ from .errors import (
 
 INVITATION_LIFETIME = timedelta(days=7)
 # Staff seats per plan (DOMAIN.md, Plans); None = unlimited.
-PLAN_STAFF_LIMIT = {Plan.FREE: 3, Plan.STARTER: 10, Plan.BUSINESS: 50, Plan.ENTERPRISE: 200}
+PLAN_STAFF_LIMIT = {
+    Plan.FREE: 3,
+    Plan.STARTER: 10,
+    Plan.BUSINESS: 50,
+    Plan.ENTERPRISE: 200,
+}
 
 
 def _commit(error: DomainError) -> None:
@@ -58,17 +64,30 @@ def _commit(error: DomainError) -> None:
 
 # --- organizations ---------------------------------------------------------------------------
 
-def create_organization(name: str, type: OrganizationType, plan: Plan = Plan.FREE,
-                        email: str | None = None, phone: str | None = None,
-                        admin_email: str | None = None, *, by: User | None = None) -> Organization:
+
+def create_organization(
+    name: str,
+    type: OrganizationType,
+    plan: Plan = Plan.FREE,
+    email: str | None = None,
+    phone: str | None = None,
+    admin_email: str | None = None,
+    *,
+    by: User | None = None,
+) -> Organization:
     """Create an organization and, in the same unit of work, invite its first admin."""
     name = name.strip()
     phone = normalize_phone(phone)
     taken = NameTaken(_l("Une organisation porte déjà ce nom."))
     if db.session.scalar(select(Organization.id).where(Organization.name == name)):
         raise taken
-    org = Organization(name=name, type=type, plan=plan,
-                       email=normalize_email(email) if email else None, phone=phone)
+    org = Organization(
+        name=name,
+        type=type,
+        plan=plan,
+        email=normalize_email(email) if email else None,
+        phone=phone,
+    )
     db.session.add(org)
     token = None
     if admin_email:
@@ -80,15 +99,24 @@ def create_organization(name: str, type: OrganizationType, plan: Plan = Plan.FRE
     return org
 
 
-def update_organization(org: Organization, *, name: str, type: OrganizationType,
-                        email: str | None, phone: str | None, plan: Plan | None = None,
-                        is_active: bool | None = None) -> None:
+def update_organization(
+    org: Organization,
+    *,
+    name: str,
+    type: OrganizationType,
+    email: str | None,
+    phone: str | None,
+    plan: Plan | None = None,
+    is_active: bool | None = None,
+) -> None:
     """Edit an organization; plan and activation only when given (platform admins)."""
     name = name.strip()
     phone = normalize_phone(phone)
     taken = NameTaken(_l("Une organisation porte déjà ce nom."))
     if db.session.scalar(
-        select(Organization.id).where(Organization.name == name, Organization.id != org.id)
+        select(Organization.id).where(
+            Organization.name == name, Organization.id != org.id
+        )
     ):
         raise taken
     org.name, org.type = name, type
@@ -103,15 +131,23 @@ def update_organization(org: Organization, *, name: str, type: OrganizationType,
 
 # --- branches --------------------------------------------------------------------------------
 
+
 def _check_location(region_id: int, department_id: int, commune_id: int | None) -> None:
     department = db.session.get(Department, department_id)
-    if db.session.get(Region, region_id) is None or department is None \
-            or department.region_id != region_id:
-        raise InvalidLocation(_l("Ce département n'est pas dans cette région."), field="department_id")
+    if (
+        db.session.get(Region, region_id) is None
+        or department is None
+        or department.region_id != region_id
+    ):
+        raise InvalidLocation(
+            _l("Ce département n'est pas dans cette région."), field="department_id"
+        )
     if commune_id is not None:
         commune = db.session.get(Commune, commune_id)
         if commune is None or commune.department_id != department_id:
-            raise InvalidLocation(_l("Cette commune n'est pas dans ce département."), field="commune_id")
+            raise InvalidLocation(
+                _l("Cette commune n'est pas dans ce département."), field="commune_id"
+            )
 
 
 def _apply_branch(branch: Branch, data: dict) -> None:
@@ -137,7 +173,9 @@ def create_branch(org: Organization, **data) -> Branch:
     branch = Branch(organization_id=org.id)
     _apply_branch(branch, data)
     for weekday in range(5):
-        branch.opening_hours.append(OpeningHours(weekday=weekday, opens_at=time(8), closes_at=time(17)))
+        branch.opening_hours.append(
+            OpeningHours(weekday=weekday, opens_at=time(8), closes_at=time(17))
+        )
     db.session.add(branch)
     _commit(NameTaken(_l("Cette organisation a déjà une agence de ce nom.")))
     return branch
@@ -149,17 +187,23 @@ def update_branch(branch: Branch, **data) -> None:
     _commit(NameTaken(_l("Cette organisation a déjà une agence de ce nom.")))
 
 
-def set_opening_hours(branch: Branch, hours: dict[int, tuple[time, time] | None]) -> None:
+def set_opening_hours(
+    branch: Branch, hours: dict[int, tuple[time, time] | None]
+) -> None:
     """Replace the week's hours: weekday -> (opens, closes), or None for closed."""
     for weekday, span in hours.items():
         if span is not None and span[0] >= span[1]:
-            raise InvalidHours(_l("L'heure d'ouverture doit précéder l'heure de fermeture."),
-                               field=f"day_{weekday}")
+            raise InvalidHours(
+                _l("L'heure d'ouverture doit précéder l'heure de fermeture."),
+                field=f"day_{weekday}",
+            )
     branch.opening_hours.clear()
     db.session.flush()
     for weekday, span in sorted(hours.items()):
         if span is not None:
-            branch.opening_hours.append(OpeningHours(weekday=weekday, opens_at=span[0], closes_at=span[1]))
+            branch.opening_hours.append(
+                OpeningHours(weekday=weekday, opens_at=span[0], closes_at=span[1])
+            )
     db.session.commit()
 
 
@@ -167,7 +211,9 @@ def add_closure(branch: Branch, day: date, reason: str | None = None) -> BranchC
     """Close a branch on a date (holiday, Tabaski...)."""
     if day < date.today():
         raise InvalidHours(_l("Cette date est déjà passée."), field="date")
-    closure = BranchClosure(branch=branch, date=day, reason=(reason or "").strip() or None)
+    closure = BranchClosure(
+        branch=branch, date=day, reason=(reason or "").strip() or None
+    )
     db.session.add(closure)
     _commit(InvalidHours(_l("Cette date est déjà fermée."), field="date"))
     return closure
@@ -180,16 +226,25 @@ def remove_closure(closure: BranchClosure) -> None:
 
 # --- services and counters --------------------------------------------------------------------
 
+
 def _apply_service(service: Service, data: dict) -> None:
     prefix = data["prefix"].strip().upper()
     if len(prefix) != 1 or not prefix.isalpha() or not prefix.isascii():
         raise PrefixTaken(_l("Le préfixe est une seule lettre (A à Z)."))
     taken = db.session.scalar(
-        select(Service.id).where(Service.branch_id == service.branch_id, Service.prefix == prefix,
-                                 Service.id != (service.id or 0))
+        select(Service.id).where(
+            Service.branch_id == service.branch_id,
+            Service.prefix == prefix,
+            Service.id != (service.id or 0),
+        )
     )
     if taken:
-        raise PrefixTaken(_l("Un autre service de cette agence utilise déjà la lettre %(p)s.", p=prefix))
+        raise PrefixTaken(
+            _l(
+                "Un autre service de cette agence utilise déjà la lettre %(p)s.",
+                p=prefix,
+            )
+        )
     service.prefix = prefix
     service.name_fr = data["name_fr"].strip()
     service.name_wo = (data.get("name_wo") or "").strip() or None
@@ -197,7 +252,9 @@ def _apply_service(service: Service, data: dict) -> None:
     service.estimated_minutes = data["estimated_minutes"]
     service.price_fcfa = data.get("price_fcfa") or 0
     service.requires_appointment = bool(data.get("requires_appointment"))
-    service.accepts_appointments = bool(data.get("accepts_appointments")) or service.requires_appointment
+    service.accepts_appointments = (
+        bool(data.get("accepts_appointments")) or service.requires_appointment
+    )
     service.documents = (data.get("documents") or "").strip() or None
     service.is_active = data.get("is_active", True)
 
@@ -216,19 +273,30 @@ def update_service(service: Service, **data) -> None:
     _commit(PrefixTaken(_l("Cette lettre est déjà utilisée dans l'agence.")))
 
 
-def _apply_counter(counter: Counter, number: int, name: str | None, service_ids: list[int]) -> None:
+def _apply_counter(
+    counter: Counter, number: int, name: str | None, service_ids: list[int]
+) -> None:
     services = db.session.scalars(
-        select(Service).where(Service.id.in_(service_ids), Service.branch_id == counter.branch_id)
+        select(Service).where(
+            Service.id.in_(service_ids), Service.branch_id == counter.branch_id
+        )
     ).all()
     if len(services) != len(set(service_ids)):
-        raise DomainError(_l("Un service choisi n'appartient pas à cette agence."), field="service_ids")
+        raise DomainError(
+            _l("Un service choisi n'appartient pas à cette agence."),
+            field="service_ids",
+        )
     counter.number = number
     counter.name = (name or "").strip() or None
     counter.services = list(services)
 
 
-def create_counter(branch: Branch, number: int, name: str | None = None,
-                   service_ids: list[int] | None = None) -> Counter:
+def create_counter(
+    branch: Branch,
+    number: int,
+    name: str | None = None,
+    service_ids: list[int] | None = None,
+) -> Counter:
     """Add a numbered counter serving some of the branch's services."""
     counter = Counter(branch_id=branch.id, status=CounterStatus.CLOSED)
     _apply_counter(counter, number, name, service_ids or [])
@@ -237,7 +305,9 @@ def create_counter(branch: Branch, number: int, name: str | None = None,
     return counter
 
 
-def update_counter(counter: Counter, number: int, name: str | None, service_ids: list[int]) -> None:
+def update_counter(
+    counter: Counter, number: int, name: str | None, service_ids: list[int]
+) -> None:
     _apply_counter(counter, number, name, service_ids)
     _commit(CounterNumberTaken(_l("Le guichet %(n)s existe déjà.", n=number)))
 
@@ -249,42 +319,64 @@ def delete_counter(counter: Counter) -> None:
 
 # --- staff -----------------------------------------------------------------------------------
 
-def _check_role_branch(org: Organization, role: Role, branch_id: int | None) -> Branch | None:
+
+def _check_role_branch(
+    org: Organization, role: Role, branch_id: int | None
+) -> Branch | None:
     if role is Role.ORG_ADMIN:
         return None
     branch = db.session.get(Branch, branch_id) if branch_id else None
     if branch is None or branch.organization_id != org.id:
-        raise InvalidInvitation(_l("Choisissez une agence de l'organisation pour ce rôle."),
-                                field="branch_id")
+        raise InvalidInvitation(
+            _l("Choisissez une agence de l'organisation pour ce rôle."),
+            field="branch_id",
+        )
     return branch
 
 
 def _staff_count(org: Organization) -> int:
     members = db.session.scalar(
-        select(func.count(Membership.id)).where(Membership.organization_id == org.id))
+        select(func.count(Membership.id)).where(Membership.organization_id == org.id)
+    )
     pending = db.session.scalar(
         select(func.count(Invitation.id)).where(
-            Invitation.organization_id == org.id, Invitation.accepted_at.is_(None),
-            Invitation.expires_at > utcnow()))
+            Invitation.organization_id == org.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
     return members + pending
 
 
-def _new_invitation(org: Organization, email: str, role: Role, branch_id: int | None,
-                    by: User | None) -> tuple[Invitation, str]:
+def _new_invitation(
+    org: Organization, email: str, role: Role, branch_id: int | None, by: User | None
+) -> tuple[Invitation, str]:
     """Check and add an invitation (caller commits); returns it with its secret link token."""
     email = normalize_email(email)
     branch = _check_role_branch(org, role, branch_id)
     limit = PLAN_STAFF_LIMIT.get(org.plan)
     if limit is not None and _staff_count(org) >= limit:
         raise InvalidInvitation(
-            _l("Votre formule permet %(n)s membres du personnel au plus.", n=limit), field="email")
+            ngettext(
+                "Votre formule permet %(num)s membre du personnel au plus.",
+                "Votre formule permet %(num)s membres du personnel au plus.",
+                limit,
+            ),
+            field="email",
+        )
     existing = db.session.scalar(select(User).where(User.email == email))
     if existing is not None and existing.membership_for(org.id) is not None:
-        raise InvalidInvitation(_l("Cette personne fait déjà partie de l'organisation."), field="email")
+        raise InvalidInvitation(
+            _l("Cette personne fait déjà partie de l'organisation."), field="email"
+        )
     token = new_token()
     invitation = Invitation(
-        organization_id=org.id, branch_id=branch.id if branch else None, email=email, role=role,
-        token_hash=keyed_hash(token), invited_by_id=by.id if by else None,
+        organization_id=org.id,
+        branch_id=branch.id if branch else None,
+        email=email,
+        role=role,
+        token_hash=keyed_hash(token),
+        invited_by_id=by.id if by else None,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
     db.session.add(invitation)
@@ -296,8 +388,9 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
     enqueue(mail_jobs.send_invitation, invitation.id, link)
 
 
-def invite_staff(org: Organization, email: str, role: Role, branch_id: int | None = None,
-                 *, by: User) -> Invitation:
+def invite_staff(
+    org: Organization, email: str, role: Role, branch_id: int | None = None, *, by: User
+) -> Invitation:
     """Invite someone by email to join an organization with a role; emails a link."""
     invitation, token = _new_invitation(org, email, role, branch_id, by)
     db.session.commit()
@@ -307,27 +400,51 @@ def invite_staff(org: Organization, email: str, role: Role, branch_id: int | Non
 
 def find_invitation(token: str) -> Invitation | None:
     """The pending, unexpired invitation behind a link token."""
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == keyed_hash(token)))
-    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= utcnow():
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == keyed_hash(token))
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
         return None
     return invitation
 
 
-def accept_invitation(invitation: Invitation, *, user: User | None = None,
-                      full_name: str | None = None, password: str | None = None) -> User:
+def accept_invitation(
+    invitation: Invitation,
+    *,
+    user: User | None = None,
+    full_name: str | None = None,
+    password: str | None = None,
+) -> User:
     """Join: an existing (signed-in) user gains the role, or a new verified account is made."""
     if user is None:
         if db.session.scalar(select(User.id).where(User.email == invitation.email)):
-            raise InvalidInvitation(_l("Connectez-vous d'abord avec cette adresse e-mail."))
-        user = User(email=invitation.email, password_hash=hash_password(password),
-                    full_name=(full_name or "").strip() or None, email_verified_at=utcnow())
+            raise InvalidInvitation(
+                _l("Connectez-vous d'abord avec cette adresse e-mail.")
+            )
+        user = User(
+            email=invitation.email,
+            password_hash=hash_password(password),
+            full_name=(full_name or "").strip() or None,
+            email_verified_at=utcnow(),
+        )
         db.session.add(user)
         db.session.flush()
     elif user.email != invitation.email:
-        raise InvalidInvitation(_l("Cette invitation est destinée à une autre adresse e-mail."))
+        raise InvalidInvitation(
+            _l("Cette invitation est destinée à une autre adresse e-mail.")
+        )
     if user.membership_for(invitation.organization_id) is None:
-        user.memberships.append(Membership(organization_id=invitation.organization_id,
-                                           branch_id=invitation.branch_id, role=invitation.role))
+        user.memberships.append(
+            Membership(
+                organization_id=invitation.organization_id,
+                branch_id=invitation.branch_id,
+                role=invitation.role,
+            )
+        )
     invitation.accepted_at = utcnow()
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # the link reached their mailbox
@@ -335,10 +452,18 @@ def accept_invitation(invitation: Invitation, *, user: User | None = None,
     return user
 
 
-def change_role(membership: Membership, role: Role, branch_id: int | None, *, by: User) -> None:
+def change_role(
+    membership: Membership, role: Role, branch_id: int | None, *, by: User
+) -> None:
     """Give a staff member another role (or branch) in the same organization."""
-    if membership.user_id == by.id and role is not Role.ORG_ADMIN and membership.role is Role.ORG_ADMIN:
-        raise InvalidInvitation(_l("Vous ne pouvez pas retirer votre propre rôle d'administrateur."))
+    if (
+        membership.user_id == by.id
+        and role is not Role.ORG_ADMIN
+        and membership.role is Role.ORG_ADMIN
+    ):
+        raise InvalidInvitation(
+            _l("Vous ne pouvez pas retirer votre propre rôle d'administrateur.")
+        )
     branch = _check_role_branch(membership.organization, role, branch_id)
     membership.role = role
     membership.branch_id = branch.id if branch else None

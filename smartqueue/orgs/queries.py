@@ -4,18 +4,31 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Branch, Counter, Invitation, Membership, Organization, Service, User, utcnow
+from ..models import (
+    Branch,
+    Counter,
+    Invitation,
+    Membership,
+    Organization,
+    Service,
+    User,
+    utcnow,
+)
 
 
-def find_branches(region_id: int | None = None, commune_id: int | None = None,
-                  limit: int = 50) -> list[Branch]:
+def find_branches(
+    region_id: int | None = None, commune_id: int | None = None, limit: int = 50
+) -> list[Branch]:
     """Active branches of active organizations, optionally in a region and commune."""
     query = (
         select(Branch)
         .join(Branch.organization)
         .where(Branch.is_active.is_(True), Organization.is_active.is_(True))
-        .options(selectinload(Branch.organization), selectinload(Branch.commune),
-                 selectinload(Branch.services))
+        .options(
+            selectinload(Branch.organization),
+            selectinload(Branch.commune),
+            selectinload(Branch.services),
+        )
         .order_by(Organization.name, Branch.name)
         .limit(limit)
     )
@@ -31,68 +44,108 @@ def get_public_branch(branch_id: int) -> Branch | None:
     branch = db.session.scalar(
         select(Branch)
         .join(Branch.organization)
-        .where(Branch.id == branch_id, Branch.is_active.is_(True),
-               Organization.is_active.is_(True))
-        .options(selectinload(Branch.opening_hours), selectinload(Branch.closures),
-                 selectinload(Branch.services))
+        .where(
+            Branch.id == branch_id,
+            Branch.is_active.is_(True),
+            Organization.is_active.is_(True),
+        )
+        .options(
+            selectinload(Branch.opening_hours),
+            selectinload(Branch.closures),
+            selectinload(Branch.services),
+        )
     )
     return branch
 
 
 def list_organizations() -> list[Organization]:
-    return list(db.session.scalars(
-        select(Organization).options(selectinload(Organization.branches)).order_by(Organization.name)))
+    return list(
+        db.session.scalars(
+            select(Organization)
+            .options(selectinload(Organization.branches))
+            .order_by(Organization.name)
+        )
+    )
 
 
 def list_staff(organization_id: int) -> list[Membership]:
-    return list(db.session.scalars(
-        select(Membership)
-        .join(Membership.user)
-        .where(Membership.organization_id == organization_id)
-        .options(selectinload(Membership.user), selectinload(Membership.branch))
-        .order_by(User.email)
-    ))
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Membership.user)
+            .where(Membership.organization_id == organization_id)
+            .options(selectinload(Membership.user), selectinload(Membership.branch))
+            .order_by(User.email)
+        )
+    )
 
 
 def list_pending_invitations(organization_id: int) -> list[Invitation]:
-    return list(db.session.scalars(
-        select(Invitation)
-        .where(Invitation.organization_id == organization_id, Invitation.accepted_at.is_(None),
-               Invitation.expires_at > utcnow())
-        .options(selectinload(Invitation.branch))
-        .order_by(Invitation.created_at.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .options(selectinload(Invitation.branch))
+            .order_by(Invitation.created_at.desc())
+        )
+    )
 
 
 def list_counters(branch_id: int) -> list[Counter]:
-    return list(db.session.scalars(
-        select(Counter).where(Counter.branch_id == branch_id)
-        .options(selectinload(Counter.services)).order_by(Counter.number)))
+    return list(
+        db.session.scalars(
+            select(Counter)
+            .where(Counter.branch_id == branch_id)
+            .options(selectinload(Counter.services))
+            .order_by(Counter.number)
+        )
+    )
 
 
 def list_services(branch_id: int) -> list[Service]:
-    return list(db.session.scalars(
-        select(Service).where(Service.branch_id == branch_id).order_by(Service.prefix)))
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(Service.branch_id == branch_id)
+            .order_by(Service.prefix)
+        )
+    )
 
 
 def list_user_memberships(user_id: int) -> list[Membership]:
     """A user's staff roles with their organization, its branches and their branch (dashboard)."""
-    return list(db.session.scalars(
-        select(Membership)
-        .join(Membership.organization)
-        .where(Membership.user_id == user_id)
-        .options(selectinload(Membership.organization).selectinload(Organization.branches),
-                 selectinload(Membership.branch))
-        .order_by(Organization.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Membership.organization)
+            .where(Membership.user_id == user_id)
+            .options(
+                selectinload(Membership.organization).selectinload(
+                    Organization.branches
+                ),
+                selectinload(Membership.branch),
+            )
+            .order_by(Organization.name)
+        )
+    )
 
 
 def list_branches(organization_id: int) -> list[Branch]:
     """An organization's branches (active or not) with their place, services and counters."""
-    return list(db.session.scalars(
-        select(Branch)
-        .where(Branch.organization_id == organization_id)
-        .options(selectinload(Branch.region), selectinload(Branch.commune),
-                 selectinload(Branch.services), selectinload(Branch.counters))
-        .order_by(Branch.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Branch)
+            .where(Branch.organization_id == organization_id)
+            .options(
+                selectinload(Branch.region),
+                selectinload(Branch.commune),
+                selectinload(Branch.services),
+                selectinload(Branch.counters),
+            )
+            .order_by(Branch.name)
+        )
+    )

@@ -14,5 +14,17 @@ def register_web(app: Flask) -> None:
     for bp in (public_bp, auth_bp, account_bp, manage_bp, health_bp):
         app.register_blueprint(bp)
     errors.register(app)
+
+    @app.before_request
+    def _writes_take_the_write_lock():
+        # A form post reads then writes: on SQLite it holds the write lock from the start.
+        from flask import request
+
+        from ..extensions import db
+        from ..models import begin_write
+
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            begin_write(db.session)
+
     filters.register(app)
     security.register(app)

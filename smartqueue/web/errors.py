@@ -10,7 +10,11 @@ log = logging.getLogger(__name__)
 
 
 def _render(code: int, description: str | None = None):
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = (
+        "errors/_error.html"
+        if request.headers.get("HX-Request")
+        else "errors/error.html"
+    )
     return render_template(template, code=code, description=description), code
 
 
@@ -19,7 +23,9 @@ def register(app: Flask) -> None:
     def _csrf(error):
         from flask_babel import gettext as _
 
-        return _render(400, _("Le formulaire a expiré. Rechargez la page et réessayez."))
+        return _render(
+            400, _("Le formulaire a expiré. Rechargez la page et réessayez.")
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -1,9 +1,9 @@
 """Template filters: FCFA amounts, phone numbers, Dakar time, enum labels."""
 
-from flask import Flask
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 
 from ..accounts.phones import format_phone
@@ -23,7 +23,9 @@ def fcfa(amount: int | None) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(fcfa, "fcfa")
     app.add_template_filter(format_phone, "phone")
-    app.add_template_filter(lambda dt, fmt="short": format_datetime(dt, fmt) if dt else "", "dakar_time")
+    app.add_template_filter(
+        lambda dt, fmt="short": format_datetime(dt, fmt) if dt else "", "dakar_time"
+    )
     app.add_template_filter(labels.label, "label")
     app.add_template_global(labels.WEEKDAYS, "WEEKDAYS")
     app.add_template_global(can_use_manage, "can_use_manage")

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+REQUIRED = _l("Ce champ est obligatoire.")
+
 LANGUAGE_CHOICES = [("fr", "Français"), ("wo", "Wolof"), ("en", "English")]
 
 
@@ -19,12 +21,18 @@ def language_field():
 def new_password_fields():
     password = PasswordField(
         _l("Mot de passe"),
-        validators=[DataRequired(), Length(min=8, max=128, message=_l("Au moins 8 caractères."))],
+        validators=[
+            DataRequired(message=REQUIRED),
+            Length(min=8, max=128, message=_l("Au moins 8 caractères.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Confirmer le mot de passe"),
-        validators=[DataRequired(), EqualTo("password", message=_l("Les mots de passe diffèrent."))],
+        validators=[
+            DataRequired(message=REQUIRED),
+            EqualTo("password", message=_l("Les mots de passe diffèrent.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm

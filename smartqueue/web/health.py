@@ -29,4 +29,6 @@ def healthz():
     else:
         report["worker_heartbeat"] = "in-process"
     healthy = report["database"] == "ok" and report["redis"] in ("ok", "not configured")
-    return jsonify(status="ok" if healthy else "error", **report), 200 if healthy else 503
+    return jsonify(
+        status="ok" if healthy else "error", **report
+    ), 200 if healthy else 503

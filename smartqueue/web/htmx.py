@@ -4,7 +4,9 @@ from flask import render_template, request
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-Boosted"
+    )
 
 
 def page_or_fragment(page: str, fragment: str, **context):

@@ -6,9 +6,16 @@ from flask_login import current_user
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    if (
+        current_user
+        and current_user.is_authenticated
+        and current_user.locale in languages
+    ):
         return current_user.locale
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(languages)
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )

@@ -19,7 +19,7 @@ LABELS: dict[enum.Enum, str] = {
     Plan.FREE: _l("Gratuit"),
     Plan.STARTER: _l("Starter"),
     Plan.BUSINESS: _l("Business"),
-    Plan.ENTERPRISE: _l("Entreprise"),
+    Plan.ENTERPRISE: _l("Enterprise"),
     Role.AGENT: _l("Agent"),
     Role.BRANCH_MANAGER: _l("Responsable d'agence"),
     Role.ORG_ADMIN: _l("Administrateur"),
@@ -28,8 +28,15 @@ LABELS: dict[enum.Enum, str] = {
     CounterStatus.CLOSED: _l("Fermé"),
 }
 
-WEEKDAYS = [_l("Lundi"), _l("Mardi"), _l("Mercredi"), _l("Jeudi"), _l("Vendredi"),
-            _l("Samedi"), _l("Dimanche")]
+WEEKDAYS = [
+    _l("Lundi"),
+    _l("Mardi"),
+    _l("Mercredi"),
+    _l("Jeudi"),
+    _l("Vendredi"),
+    _l("Samedi"),
+    _l("Dimanche"),
+]
 
 
 def label(value) -> str:

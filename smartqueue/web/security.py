@@ -16,7 +16,9 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+        response.headers.setdefault(
+            "Permissions-Policy", "geolocation=(self), camera=(self)"
+        )
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if "HX-Request" in response.vary or response.mimetype == "text/html":

@@ -14,23 +14,32 @@ from smartqueue.accounts.errors import (
     InvalidPhone,
     ResendTooSoon,
 )
-from smartqueue.models import CodePurpose, EmailCode, User, utcnow
+from smartqueue.models import EmailCode, User
 
 
 def _register(email="Awa@Example.SN", **kw):
-    return ops.register_user(email, "s3cret-pass", full_name="Awa Ndiaye",
-                             phone=kw.pop("phone", "77 123 45 67"), **kw)
+    return ops.register_user(
+        email,
+        "s3cret-pass",
+        full_name="Awa Ndiaye",
+        phone=kw.pop("phone", "77 123 45 67"),
+        **kw,
+    )
 
 
 def _shift_code_time(db, user, delta):
     """Age the user's codes by delta (time travel without sleeping)."""
-    for code in db.session.scalars(select(EmailCode).where(EmailCode.user_id == user.id)):
+    for code in db.session.scalars(
+        select(EmailCode).where(EmailCode.user_id == user.id)
+    ):
         code.created_at -= delta
         code.expires_at -= delta
     db.session.commit()
 
 
-def test_register_user_stores_normalised_email_and_phone_and_no_role(db, backend, mailbox):
+def test_register_user_stores_normalised_email_and_phone_and_no_role(
+    db, backend, mailbox
+):
     user = _register(locale="wo")
     assert user.email == "awa@example.sn"
     assert user.phone == "+221771234567"
@@ -52,7 +61,10 @@ def test_register_user_refuses_a_taken_email_whatever_the_case(db, backend, mail
     _register()
     with pytest.raises(EmailTaken):
         _register(email="AWA@example.sn")
-    assert db.session.scalar(select(User).where(User.email == "awa@example.sn")) is not None
+    assert (
+        db.session.scalar(select(User).where(User.email == "awa@example.sn"))
+        is not None
+    )
 
 
 def test_register_user_refuses_a_bad_phone_and_writes_nothing(db, backend, mailbox):
@@ -121,7 +133,9 @@ def test_password_reset_by_emailed_code(db, backend, mailbox):
     ops.request_password_reset("awa@example.sn")
     code = mailbox.last_code("awa@example.sn")
     with pytest.raises(CodeInvalid):
-        ops.reset_password("awa@example.sn", "999999" if code != "999999" else "888888", "new-pass-123")
+        ops.reset_password(
+            "awa@example.sn", "999999" if code != "999999" else "888888", "new-pass-123"
+        )
     ops.reset_password("awa@example.sn", code, "new-pass-123")
     assert ops.authenticate("awa@example.sn", "new-pass-123") == user
     assert ops.authenticate("awa@example.sn", "s3cret-pass") is None
@@ -129,7 +143,9 @@ def test_password_reset_by_emailed_code(db, backend, mailbox):
         ops.reset_password("awa@example.sn", code, "another-pass-1")
 
 
-def test_password_reset_for_unknown_email_says_nothing_and_sends_nothing(db, backend, mailbox):
+def test_password_reset_for_unknown_email_says_nothing_and_sends_nothing(
+    db, backend, mailbox
+):
     ops.request_password_reset("ghost@example.sn")
     assert mailbox.messages() == []
 
@@ -137,17 +153,28 @@ def test_password_reset_for_unknown_email_says_nothing_and_sends_nothing(db, bac
 def test_update_profile(db, backend, mailbox):
     user = _register()
     ops.update_profile(user, "Awa N.", "00221 78 000 11 22", "en")
-    assert (user.full_name, user.phone, user.locale) == ("Awa N.", "+221780001122", "en")
+    assert (user.full_name, user.phone, user.locale) == (
+        "Awa N.",
+        "+221780001122",
+        "en",
+    )
     with pytest.raises(InvalidPhone):
         ops.update_profile(user, "Awa", "123", "fr")
     db.session.rollback()
     assert db.session.get(User, user.id).phone == "+221780001122"
 
 
-def test_delete_account_erases_personal_data(db, backend, mailbox, make_branch, make_user):
+def test_delete_account_erases_personal_data(
+    db, backend, mailbox, make_branch, make_user
+):
     branch = make_branch()
-    user = make_user(email="moussa@example.sn", role="agent", branch=branch, full_name="Moussa",
-                     phone="+221771112233")
+    user = make_user(
+        email="moussa@example.sn",
+        role="agent",
+        branch=branch,
+        full_name="Moussa",
+        phone="+221771112233",
+    )
     ops.delete_account(user)
     db.session.expire_all()
     gone = db.session.get(User, user.id)
@@ -155,4 +182,20 @@ def test_delete_account_erases_personal_data(db, backend, mailbox, make_branch, 
     assert gone.full_name is None and gone.phone is None
     assert gone.memberships == [] and not gone.is_active
     assert ops.authenticate("moussa@example.sn", "correct-horse-42") is None
-    assert db.session.scalars(select(EmailCode).where(EmailCode.user_id == user.id)).all() == []
+    assert (
+        db.session.scalars(select(EmailCode).where(EmailCode.user_id == user.id)).all()
+        == []
+    )
+
+
+def test_production_passwords_use_argon2id_rfc9106_parameters(app, backend):
+    from smartqueue.accounts.secrets import check_password, hash_password
+
+    app.config["PASSWORD_HASH_PROFILE"] = (
+        "RFC_9106_LOW_MEMORY"  # the default outside tests
+    )
+    strong = hash_password("s3cret-pass")
+    assert strong.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert check_password(strong, "s3cret-pass") and not check_password(
+        strong, "s3cret-pasS"
+    )

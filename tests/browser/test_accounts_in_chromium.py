@@ -14,7 +14,9 @@ def phone(page: Page) -> Page:
     return page
 
 
-def test_register_verify_by_emailed_code_then_switch_to_wolof(phone, live_server, mailbox, screenshots_dir):
+def test_register_verify_by_emailed_code_then_switch_to_wolof(
+    phone, live_server, mailbox, screenshots_dir
+):
     page = phone
     page.goto(live_server.url + "/auth/register")
     page.get_by_label("Adresse e-mail").fill("awa@example.sn")
@@ -34,8 +36,12 @@ def test_register_verify_by_emailed_code_then_switch_to_wolof(phone, live_server
 
     page.get_by_role("button", name="Wolof").click()
     expect(page.locator("html")).to_have_attribute("lang", "wo")
-    expect(page.get_by_role("button", name="Wolof")).to_have_attribute("aria-current", "true")
-    expect(page.get_by_role("heading", level=1)).not_to_have_text("Moins d'attente, plus de temps pour vous")
+    expect(page.get_by_role("button", name="Wolof")).to_have_attribute(
+        "aria-current", "true"
+    )
+    expect(page.get_by_role("heading", level=1)).not_to_have_text(
+        "Moins d'attente, plus de temps pour vous"
+    )
     page.screenshot(path=screenshots_dir / "phone-home-wolof.png", full_page=True)
     # the choice is kept in the profile, so it follows the person to the next page
     page.goto(live_server.url + "/account/")
@@ -51,17 +57,23 @@ def test_register_errors_show_next_to_their_fields(phone, live_server, screensho
     page.get_by_role("button", name="Créer mon compte").click()
     expect(page.locator("#email-error")).to_be_visible()
     expect(page.locator("#password-error")).to_contain_text("8 caractères")
-    expect(page.get_by_label("Adresse e-mail")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Adresse e-mail")).to_have_attribute(
+        "aria-invalid", "true"
+    )
     page.screenshot(path=screenshots_dir / "phone-register-errors.png", full_page=True)
 
 
-def test_staff_are_refused_another_organizations_pages(page, live_server, make_branch, make_user,
-                                                      screenshots_dir):
+def test_staff_are_refused_another_organizations_pages(
+    page, live_server, make_branch, make_user, screenshots_dir
+):
     ours, theirs = make_branch(), make_branch()
     agent = make_user(email="agent@example.sn", role="agent", branch=ours)
     admin = make_user(email="admin@example.sn", role="org_admin", org=ours.organization)
-    urls = [f"/manage/organizations/{theirs.organization_id}", f"/manage/branches/{theirs.id}",
-            f"/manage/organizations/{theirs.organization_id}/staff"]
+    urls = [
+        f"/manage/organizations/{theirs.organization_id}",
+        f"/manage/branches/{theirs.id}",
+        f"/manage/organizations/{theirs.organization_id}/staff",
+    ]
 
     def sign_in(user):
         page.context.clear_cookies()
@@ -79,5 +91,7 @@ def test_staff_are_refused_another_organizations_pages(page, live_server, make_b
             expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
     page.screenshot(path=screenshots_dir / "desktop-403.png")
     # and the admin's own organization is theirs to see
-    response = page.goto(live_server.url + f"/manage/organizations/{ours.organization_id}")
+    response = page.goto(
+        live_server.url + f"/manage/organizations/{ours.organization_id}"
+    )
     assert response.status == 200

@@ -17,7 +17,13 @@ def test_reference_has_14_regions_and_46_departments(db, backend):
 def test_dakar_communes_carry_their_traffic_factors(db, backend):
     dakar = db.session.scalar(select(Region).where(Region.name == "Dakar"))
     communes = {c.name: c for c in queries.list_communes(region_id=dakar.id)}
-    assert {"Plateau", "Médina", "Parcelles Assainies", "Diamniadio", "Keur Massar Nord"} <= set(communes)
+    assert {
+        "Plateau",
+        "Médina",
+        "Parcelles Assainies",
+        "Diamniadio",
+        "Keur Massar Nord",
+    } <= set(communes)
     assert communes["Plateau"].traffic_factor == 2.5
     assert communes["Médina"].traffic_factor == 2.2
     assert communes["Diamniadio"].traffic_factor == 1.2

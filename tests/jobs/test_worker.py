@@ -24,17 +24,33 @@ def app_config(app_config, redis_url):
 
 
 def _run_worker(app_config, smtp_port):
-    env = dict(os.environ, FLASK_APP="wsgi.py", DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
-               REDIS_URL=app_config["REDIS_URL"], MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port),
-               SECRET_KEY=app_config["SECRET_KEY"])
-    return subprocess.run([sys.executable, "-m", "flask", "worker", "--burst"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        FLASK_APP="wsgi.py",
+        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=app_config["REDIS_URL"],
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp_port),
+        SECRET_KEY=app_config["SECRET_KEY"],
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_worker_process_sends_the_verification_mail_after_commit(app, app_config, backend, mailbox):
+def test_worker_process_sends_the_verification_mail_after_commit(
+    app, app_config, backend, mailbox
+):
     user = accounts.register_user("awa@example.sn", "s3cret-pass")
     assert mailbox.messages() == []  # queued in Redis, not sent by the web process
-    assert Queue("default", connection=Redis.from_url(app_config["REDIS_URL"])).count == 1
+    assert (
+        Queue("default", connection=Redis.from_url(app_config["REDIS_URL"])).count == 1
+    )
     result = _run_worker(app_config, mailbox.port)
     assert result.returncode == 0, result.stderr[-2000:]
     code = mailbox.last_code("awa@example.sn")
@@ -42,12 +58,17 @@ def test_worker_process_sends_the_verification_mail_after_commit(app, app_config
     assert user.is_verified
 
 
-def test_healthz_reports_redis_and_the_worker_heartbeat(app, app_config, backend, client, mailbox):
+def test_healthz_reports_redis_and_the_worker_heartbeat(
+    app, app_config, backend, client, mailbox
+):
     before = client.get("/healthz").get_json()
     assert before["database"] == "ok" and before["redis"] == "ok"
     assert _run_worker(app_config, mailbox.port).returncode == 0
     after = client.get("/healthz").get_json()
-    assert after["worker_heartbeat"] is not None and after["worker_heartbeat"] != before["worker_heartbeat"]
+    assert (
+        after["worker_heartbeat"] is not None
+        and after["worker_heartbeat"] != before["worker_heartbeat"]
+    )
 
 
 def test_healthz_says_when_redis_is_down(app, backend, client):
@@ -58,14 +79,18 @@ def test_healthz_says_when_redis_is_down(app, backend, client):
     assert response.get_json()["redis"].startswith("error")
 
 
-def test_enqueue_in_embedded_mode_runs_the_job_now_and_survives_its_failure(app_config, mailbox):
+def test_enqueue_in_embedded_mode_runs_the_job_now_and_survives_its_failure(
+    app_config, mailbox
+):
     from smartqueue import create_app
 
     embedded = create_app(dict(app_config, REDIS_URL=None))
     ran = []
     with embedded.app_context():
         enqueue(ran.append, 1)
-        enqueue(_explode)  # logged, not raised: the request that enqueued it already committed
+        enqueue(
+            _explode
+        )  # logged, not raised: the request that enqueued it already committed
     assert ran == [1]
 
 

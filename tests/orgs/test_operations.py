@@ -32,7 +32,11 @@ from smartqueue.orgs.errors import (
 
 def _place(db, commune="Plateau"):
     c = db.session.scalar(select(Commune).where(Commune.name == commune))
-    return {"region_id": c.department.region_id, "department_id": c.department_id, "commune_id": c.id}
+    return {
+        "region_id": c.department.region_id,
+        "department_id": c.department_id,
+        "commune_id": c.id,
+    }
 
 
 def test_create_organization_refuses_a_duplicate_name(db, backend):
@@ -52,16 +56,25 @@ def test_create_branch_checks_region_department_commune_agree(db, backend, make_
         ops.create_branch(org, name="Ailleurs", address="Rue 2", **bad)
     pikine = db.session.scalar(select(Department).where(Department.name == "Pikine"))
     with pytest.raises(InvalidLocation):
-        ops.create_branch(org, name="Ailleurs", address="Rue 2",
-                          **dict(_place(db), department_id=pikine.id))
+        ops.create_branch(
+            org,
+            name="Ailleurs",
+            address="Rue 2",
+            **dict(_place(db), department_id=pikine.id),
+        )
     db.session.rollback()
     assert db.session.scalar(select(Branch).where(Branch.name == "Ailleurs")) is None
 
 
 def test_set_opening_hours_and_closures(db, backend, make_branch):
     branch = make_branch()
-    ops.set_opening_hours(branch, {0: (time(8), time(16)), 5: (time(9), time(12)), 6: None})
-    assert [(h.weekday, h.opens_at) for h in branch.opening_hours] == [(0, time(8)), (5, time(9))]
+    ops.set_opening_hours(
+        branch, {0: (time(8), time(16)), 5: (time(9), time(12)), 6: None}
+    )
+    assert [(h.weekday, h.opens_at) for h in branch.opening_hours] == [
+        (0, time(8)),
+        (5, time(9)),
+    ]
     with pytest.raises(InvalidHours):
         ops.set_opening_hours(branch, {1: (time(17), time(8))})
     assert len(branch.opening_hours) == 2  # nothing half-written
@@ -86,12 +99,19 @@ def test_service_prefix_is_one_letter_unique_per_branch(db, backend, make_branch
 
 
 def test_requiring_an_appointment_implies_taking_them(db, backend, make_branch):
-    service = ops.create_service(make_branch(), prefix="C", name_fr="CNI", estimated_minutes=15,
-                                 requires_appointment=True)
+    service = ops.create_service(
+        make_branch(),
+        prefix="C",
+        name_fr="CNI",
+        estimated_minutes=15,
+        requires_appointment=True,
+    )
     assert service.accepts_appointments
 
 
-def test_counter_numbers_unique_and_services_from_its_own_branch(db, backend, make_branch, make_service):
+def test_counter_numbers_unique_and_services_from_its_own_branch(
+    db, backend, make_branch, make_service
+):
     branch, other = make_branch(), make_branch()
     mine, theirs = make_service(branch, "A"), make_service(other, "A")
     counter = ops.create_counter(branch, 1, "Accueil", [mine.id])
@@ -103,37 +123,54 @@ def test_counter_numbers_unique_and_services_from_its_own_branch(db, backend, ma
 
 
 def test_invite_staff_then_accept_creates_a_verified_account_with_the_role(
-        db, backend, app, make_branch, make_user, mailbox):
+    db, backend, app, make_branch, make_user, mailbox
+):
     branch = make_branch()
     admin = make_user(role="org_admin", org=branch.organization)
     with app.test_request_context():
-        invitation = ops.invite_staff(branch.organization, "Moussa@Example.sn", Role.AGENT,
-                                      branch.id, by=admin)
+        invitation = ops.invite_staff(
+            branch.organization, "Moussa@Example.sn", Role.AGENT, branch.id, by=admin
+        )
     message = mailbox.wait_for("moussa@example.sn")[0]
     body = message.get_body(preferencelist=("plain",)).get_content()
     token = body.split("/auth/invitation/")[1].split()[0]
     assert invitation.token_hash != token
     found = ops.find_invitation(token)
     assert found == invitation
-    user = ops.accept_invitation(found, full_name="Moussa Diop", password="long-enough-1")
+    user = ops.accept_invitation(
+        found, full_name="Moussa Diop", password="long-enough-1"
+    )
     assert user.is_verified
-    assert [(m.role, m.branch_id) for m in user.memberships] == [(Role.AGENT, branch.id)]
+    assert [(m.role, m.branch_id) for m in user.memberships] == [
+        (Role.AGENT, branch.id)
+    ]
     assert ops.find_invitation(token) is None  # used once
 
 
-def test_invite_staff_needs_a_branch_of_the_same_org_for_agents(db, backend, app, make_branch, make_user):
+def test_invite_staff_needs_a_branch_of_the_same_org_for_agents(
+    db, backend, app, make_branch, make_user
+):
     branch, foreign = make_branch(), make_branch()
     admin = make_user(role="org_admin", org=branch.organization)
     with app.test_request_context():
         with pytest.raises(InvalidInvitation):
-            ops.invite_staff(branch.organization, "a@example.sn", Role.AGENT, None, by=admin)
+            ops.invite_staff(
+                branch.organization, "a@example.sn", Role.AGENT, None, by=admin
+            )
         with pytest.raises(InvalidInvitation):
-            ops.invite_staff(branch.organization, "a@example.sn", Role.BRANCH_MANAGER, foreign.id,
-                             by=admin)
+            ops.invite_staff(
+                branch.organization,
+                "a@example.sn",
+                Role.BRANCH_MANAGER,
+                foreign.id,
+                by=admin,
+            )
     assert db.session.scalars(select(Invitation)).all() == []
 
 
-def test_invite_staff_respects_the_plan_staff_limit(db, backend, app, make_org, make_user):
+def test_invite_staff_respects_the_plan_staff_limit(
+    db, backend, app, make_org, make_user
+):
     org = make_org(plan=Plan.FREE)  # 3 staff
     admin = make_user(role="org_admin", org=org)
     with app.test_request_context():
@@ -143,7 +180,9 @@ def test_invite_staff_respects_the_plan_staff_limit(db, backend, app, make_org, 
             ops.invite_staff(org, "d@example.sn", Role.ORG_ADMIN, by=admin)
 
 
-def test_accepting_for_an_existing_account_needs_that_account(db, backend, app, make_org, make_user):
+def test_accepting_for_an_existing_account_needs_that_account(
+    db, backend, app, make_org, make_user
+):
     org = make_org()
     admin = make_user(role="org_admin", org=org)
     existing = make_user(email="awa@example.sn")
@@ -165,10 +204,17 @@ def test_change_role_and_remove_staff(db, backend, make_branch, make_user):
     membership = agent.memberships[0]
     ops.change_role(membership, Role.BRANCH_MANAGER, branch.id, by=admin)
     assert membership.role is Role.BRANCH_MANAGER
-    with pytest.raises(InvalidInvitation):  # an admin cannot demote themself into a lock-out
+    with pytest.raises(
+        InvalidInvitation
+    ):  # an admin cannot demote themself into a lock-out
         ops.change_role(admin.memberships[0], Role.AGENT, branch.id, by=admin)
     with pytest.raises(InvalidInvitation):
         ops.remove_staff(admin.memberships[0], by=admin)
     ops.remove_staff(membership, by=admin)
-    assert db.session.scalars(select(Membership).where(Membership.user_id == agent.id)).all() == []
+    assert (
+        db.session.scalars(
+            select(Membership).where(Membership.user_id == agent.id)
+        ).all()
+        == []
+    )
     assert db.session.get(User, agent.id) is not None

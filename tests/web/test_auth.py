@@ -5,8 +5,14 @@ from sqlalchemy import select
 
 from smartqueue.models import User
 
-REGISTER = {"email": "awa@example.sn", "password": "s3cret-pass", "confirm": "s3cret-pass",
-            "full_name": "Awa Ndiaye", "phone": "77 123 45 67", "locale": "fr"}
+REGISTER = {
+    "email": "awa@example.sn",
+    "password": "s3cret-pass",
+    "confirm": "s3cret-pass",
+    "full_name": "Awa Ndiaye",
+    "phone": "77 123 45 67",
+    "locale": "fr",
+}
 
 
 def test_register_verify_and_land_signed_in(client, db, mailbox):
@@ -28,12 +34,16 @@ def test_register_shows_errors_next_to_fields_and_keeps_nothing(client, db, mail
     assert 'id="email-error"' in html and 'id="confirm-error"' in html
     assert db.session.scalars(select(User)).all() == []
     response = client.post("/auth/register", data=dict(REGISTER, phone="12 34"))
-    assert response.status_code == 422 and 'id="phone-error"' in response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="phone-error"' in response.get_data(
+        as_text=True
+    )
     assert db.session.scalars(select(User)).all() == [] and mailbox.messages() == []
 
 
 def test_registering_never_grants_a_role(client, db, mailbox):
-    client.post("/auth/register", data=dict(REGISTER, role="org_admin", is_platform_admin="1"))
+    client.post(
+        "/auth/register", data=dict(REGISTER, role="org_admin", is_platform_admin="1")
+    )
     user = db.session.scalar(select(User))
     assert user.memberships == [] and not user.is_platform_admin
 
@@ -41,7 +51,9 @@ def test_registering_never_grants_a_role(client, db, mailbox):
 def test_verify_wrong_code_is_a_clear_422(client, db, mailbox):
     client.post("/auth/register", data=REGISTER)
     code = mailbox.last_code("awa@example.sn")
-    response = client.post("/auth/verify", data={"code": "000000" if code != "000000" else "111111"})
+    response = client.post(
+        "/auth/verify", data={"code": "000000" if code != "000000" else "111111"}
+    )
     assert response.status_code == 422
     assert "Code incorrect" in response.get_data(as_text=True)
     response = client.post("/auth/verify", data={"code": "12ab"})
@@ -57,13 +69,17 @@ def test_resend_too_soon_is_refused_with_a_message(client, db, mailbox):
 
 def test_login_unverified_goes_to_verification(client, make_user):
     user = make_user(verified=False)
-    response = client.post("/auth/login", data={"email": user.email, "password": "correct-horse-42"})
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": "correct-horse-42"}
+    )
     assert response.status_code == 302 and response.location.endswith("/auth/verify")
 
 
 def test_login_wrong_password_and_logout(client, auth, make_user):
     user = make_user()
-    response = client.post("/auth/login", data={"email": user.email, "password": "nope-nope"})
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": "nope-nope"}
+    )
     assert response.status_code == 422
     assert "incorrect" in response.get_data(as_text=True)
     auth.login(user)
@@ -74,8 +90,10 @@ def test_login_wrong_password_and_logout(client, auth, make_user):
 
 def test_login_next_never_leaves_the_site(client, make_user):
     user = make_user()
-    response = client.post("/auth/login?next=https://evil.example/x",
-                           data={"email": user.email, "password": "correct-horse-42"})
+    response = client.post(
+        "/auth/login?next=https://evil.example/x",
+        data={"email": user.email, "password": "correct-horse-42"},
+    )
     assert response.status_code == 302 and "evil" not in response.location
 
 
@@ -84,22 +102,35 @@ def test_forgot_and_reset_password(client, make_user, mailbox):
     response = client.post("/auth/forgot", data={"email": "awa@example.sn"})
     assert response.status_code == 302
     code = mailbox.last_code("awa@example.sn")
-    response = client.post("/auth/reset", data={"email": "awa@example.sn", "code": code,
-                                                "password": "brand-new-pass", "confirm": "brand-new-pass"})
+    response = client.post(
+        "/auth/reset",
+        data={
+            "email": "awa@example.sn",
+            "code": code,
+            "password": "brand-new-pass",
+            "confirm": "brand-new-pass",
+        },
+    )
     assert response.status_code == 302
     client.post("/auth/logout")
-    ok = client.post("/auth/login", data={"email": user.email, "password": "brand-new-pass"})
+    ok = client.post(
+        "/auth/login", data={"email": user.email, "password": "brand-new-pass"}
+    )
     assert ok.status_code == 302
 
 
 def test_profile_update_and_bad_phone(client, auth, make_user, db):
     user = make_user()
     auth.login(user)
-    response = client.post("/account/", data={"full_name": "Awa", "phone": "78 000 11 22", "locale": "en"})
+    response = client.post(
+        "/account/", data={"full_name": "Awa", "phone": "78 000 11 22", "locale": "en"}
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert user.phone == "+221780001122" and user.locale == "en"
-    response = client.post("/account/", data={"full_name": "Awa", "phone": "0000", "locale": "fr"})
+    response = client.post(
+        "/account/", data={"full_name": "Awa", "phone": "0000", "locale": "fr"}
+    )
     assert response.status_code == 422
     db.session.refresh(user)
     assert user.phone == "+221780001122"
@@ -108,17 +139,26 @@ def test_profile_update_and_bad_phone(client, auth, make_user, db):
 def test_delete_account_needs_the_email_typed(client, auth, make_user, db):
     user = make_user(email="awa@example.sn")
     auth.login(user)
-    assert client.post("/account/delete", data={"confirm_email": "x@example.sn"}).status_code == 422
+    assert (
+        client.post(
+            "/account/delete", data={"confirm_email": "x@example.sn"}
+        ).status_code
+        == 422
+    )
     response = client.post("/account/delete", data={"confirm_email": "awa@example.sn"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).deleted_at is not None
     assert client.get("/account/").status_code == 302
-    again = client.post("/auth/login", data={"email": "awa@example.sn", "password": "correct-horse-42"})
+    again = client.post(
+        "/auth/login", data={"email": "awa@example.sn", "password": "correct-horse-42"}
+    )
     assert again.status_code == 422
 
 
-@pytest.mark.parametrize("path", ["/auth/invitation/not-a-token", "/branches/999999", "/nowhere"])
+@pytest.mark.parametrize(
+    "path", ["/auth/invitation/not-a-token", "/branches/999999", "/nowhere"]
+)
 def test_unknown_things_are_404_pages(client, path):
     response = client.get(path)
     assert response.status_code == 404

@@ -19,7 +19,9 @@ def test_find_a_branch_by_region_and_commune(client, db, make_org, make_branch):
     dakar, plateau, _ = _ids(db)
     html = client.get(f"/?region={dakar.id}").get_data(as_text=True)
     assert "Agence Plateau" in html and "Agence Pikine" in html
-    html = client.get(f"/?region={dakar.id}&commune={plateau.id}").get_data(as_text=True)
+    html = client.get(f"/?region={dakar.id}&commune={plateau.id}").get_data(
+        as_text=True
+    )
     assert "Agence Plateau" in html and "Agence Pikine" not in html
 
 
@@ -41,7 +43,9 @@ def test_branch_page_shows_services_and_hours(client, make_branch, make_service)
     branch = make_branch(name="Agence Plateau")
     make_service(branch, "A", "Ouverture de compte", price=2000)
     html = client.get(f"/branches/{branch.id}").get_data(as_text=True)
-    assert "Ouverture de compte" in html and "2\u202f000 FCFA" in html and "Lundi" in html
+    assert (
+        "Ouverture de compte" in html and "2\u202f000 FCFA" in html and "Lundi" in html
+    )
 
 
 def test_inactive_organization_branches_are_hidden(client, db, make_org, make_branch):
@@ -54,5 +58,9 @@ def test_inactive_organization_branches_are_hidden(client, db, make_org, make_br
 
 def test_healthz_embedded(client):
     body = client.get("/healthz").get_json()
-    assert body == {"status": "ok", "database": "ok", "redis": "not configured",
-                    "worker_heartbeat": "in-process"}
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "not configured",
+        "worker_heartbeat": "in-process",
+    }

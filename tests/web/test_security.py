@@ -20,7 +20,9 @@ def _token(html: str) -> str:
 def test_post_without_csrf_token_is_refused_with_a_clear_400(csrf_app, make_user):
     make_user(email="awa@example.sn")
     client = csrf_app.test_client()
-    response = client.post("/auth/login", data={"email": "awa@example.sn", "password": "correct-horse-42"})
+    response = client.post(
+        "/auth/login", data={"email": "awa@example.sn", "password": "correct-horse-42"}
+    )
     assert response.status_code == 400
     assert "formulaire a expiré" in response.get_data(as_text=True)
 
@@ -30,21 +32,36 @@ def test_form_token_and_htmx_header_token_are_accepted(csrf_app, make_user):
     client = csrf_app.test_client()
     page = client.get("/auth/login").get_data(as_text=True)
     token = _token(page)
-    header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
-    response = client.post("/auth/login", data={"email": "awa@example.sn", "password": "correct-horse-42",
-                                                "csrf_token": token})
+    header_token = re.search(
+        r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page
+    ).group(1)
+    response = client.post(
+        "/auth/login",
+        data={
+            "email": "awa@example.sn",
+            "password": "correct-horse-42",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302
     # an htmx request carries the token from <body hx-headers> instead of a form field
-    response = client.post("/language", data={"locale": "wo"},
-                           headers={"X-CSRFToken": header_token, "HX-Request": "true"})
+    response = client.post(
+        "/language",
+        data={"locale": "wo"},
+        headers={"X-CSRFToken": header_token, "HX-Request": "true"},
+    )
     assert response.status_code == 302
 
 
 def test_login_attempts_are_rate_limited(app_config, make_user):
     limited = create_app(dict(app_config, RATELIMIT_ENABLED=True))
     client = limited.test_client()
-    codes = [client.post("/auth/login", data={"email": "x@example.sn", "password": "wrong-pass"}).status_code
-             for _ in range(11)]
+    codes = [
+        client.post(
+            "/auth/login", data={"email": "x@example.sn", "password": "wrong-pass"}
+        ).status_code
+        for _ in range(11)
+    ]
     assert codes[:10] == [422] * 10
     assert codes[10] == 429
 
@@ -52,9 +69,18 @@ def test_login_attempts_are_rate_limited(app_config, make_user):
 def test_code_attempts_are_rate_limited(app_config, client, mailbox):
     limited = create_app(dict(app_config, RATELIMIT_ENABLED=True))
     c = limited.test_client()
-    c.post("/auth/register", data={"email": "awa@example.sn", "password": "s3cret-pass",
-                                   "confirm": "s3cret-pass", "locale": "fr"})
-    codes = [c.post("/auth/verify", data={"code": "123456"}).status_code for _ in range(21)]
+    c.post(
+        "/auth/register",
+        data={
+            "email": "awa@example.sn",
+            "password": "s3cret-pass",
+            "confirm": "s3cret-pass",
+            "locale": "fr",
+        },
+    )
+    codes = [
+        c.post("/auth/verify", data={"code": "123456"}).status_code for _ in range(21)
+    ]
     assert codes[-1] == 429
 
 
@@ -64,7 +90,9 @@ def test_security_headers_and_cookie_flags(client, make_user):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
-    login = client.post("/auth/login", data={"email": user.email, "password": "correct-horse-42"})
+    login = client.post(
+        "/auth/login", data={"email": user.email, "password": "correct-horse-42"}
+    )
     cookie = login.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -72,8 +100,9 @@ def test_security_headers_and_cookie_flags(client, make_user):
 def test_secure_cookies_in_production(app_config, make_user):
     production = create_app(dict(app_config, SESSION_COOKIE_SECURE=True))
     user = make_user()
-    login = production.test_client().post("/auth/login", data={"email": user.email,
-                                                                "password": "correct-horse-42"})
+    login = production.test_client().post(
+        "/auth/login", data={"email": user.email, "password": "correct-horse-42"}
+    )
     assert "Secure" in login.headers["Set-Cookie"]
 
 

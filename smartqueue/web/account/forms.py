@@ -5,22 +5,30 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import language_field, new_password_fields
+from ..forms import REQUIRED, language_field, new_password_fields
 
 
 class ProfileForm(FlaskForm):
     full_name = StringField(_l("Nom complet"), validators=[Optional(), Length(max=120)])
-    phone = TelField(_l("Téléphone (facultatif)"), validators=[Optional(), Length(max=30)],
-                     render_kw={"placeholder": "77 123 45 67"})
+    phone = TelField(
+        _l("Téléphone (facultatif)"),
+        validators=[Optional(), Length(max=30)],
+        render_kw={"placeholder": "77 123 45 67"},
+    )
     locale = language_field()
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired()],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[DataRequired(message=REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
     password, confirm = new_password_fields()
 
 
 class DeleteAccountForm(FlaskForm):
-    confirm_email = StringField(_l("Tapez votre adresse e-mail pour confirmer"),
-                                validators=[DataRequired(), Length(max=254)])
+    confirm_email = StringField(
+        _l("Tapez votre adresse e-mail pour confirmer"),
+        validators=[DataRequired(message=REQUIRED), Length(max=254)],
+    )

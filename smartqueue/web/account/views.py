@@ -1,6 +1,14 @@
 """My account: profile, password, deleting the account."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -26,15 +34,20 @@ def profile():
         form.phone.data = current_user.phone
     if form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.full_name.data, form.phone.data,
-                                    form.locale.data)
+            accounts.update_profile(
+                current_user, form.full_name.data, form.phone.data, form.locale.data
+            )
         except AccountError as error:
             apply_domain_error(form, error)
         else:
             flash(_("Profil enregistré."), "success")
             return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, password_form=PasswordForm(),
-                           delete_form=DeleteAccountForm()), 422 if form.errors else 200
+    return render_template(
+        "account/profile.html",
+        form=form,
+        password_form=PasswordForm(),
+        delete_form=DeleteAccountForm(),
+    ), 422 if form.errors else 200
 
 
 @bp.post("/password")
@@ -42,14 +55,20 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.password.data)
+            accounts.change_password(
+                current_user, form.current_password.data, form.password.data
+            )
         except AccountError as error:
             apply_domain_error(form, error)
         else:
             flash(_("Mot de passe changé."), "success")
             return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=ProfileForm(obj=current_user),
-                           password_form=form, delete_form=DeleteAccountForm()), 422
+    return render_template(
+        "account/profile.html",
+        form=ProfileForm(obj=current_user),
+        password_form=form,
+        delete_form=DeleteAccountForm(),
+    ), 422
 
 
 @bp.post("/delete")
@@ -62,5 +81,9 @@ def delete():
             flash(_("Votre compte a été supprimé."), "info")
             return redirect(url_for("public.home"))
         form.confirm_email.errors = [_("Ce n'est pas votre adresse e-mail.")]
-    return render_template("account/profile.html", form=ProfileForm(obj=current_user),
-                           password_form=PasswordForm(), delete_form=form), 422
+    return render_template(
+        "account/profile.html",
+        form=ProfileForm(obj=current_user),
+        password_form=PasswordForm(),
+        delete_form=form,
+    ), 422

@@ -1,8 +1,17 @@
 """Register, verify by emailed code, sign in and out, forgotten password, staff invitations."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ...accounts import operations as accounts
 from ...accounts.errors import AccountError
@@ -34,12 +43,20 @@ def register():
         form.locale.data = session["locale"]
     if form.validate_on_submit():
         try:
-            user = accounts.register_user(form.email.data, form.password.data,
-                                          form.full_name.data, form.phone.data, form.locale.data)
+            user = accounts.register_user(
+                form.email.data,
+                form.password.data,
+                form.full_name.data,
+                form.phone.data,
+                form.locale.data,
+            )
         except AccountError as error:
             apply_domain_error(form, error)
         else:
             session[PENDING] = user.id
+            session["locale"] = (
+                user.locale
+            )  # the verify page already in the chosen language
             flash(_("Un code à 6 chiffres vous a été envoyé par e-mail."), "info")
             return redirect(url_for("auth.verify"))
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
@@ -68,8 +85,9 @@ def verify():
             login_user(user)
             flash(_("Adresse e-mail vérifiée. Bienvenue !"), "success")
             return redirect(url_for("public.home"))
-    return render_template("auth/verify.html", form=form, user=user,
-                           resend_form=EmptyForm()), 422 if form.errors else 200
+    return render_template(
+        "auth/verify.html", form=form, user=user, resend_form=EmptyForm()
+    ), 422 if form.errors else 200
 
 
 @bp.post("/verify/resend")
@@ -105,13 +123,17 @@ def login():
             login_user(user, remember=form.remember.data)
             session.pop("locale", None)
             return redirect(safe_next(request.args.get("next")) or _landing(user))
-    return render_template("auth/login.html", form=form), 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "auth/login.html", form=form
+    ), 422 if form.errors or form.form_errors else 200
 
 
 def _landing(user: User) -> str:
     from ...orgs.policy import can_use_manage
 
-    return url_for("manage.dashboard") if can_use_manage(user) else url_for("public.home")
+    return (
+        url_for("manage.dashboard") if can_use_manage(user) else url_for("public.home")
+    )
 
 
 @bp.post("/logout")
@@ -128,7 +150,10 @@ def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
-        flash(_("Si un compte existe pour cette adresse, un code vient d'y être envoyé."), "info")
+        flash(
+            _("Si un compte existe pour cette adresse, un code vient d'y être envoyé."),
+            "info",
+        )
         return redirect(url_for("auth.reset", email=form.email.data))
     return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
 
@@ -141,7 +166,9 @@ def reset():
         form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
         try:
-            user = accounts.reset_password(form.email.data, form.code.data, form.password.data)
+            user = accounts.reset_password(
+                form.email.data, form.code.data, form.password.data
+            )
         except AccountError as error:
             apply_domain_error(form, error)
         else:
@@ -157,7 +184,9 @@ def accept_invitation(token: str):
     invitation = orgs.find_invitation(token)
     if invitation is None:
         abort(404)
-    has_account = db.session.scalar(db.select(User.id).where(User.email == invitation.email))
+    has_account = db.session.scalar(
+        db.select(User.id).where(User.email == invitation.email)
+    )
     form = EmptyForm() if has_account else AcceptInvitationForm()
     if form.validate_on_submit():
         try:
@@ -166,13 +195,23 @@ def accept_invitation(token: str):
                     return redirect(url_for("auth.login", next=request.path))
                 user = orgs.accept_invitation(invitation, user=current_user)
             else:
-                user = orgs.accept_invitation(invitation, full_name=form.full_name.data,
-                                              password=form.password.data)
+                user = orgs.accept_invitation(
+                    invitation,
+                    full_name=form.full_name.data,
+                    password=form.password.data,
+                )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             login_user(user)
-            flash(_("Bienvenue dans %(org)s.", org=invitation.organization.name), "success")
+            flash(
+                _("Bienvenue dans %(org)s.", org=invitation.organization.name),
+                "success",
+            )
             return redirect(_landing(user))
-    return render_template("auth/invitation.html", form=form, invitation=invitation,
-                           has_account=bool(has_account)), 422 if form.errors else 200
+    return render_template(
+        "auth/invitation.html",
+        form=form,
+        invitation=invitation,
+        has_account=bool(has_account),
+    ), 422 if form.errors else 200

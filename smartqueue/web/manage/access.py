@@ -86,4 +86,6 @@ def check_access():
         abort(403)
     # For links only (breadcrumbs): which of the pages above this one are open to this user.
     g.can_manage_platform = policy.can_manage_platform(current_user)
-    g.can_manage_org = "org" in g and policy.can_manage_organization(current_user, g.org)
+    g.can_manage_org = "org" in g and policy.can_manage_organization(
+        current_user, g.org
+    )

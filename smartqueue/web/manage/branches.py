@@ -12,36 +12,49 @@ from . import bp
 from .common import form_data, int_arg, refuse, status
 from .forms import BranchForm, ClosureForm, CounterForm, HoursForm, ServiceForm
 
-
 # --- branches --------------------------------------------------------------------------------
+
 
 def _with_locations(form: BranchForm, reset: bool = False) -> BranchForm:
     """Fill the region, department and commune selects from the chosen region and department."""
-    departments = geo.list_departments(form.region_id.data) if form.region_id.data else []
+    departments = (
+        geo.list_departments(form.region_id.data) if form.region_id.data else []
+    )
     if reset and form.department_id.data not in {d.id for d in departments}:
         form.department_id.data = None
-    communes = (geo.list_communes(department_id=form.department_id.data)
-                if form.department_id.data in {d.id for d in departments} else [])
+    communes = (
+        geo.list_communes(department_id=form.department_id.data)
+        if form.department_id.data in {d.id for d in departments}
+        else []
+    )
     if reset and form.commune_id.data not in {c.id for c in communes}:
         form.commune_id.data = None
     form.region_id.choices = [("", _("Choisir une région"))] + [
-        (r.id, r.name) for r in geo.list_regions()]
+        (r.id, r.name) for r in geo.list_regions()
+    ]
     form.department_id.choices = [("", _("Choisir un département"))] + [
-        (d.id, d.name) for d in departments]
+        (d.id, d.name) for d in departments
+    ]
     form.commune_id.choices = [("", _("Aucune commune précise"))] + [
-        (c.id, c.name) for c in communes]
+        (c.id, c.name) for c in communes
+    ]
     return form
 
 
 @bp.get("/location-fields")
 def location_fields():
     """The region/department/commune selects, re-rendered when the region or department changes."""
-    form = BranchForm(formdata=None, data={
-        "region_id": int_arg("region", "region_id"),
-        "department_id": int_arg("department", "department_id"),
-        "commune_id": int_arg("commune", "commune_id"),
-    })
-    return render_template("manage/_location_fields.html", form=_with_locations(form, reset=True))
+    form = BranchForm(
+        formdata=None,
+        data={
+            "region_id": int_arg("region", "region_id"),
+            "department_id": int_arg("department", "department_id"),
+            "commune_id": int_arg("commune", "commune_id"),
+        },
+    )
+    return render_template(
+        "manage/_location_fields.html", form=_with_locations(form, reset=True)
+    )
 
 
 @bp.route("/organizations/<int:org_id>/branches/new", methods=["GET", "POST"])
@@ -53,7 +66,10 @@ def new_branch(org_id: int):
         except DomainError as error:
             refuse(form, error)
         else:
-            flash(_("Agence créée. Ajoutez maintenant ses services et ses guichets."), "success")
+            flash(
+                _("Agence créée. Ajoutez maintenant ses services et ses guichets."),
+                "success",
+            )
             return redirect(url_for("manage.branch", branch_id=branch.id))
     return render_template("manage/new_branch.html", form=form, org=g.org), status(form)
 
@@ -69,9 +85,13 @@ def branch(branch_id: int):
         else:
             flash(_("Agence enregistrée."), "success")
             return redirect(url_for("manage.branch", branch_id=branch_id))
-    return render_template("manage/branch.html", form=form, branch=g.branch,
-                           services=org_queries.list_services(branch_id),
-                           counters=org_queries.list_counters(branch_id)), status(form)
+    return render_template(
+        "manage/branch.html",
+        form=form,
+        branch=g.branch,
+        services=org_queries.list_services(branch_id),
+        counters=org_queries.list_counters(branch_id),
+    ), status(form)
 
 
 @bp.route("/branches/<int:branch_id>/hours", methods=["GET", "POST"])
@@ -79,14 +99,18 @@ def branch_hours(branch_id: int):
     current = {}
     for day in range(7):
         hours = g.branch.hours_on(day)
-        current |= {f"day_{day}_closed": hours is None,
-                    f"day_{day}_opens": hours.opens_at if hours else None,
-                    f"day_{day}_closes": hours.closes_at if hours else None}
+        current |= {
+            f"day_{day}_closed": hours is None,
+            f"day_{day}_opens": hours.opens_at if hours else None,
+            f"day_{day}_closes": hours.closes_at if hours else None,
+        }
     # Stored hours fill the page; a submitted form stands alone (a missing time is an error).
     form = HoursForm(data=None if request.method == "POST" else current)
     if form.validate_on_submit():
-        week = {day: None if closed.data else (opens.data, closes.data)
-                for day, closed, opens, closes in form.rows()}
+        week = {
+            day: None if closed.data else (opens.data, closes.data)
+            for day, closed, opens, closes in form.rows()
+        }
         try:
             orgs.set_opening_hours(g.branch, week)
         except DomainError as error:
@@ -94,7 +118,9 @@ def branch_hours(branch_id: int):
         else:
             flash(_("Horaires enregistrés."), "success")
             return redirect(url_for("manage.branch_hours", branch_id=branch_id))
-    return render_template("manage/branch_hours.html", form=form, branch=g.branch), status(form)
+    return render_template(
+        "manage/branch_hours.html", form=form, branch=g.branch
+    ), status(form)
 
 
 @bp.route("/branches/<int:branch_id>/closures", methods=["GET", "POST"])
@@ -108,7 +134,9 @@ def branch_closures(branch_id: int):
         else:
             flash(_("Fermeture ajoutée."), "success")
             return redirect(url_for("manage.branch_closures", branch_id=branch_id))
-    return render_template("manage/branch_closures.html", form=form, branch=g.branch), status(form)
+    return render_template(
+        "manage/branch_closures.html", form=form, branch=g.branch
+    ), status(form)
 
 
 @bp.post("/closures/<int:closure_id>/delete")
@@ -122,6 +150,7 @@ def delete_closure(closure_id: int):
 
 # --- services and counters --------------------------------------------------------------------
 
+
 @bp.route("/branches/<int:branch_id>/services/new", methods=["GET", "POST"])
 def new_service(branch_id: int):
     form = ServiceForm()
@@ -132,8 +161,12 @@ def new_service(branch_id: int):
             refuse(form, error)
         else:
             flash(_("Service ajouté."), "success")
-            return redirect(url_for("manage.branch", branch_id=branch_id, _anchor="service-list"))
-    return render_template("manage/service.html", form=form, branch=g.branch), status(form)
+            return redirect(
+                url_for("manage.branch", branch_id=branch_id, _anchor="service-list")
+            )
+    return render_template("manage/service.html", form=form, branch=g.branch), status(
+        form
+    )
 
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
@@ -146,13 +179,18 @@ def service(service_id: int):
             refuse(form, error)
         else:
             flash(_("Service enregistré."), "success")
-            return redirect(url_for("manage.branch", branch_id=g.branch.id, _anchor="service-list"))
-    return render_template("manage/service.html", form=form, branch=g.branch,
-                           service=g.service), status(form)
+            return redirect(
+                url_for("manage.branch", branch_id=g.branch.id, _anchor="service-list")
+            )
+    return render_template(
+        "manage/service.html", form=form, branch=g.branch, service=g.service
+    ), status(form)
 
 
 def _with_services(form: CounterForm, branch) -> CounterForm:
-    form.service_ids.choices = [(s.id, str(s)) for s in org_queries.list_services(branch.id)]
+    form.service_ids.choices = [
+        (s.id, str(s)) for s in org_queries.list_services(branch.id)
+    ]
     return form
 
 
@@ -162,29 +200,42 @@ def new_counter(branch_id: int):
     form = _with_services(CounterForm(number=next_number), g.branch)
     if form.validate_on_submit():
         try:
-            orgs.create_counter(g.branch, form.number.data, form.name.data, form.service_ids.data)
+            orgs.create_counter(
+                g.branch, form.number.data, form.name.data, form.service_ids.data
+            )
         except DomainError as error:
             refuse(form, error)
         else:
             flash(_("Guichet ajouté."), "success")
-            return redirect(url_for("manage.branch", branch_id=branch_id, _anchor="counter-list"))
-    return render_template("manage/counter.html", form=form, branch=g.branch), status(form)
+            return redirect(
+                url_for("manage.branch", branch_id=branch_id, _anchor="counter-list")
+            )
+    return render_template("manage/counter.html", form=form, branch=g.branch), status(
+        form
+    )
 
 
 @bp.route("/counters/<int:counter_id>", methods=["GET", "POST"])
 def counter(counter_id: int):
     form = _with_services(
-        CounterForm(obj=g.counter, service_ids=[s.id for s in g.counter.services]), g.branch)
+        CounterForm(obj=g.counter, service_ids=[s.id for s in g.counter.services]),
+        g.branch,
+    )
     if form.validate_on_submit():
         try:
-            orgs.update_counter(g.counter, form.number.data, form.name.data, form.service_ids.data)
+            orgs.update_counter(
+                g.counter, form.number.data, form.name.data, form.service_ids.data
+            )
         except DomainError as error:
             refuse(form, error)
         else:
             flash(_("Guichet enregistré."), "success")
-            return redirect(url_for("manage.branch", branch_id=g.branch.id, _anchor="counter-list"))
-    return render_template("manage/counter.html", form=form, branch=g.branch,
-                           counter=g.counter), status(form)
+            return redirect(
+                url_for("manage.branch", branch_id=g.branch.id, _anchor="counter-list")
+            )
+    return render_template(
+        "manage/counter.html", form=form, branch=g.branch, counter=g.counter
+    ), status(form)
 
 
 @bp.post("/counters/<int:counter_id>/delete")
@@ -193,4 +244,6 @@ def delete_counter(counter_id: int):
     if EmptyForm().validate_on_submit():
         orgs.delete_counter(g.counter)
         flash(_("Guichet supprimé."), "success")
-    return redirect(url_for("manage.branch", branch_id=branch_id, _anchor="counter-list"))
+    return redirect(
+        url_for("manage.branch", branch_id=branch_id, _anchor="counter-list")
+    )

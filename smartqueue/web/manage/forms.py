@@ -27,10 +27,14 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models import OrganizationType, Plan, Role
+from ..forms import REQUIRED
 from ..labels import choices
 
 _email = [Email(message=_l("Adresse e-mail invalide.")), Length(max=254)]
-_phone = {"validators": [Optional(), Length(max=30)], "render_kw": {"placeholder": "77 123 45 67"}}
+_phone = {
+    "validators": [Optional(), Length(max=30)],
+    "render_kw": {"placeholder": "77 123 45 67"},
+}
 
 
 def optional_int(value) -> int | None:
@@ -40,10 +44,17 @@ def optional_int(value) -> int | None:
 
 # --- organizations ---------------------------------------------------------------------------
 
+
 class OrganizationForm(FlaskForm):
-    name = StringField(_l("Nom"), validators=[DataRequired(), Length(min=2, max=120)])
-    type = SelectField(_l("Type"), choices=choices(OrganizationType), coerce=OrganizationType)
-    email = EmailField(_l("E-mail de contact (facultatif)"), validators=[Optional(), *_email])
+    name = StringField(
+        _l("Nom"), validators=[DataRequired(message=REQUIRED), Length(min=2, max=120)]
+    )
+    type = SelectField(
+        _l("Type"), choices=choices(OrganizationType), coerce=OrganizationType
+    )
+    email = EmailField(
+        _l("E-mail de contact (facultatif)"), validators=[Optional(), *_email]
+    )
     phone = TelField(_l("Téléphone (facultatif)"), **_phone)
 
 
@@ -56,26 +67,46 @@ class PlatformOrganizationForm(OrganizationForm):
 
 class NewOrganizationForm(PlatformOrganizationForm):
     is_active = None  # a new organization is active
-    admin_email = EmailField(_l("E-mail du premier administrateur"),
-                             validators=[DataRequired(), *_email])
+    admin_email = EmailField(
+        _l("E-mail du premier administrateur"),
+        validators=[DataRequired(message=REQUIRED), *_email],
+    )
 
 
 # --- branches --------------------------------------------------------------------------------
 
+
 class BranchForm(FlaskForm):
-    name = StringField(_l("Nom de l'agence"), validators=[DataRequired(), Length(min=2, max=120)])
-    address = StringField(_l("Adresse"), validators=[DataRequired(), Length(max=255)])
-    region_id = SelectField(_l("Région"), coerce=optional_int,
-                            validators=[DataRequired(message=_l("Choisissez une région."))])
+    name = StringField(
+        _l("Nom de l'agence"),
+        validators=[DataRequired(message=REQUIRED), Length(min=2, max=120)],
+    )
+    address = StringField(
+        _l("Adresse"), validators=[DataRequired(message=REQUIRED), Length(max=255)]
+    )
+    region_id = SelectField(
+        _l("Région"),
+        coerce=optional_int,
+        validators=[DataRequired(message=_l("Choisissez une région."))],
+    )
     # Filled from the chosen region and department; the operation checks that they belong together.
     department_id = SelectField(
-        _l("Département"), coerce=optional_int, validate_choice=False,
-        validators=[DataRequired(message=_l("Choisissez un département."))])
-    commune_id = SelectField(_l("Commune (facultatif)"), coerce=optional_int, validate_choice=False)
-    latitude = FloatField(_l("Latitude (facultatif)"),
-                          validators=[Optional(), NumberRange(min=12, max=17)])
-    longitude = FloatField(_l("Longitude (facultatif)"),
-                           validators=[Optional(), NumberRange(min=-18, max=-11)])
+        _l("Département"),
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choisissez un département."))],
+    )
+    commune_id = SelectField(
+        _l("Commune (facultatif)"), coerce=optional_int, validate_choice=False
+    )
+    latitude = FloatField(
+        _l("Latitude (facultatif)"),
+        validators=[Optional(), NumberRange(min=12, max=17)],
+    )
+    longitude = FloatField(
+        _l("Longitude (facultatif)"),
+        validators=[Optional(), NumberRange(min=-18, max=-11)],
+    )
     phone = TelField(_l("Téléphone (facultatif)"), **_phone)
 
 
@@ -90,12 +121,19 @@ class HoursForm(FlaskForm):
 
     def rows(self):
         """(weekday, closed, opens, closes) for the template."""
-        return [(d, self[f"day_{d}_closed"], self[f"day_{d}_opens"], self[f"day_{d}_closes"])
-                for d in range(7)]
+        return [
+            (
+                d,
+                self[f"day_{d}_closed"],
+                self[f"day_{d}_opens"],
+                self[f"day_{d}_closes"],
+            )
+            for d in range(7)
+        ]
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        for day, closed, opens, closes in self.rows():
+        for _day, closed, opens, closes in self.rows():
             if closed.data:
                 continue
             for f in (opens, closes):
@@ -107,52 +145,92 @@ class HoursForm(FlaskForm):
 
 for _day in range(7):
     setattr(HoursForm, f"day_{_day}_closed", BooleanField(_l("Fermé")))
-    setattr(HoursForm, f"day_{_day}_opens",
-            TimeField(_l("Ouverture"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()]))
-    setattr(HoursForm, f"day_{_day}_closes",
-            TimeField(_l("Fermeture"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()]))
+    setattr(
+        HoursForm,
+        f"day_{_day}_opens",
+        TimeField(
+            _l("Ouverture"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()]
+        ),
+    )
+    setattr(
+        HoursForm,
+        f"day_{_day}_closes",
+        TimeField(
+            _l("Fermeture"), format=["%H:%M", "%H:%M:%S"], validators=[Optional()]
+        ),
+    )
 del _day
 
 
 class ClosureForm(FlaskForm):
-    date = DateField(_l("Date"), validators=[DataRequired()])
-    reason = StringField(_l("Motif (facultatif)"), validators=[Optional(), Length(max=120)],
-                         render_kw={"placeholder": _l("Tabaski, inventaire...")})
+    date = DateField(_l("Date"), validators=[DataRequired(message=REQUIRED)])
+    reason = StringField(
+        _l("Motif (facultatif)"),
+        validators=[Optional(), Length(max=120)],
+        render_kw={"placeholder": _l("Tabaski, inventaire...")},
+    )
 
 
 # --- services and counters --------------------------------------------------------------------
 
+
 class ServiceForm(FlaskForm):
-    name_fr = StringField(_l("Nom (français)"), validators=[DataRequired(), Length(max=120)])
-    name_wo = StringField(_l("Nom (wolof, facultatif)"), validators=[Optional(), Length(max=120)])
-    category = StringField(_l("Catégorie (facultatif)"), validators=[Optional(), Length(max=60)])
+    name_fr = StringField(
+        _l("Nom (français)"),
+        validators=[DataRequired(message=REQUIRED), Length(max=120)],
+    )
+    name_wo = StringField(
+        _l("Nom (wolof, facultatif)"), validators=[Optional(), Length(max=120)]
+    )
+    category = StringField(
+        _l("Catégorie (facultatif)"), validators=[Optional(), Length(max=60)]
+    )
     prefix = StringField(
         _l("Lettre des tickets"),
-        validators=[DataRequired(),
-                    Regexp(r"^\s*[A-Za-z]\s*$", message=_l("Une seule lettre, de A à Z."))],
+        validators=[
+            DataRequired(message=REQUIRED),
+            Regexp(r"^\s*[A-Za-z]\s*$", message=_l("Une seule lettre, de A à Z.")),
+        ],
         render_kw={"maxlength": 1, "autocapitalize": "characters"},
     )
-    estimated_minutes = IntegerField(_l("Durée estimée (minutes)"), default=10,
-                                     validators=[InputRequired(), NumberRange(min=1, max=180)])
-    price_fcfa = IntegerField(_l("Prix (FCFA)"), default=0,
-                              validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    estimated_minutes = IntegerField(
+        _l("Durée estimée (minutes)"),
+        default=10,
+        validators=[InputRequired(), NumberRange(min=1, max=180)],
+    )
+    price_fcfa = IntegerField(
+        _l("Prix (FCFA)"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+    )
     accepts_appointments = BooleanField(_l("Accepte les rendez-vous"))
     requires_appointment = BooleanField(_l("Uniquement sur rendez-vous"))
-    documents = TextAreaField(_l("Documents à apporter (facultatif)"),
-                              validators=[Optional(), Length(max=2000)])
+    documents = TextAreaField(
+        _l("Documents à apporter (facultatif)"),
+        validators=[Optional(), Length(max=2000)],
+    )
     is_active = BooleanField(_l("Service actif"), default=True)
 
 
 class CounterForm(FlaskForm):
-    number = IntegerField(_l("Numéro"), validators=[InputRequired(), NumberRange(min=1, max=999)])
-    name = StringField(_l("Nom (facultatif)"), validators=[Optional(), Length(max=60)],
-                       render_kw={"placeholder": _l("Caisse, Accueil...")})
-    service_ids = SelectMultipleField(_l("Services traités"), coerce=int,
-                                      widget=ListWidget(prefix_label=True),
-                                      option_widget=CheckboxInput())
+    number = IntegerField(
+        _l("Numéro"), validators=[InputRequired(), NumberRange(min=1, max=999)]
+    )
+    name = StringField(
+        _l("Nom (facultatif)"),
+        validators=[Optional(), Length(max=60)],
+        render_kw={"placeholder": _l("Caisse, Accueil...")},
+    )
+    service_ids = SelectMultipleField(
+        _l("Services traités"),
+        coerce=int,
+        widget=ListWidget(prefix_label=True),
+        option_widget=CheckboxInput(),
+    )
 
 
 # --- staff -----------------------------------------------------------------------------------
+
 
 class MemberForm(FlaskForm):
     role = SelectField(_l("Rôle"), choices=choices(Role), coerce=Role)
@@ -160,4 +238,6 @@ class MemberForm(FlaskForm):
 
 
 class InviteForm(MemberForm):
-    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), *_email])
+    email = EmailField(
+        _l("Adresse e-mail"), validators=[DataRequired(message=REQUIRED), *_email]
+    )

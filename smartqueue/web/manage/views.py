@@ -13,8 +13,10 @@ from ...orgs import operations as orgs
 from ...orgs import policy
 from ...orgs import queries as org_queries
 from ..forms import EmptyForm
-from . import bp
-from . import branches  # noqa: F401  (registers the branch pages on bp)
+from . import (
+    bp,
+    branches,  # noqa: F401  (registers the branch pages on bp)
+)
 from .common import refuse, status
 from .forms import (
     InviteForm,
@@ -29,20 +31,27 @@ __all__ = ["bp"]
 
 # --- dashboard and platform ------------------------------------------------------------------
 
+
 @bp.get("/")
 def dashboard():
     memberships = org_queries.list_user_memberships(current_user.id)
     return render_template(
-        "manage/dashboard.html", is_platform_admin=policy.can_manage_platform(current_user),
+        "manage/dashboard.html",
+        is_platform_admin=policy.can_manage_platform(current_user),
         organizations=[m.organization for m in memberships if m.role is Role.ORG_ADMIN],
-        branches=[m.branch for m in memberships
-                  if m.role is Role.BRANCH_MANAGER and m.branch is not None])
+        branches=[
+            m.branch
+            for m in memberships
+            if m.role is Role.BRANCH_MANAGER and m.branch is not None
+        ],
+    )
 
 
 @bp.get("/organizations")
 def organizations():
-    return render_template("manage/organizations.html",
-                           organizations=org_queries.list_organizations())
+    return render_template(
+        "manage/organizations.html", organizations=org_queries.list_organizations()
+    )
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
@@ -50,19 +59,31 @@ def new_organization():
     form = NewOrganizationForm()
     if form.validate_on_submit():
         try:
-            org = orgs.create_organization(form.name.data, form.type.data, form.plan.data,
-                                           form.email.data, form.phone.data,
-                                           admin_email=form.admin_email.data, by=current_user)
+            org = orgs.create_organization(
+                form.name.data,
+                form.type.data,
+                form.plan.data,
+                form.email.data,
+                form.phone.data,
+                admin_email=form.admin_email.data,
+                by=current_user,
+            )
         except DomainError as error:
             refuse(form, error)
         else:
-            flash(_("Organisation créée. Une invitation a été envoyée à %(email)s.",
-                    email=form.admin_email.data), "success")
+            flash(
+                _(
+                    "Organisation créée. Une invitation a été envoyée à %(email)s.",
+                    email=form.admin_email.data,
+                ),
+                "success",
+            )
             return redirect(url_for("manage.organization", org_id=org.id))
     return render_template("manage/new_organization.html", form=form), status(form)
 
 
 # --- organization ----------------------------------------------------------------------------
+
 
 @bp.route("/organizations/<int:org_id>", methods=["GET", "POST"])
 def organization(org_id: int):
@@ -70,40 +91,66 @@ def organization(org_id: int):
     platform = policy.can_manage_platform(current_user)
     form = (PlatformOrganizationForm if platform else OrganizationForm)(obj=g.org)
     if form.validate_on_submit():
-        extra = {"plan": form.plan.data, "is_active": form.is_active.data} if platform else {}
+        extra = (
+            {"plan": form.plan.data, "is_active": form.is_active.data}
+            if platform
+            else {}
+        )
         try:
-            orgs.update_organization(g.org, name=form.name.data, type=form.type.data,
-                                     email=form.email.data, phone=form.phone.data, **extra)
+            orgs.update_organization(
+                g.org,
+                name=form.name.data,
+                type=form.type.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                **extra,
+            )
         except DomainError as error:
             refuse(form, error)
         else:
             flash(_("Organisation enregistrée."), "success")
             return redirect(url_for("manage.organization", org_id=org_id))
-    return render_template("manage/organization.html", form=form, org=g.org,
-                           branches=org_queries.list_branches(org_id)), status(form)
+    return render_template(
+        "manage/organization.html",
+        form=form,
+        org=g.org,
+        branches=org_queries.list_branches(org_id),
+    ), status(form)
 
 
 # --- staff -----------------------------------------------------------------------------------
 
+
 def _with_branches(form, org):
     form.branch_id.choices = [("", _("Aucune (administrateur)"))] + [
-        (b.id, b.name) for b in org.branches]
+        (b.id, b.name) for b in org.branches
+    ]
     return form
 
 
 def _member_form(membership, submitted: bool = False) -> MemberForm:
     """A membership's role form; its prefix keeps each row's field ids apart."""
-    form = MemberForm(formdata=request.form if submitted else None, obj=membership,
-                      prefix=f"m{membership.id}")
+    form = MemberForm(
+        formdata=request.form if submitted else None,
+        obj=membership,
+        prefix=f"m{membership.id}",
+    )
     return _with_branches(form, membership.organization)
 
 
 def _staff_page(invite_form=None, member_form=None, status: int = 200):
     members = org_queries.list_staff(g.org.id)
-    forms = {m.id: member_form if member_form is not None and m.id == g.membership.id
-             else _member_form(m) for m in members}
+    forms = {
+        m.id: member_form
+        if member_form is not None and m.id == g.membership.id
+        else _member_form(m)
+        for m in members
+    }
     return render_template(
-        "manage/staff.html", org=g.org, members=members, member_forms=forms,
+        "manage/staff.html",
+        org=g.org,
+        members=members,
+        member_forms=forms,
         invitations=org_queries.list_pending_invitations(g.org.id),
         invite_form=invite_form or _with_branches(InviteForm(formdata=None), g.org),
     ), status
@@ -114,12 +161,19 @@ def staff(org_id: int):
     form = _with_branches(InviteForm(), g.org)
     if form.validate_on_submit():
         try:
-            orgs.invite_staff(g.org, form.email.data, form.role.data, form.branch_id.data,
-                              by=current_user)
+            orgs.invite_staff(
+                g.org,
+                form.email.data,
+                form.role.data,
+                form.branch_id.data,
+                by=current_user,
+            )
         except DomainError as error:
             refuse(form, error)
         else:
-            flash(_("Invitation envoyée à %(email)s.", email=form.email.data), "success")
+            flash(
+                _("Invitation envoyée à %(email)s.", email=form.email.data), "success"
+            )
             return redirect(url_for("manage.staff", org_id=org_id))
     return _staff_page(invite_form=form, status=status(form))
 
@@ -129,11 +183,16 @@ def member(membership_id: int):
     form = _member_form(g.membership, submitted=True)
     if form.validate_on_submit():
         try:
-            orgs.change_role(g.membership, form.role.data, form.branch_id.data, by=current_user)
+            orgs.change_role(
+                g.membership, form.role.data, form.branch_id.data, by=current_user
+            )
         except DomainError as error:
             refuse(form, error)
         else:
-            flash(_("Rôle de %(email)s modifié.", email=g.membership.user.email), "success")
+            flash(
+                _("Rôle de %(email)s modifié.", email=g.membership.user.email),
+                "success",
+            )
             return redirect(url_for("manage.staff", org_id=g.org.id))
     return _staff_page(member_form=form, status=422)
 

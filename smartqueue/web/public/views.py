@@ -1,6 +1,15 @@
 """Public pages: find a branch by region and commune, see a branch."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from ...accounts import operations as accounts
@@ -23,13 +32,20 @@ def home():
     commune_id = _int_arg("commune")
     communes = geo.list_communes(region_id=region_id) if region_id else []
     if commune_id and commune_id not in {c.id for c in communes}:
-        commune_id = None  # a commune from another region: ignore rather than show nothing
+        commune_id = (
+            None  # a commune from another region: ignore rather than show nothing
+        )
     searched = region_id is not None
     branches = orgs.find_branches(region_id, commune_id) if searched else []
     return page_or_fragment(
-        "public/home.html", "public/_finder.html",
-        regions=geo.list_regions(), communes=communes, region_id=region_id,
-        commune_id=commune_id, branches=branches, searched=searched,
+        "public/home.html",
+        "public/_finder.html",
+        regions=geo.list_regions(),
+        communes=communes,
+        region_id=region_id,
+        commune_id=commune_id,
+        branches=branches,
+        searched=searched,
     )
 
 
@@ -46,5 +62,7 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            accounts.update_profile(current_user, current_user.full_name, current_user.phone, locale)
+            accounts.update_profile(
+                current_user, current_user.full_name, current_user.phone, locale
+            )
     return redirect(safe_next(request.form.get("next")) or url_for("public.home"))

@@ -1,0 +1,152 @@
+"""Every manage route refuses every role that does not belong there (and only those)."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from smartqueue.models import BranchClosure
+
+ROLES = [
+    "anonymous",
+    "customer",
+    "agent_a1",
+    "manager_a1",
+    "manager_a2",
+    "admin_a",
+    "admin_b",
+    "platform",
+]
+AREA = {"manager_a1", "manager_a2", "admin_a", "admin_b", "platform"}
+RULES = {
+    "area": AREA,
+    "platform": {"platform"},
+    "org_a": {"admin_a", "platform"},
+    "branch_a1": {"manager_a1", "admin_a", "platform"},
+}
+
+# (endpoint, method, url template, rule); ids come from the world below.
+ROUTES = [
+    ("manage.dashboard", "GET", "/manage/", "area"),
+    ("manage.location_fields", "GET", "/manage/location-fields", "area"),
+    ("manage.organizations", "GET", "/manage/organizations", "platform"),
+    ("manage.new_organization", "GET", "/manage/organizations/new", "platform"),
+    ("manage.new_organization", "POST", "/manage/organizations/new", "platform"),
+    ("manage.organization", "GET", "/manage/organizations/{org}", "org_a"),
+    ("manage.organization", "POST", "/manage/organizations/{org}", "org_a"),
+    ("manage.new_branch", "GET", "/manage/organizations/{org}/branches/new", "org_a"),
+    ("manage.new_branch", "POST", "/manage/organizations/{org}/branches/new", "org_a"),
+    ("manage.staff", "GET", "/manage/organizations/{org}/staff", "org_a"),
+    ("manage.staff", "POST", "/manage/organizations/{org}/staff", "org_a"),
+    ("manage.member", "POST", "/manage/members/{membership}", "org_a"),
+    ("manage.remove_member", "POST", "/manage/members/{membership}/remove", "org_a"),
+    ("manage.branch", "GET", "/manage/branches/{branch}", "branch_a1"),
+    ("manage.branch", "POST", "/manage/branches/{branch}", "branch_a1"),
+    ("manage.branch_hours", "GET", "/manage/branches/{branch}/hours", "branch_a1"),
+    ("manage.branch_hours", "POST", "/manage/branches/{branch}/hours", "branch_a1"),
+    (
+        "manage.branch_closures",
+        "GET",
+        "/manage/branches/{branch}/closures",
+        "branch_a1",
+    ),
+    (
+        "manage.branch_closures",
+        "POST",
+        "/manage/branches/{branch}/closures",
+        "branch_a1",
+    ),
+    ("manage.delete_closure", "POST", "/manage/closures/{closure}/delete", "branch_a1"),
+    (
+        "manage.new_service",
+        "GET",
+        "/manage/branches/{branch}/services/new",
+        "branch_a1",
+    ),
+    (
+        "manage.new_service",
+        "POST",
+        "/manage/branches/{branch}/services/new",
+        "branch_a1",
+    ),
+    ("manage.service", "GET", "/manage/services/{service}", "branch_a1"),
+    ("manage.service", "POST", "/manage/services/{service}", "branch_a1"),
+    (
+        "manage.new_counter",
+        "GET",
+        "/manage/branches/{branch}/counters/new",
+        "branch_a1",
+    ),
+    (
+        "manage.new_counter",
+        "POST",
+        "/manage/branches/{branch}/counters/new",
+        "branch_a1",
+    ),
+    ("manage.counter", "GET", "/manage/counters/{counter}", "branch_a1"),
+    ("manage.counter", "POST", "/manage/counters/{counter}", "branch_a1"),
+    ("manage.delete_counter", "POST", "/manage/counters/{counter}/delete", "branch_a1"),
+]
+
+
+@pytest.fixture
+def world(db, make_org, make_branch, make_service, make_counter, make_user):
+    """Organization A (branches A1, A2) and organization B, with one user per role."""
+    org_a, org_b = make_org(name="Org A"), make_org(name="Org B")
+    a1, a2 = make_branch(org_a, name="A1"), make_branch(org_a, name="A2")
+    make_branch(org_b, name="B1")
+    service = make_service(a1, "A")
+    counter = make_counter(a1, 1, [service])
+    closure = BranchClosure(branch_id=a1.id, date=date.today() + timedelta(days=5))
+    db.session.add(closure)
+    db.session.commit()
+    users = {
+        "customer": make_user(),
+        "agent_a1": make_user(role="agent", branch=a1),
+        "manager_a1": make_user(role="branch_manager", branch=a1),
+        "manager_a2": make_user(role="branch_manager", branch=a2),
+        "admin_a": make_user(role="org_admin", org=org_a),
+        "admin_b": make_user(role="org_admin", org=org_b),
+        "platform": make_user(role="platform_admin"),
+    }
+    ids = {
+        "org": org_a.id,
+        "branch": a1.id,
+        "service": service.id,
+        "counter": counter.id,
+        "closure": closure.id,
+        "membership": users["agent_a1"].memberships[0].id,
+    }
+    return users, ids
+
+
+def test_routes_table_covers_every_manage_endpoint(app):
+    endpoints = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("manage.")
+    }
+    assert endpoints == {endpoint for endpoint, *_ in ROUTES}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    "endpoint,method,template,rule", ROUTES, ids=[f"{r[1]} {r[0]}" for r in ROUTES]
+)
+def test_manage_route_refuses_roles_that_do_not_belong(
+    client, auth, world, role, endpoint, method, template, rule
+):
+    users, ids = world
+    allowed = role in RULES[rule]
+    if role != "anonymous":
+        auth.login(users[role])
+    url = template.format(**ids)
+    response = client.open(url, method=method)
+    if allowed:
+        if method == "GET":
+            assert response.status_code == 200, (role, url)
+        else:
+            assert response.status_code not in (401, 403), (role, url)
+    elif role == "anonymous":
+        assert response.status_code == 302 and "/auth/login" in response.location
+    else:
+        assert response.status_code == 403, (role, url, response.status_code)
