@@ -24,7 +24,7 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d smartqueue/translations
+	$(BIN)/pybabel compile -d smartqueue/translations >/dev/null
 
 # Debian packages the tests use (real Redis, PostgreSQL, Chromium); installed only when root.
 system-packages:

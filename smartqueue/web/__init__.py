@@ -1,9 +1,21 @@
 """The web interface: blueprints per audience over the core."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from .safety import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in URLs, bounded so a huge number is a 404, not a database overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from . import errors, filters, security
     from .account.views import bp as account_bp
     from .auth.views import bp as auth_bp

@@ -1,4 +1,4 @@
-"""Guarding redirects: only back to this site."""
+"""Guarding what comes from outside: redirects stay on this site, ids fit the database."""
 
 from urllib.parse import urlsplit
 
@@ -18,3 +18,15 @@ def safe_next(target: str | None) -> str | None:
     if "\\" in target:
         return None
     return target
+
+
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; SQLite would overflow further up
+
+
+def parse_id(value) -> int | None:
+    """A database id from a query string or form value, or None for anything else."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit() or not text.isascii():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

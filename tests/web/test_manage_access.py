@@ -1,10 +1,6 @@
 """Every manage route refuses every role that does not belong there (and only those)."""
 
-from datetime import date, timedelta
-
 import pytest
-
-from smartqueue.models import BranchClosure
 
 ROLES = [
     "anonymous",
@@ -86,37 +82,6 @@ ROUTES = [
     ("manage.counter", "POST", "/manage/counters/{counter}", "branch_a1"),
     ("manage.delete_counter", "POST", "/manage/counters/{counter}/delete", "branch_a1"),
 ]
-
-
-@pytest.fixture
-def world(db, make_org, make_branch, make_service, make_counter, make_user):
-    """Organization A (branches A1, A2) and organization B, with one user per role."""
-    org_a, org_b = make_org(name="Org A"), make_org(name="Org B")
-    a1, a2 = make_branch(org_a, name="A1"), make_branch(org_a, name="A2")
-    make_branch(org_b, name="B1")
-    service = make_service(a1, "A")
-    counter = make_counter(a1, 1, [service])
-    closure = BranchClosure(branch_id=a1.id, date=date.today() + timedelta(days=5))
-    db.session.add(closure)
-    db.session.commit()
-    users = {
-        "customer": make_user(),
-        "agent_a1": make_user(role="agent", branch=a1),
-        "manager_a1": make_user(role="branch_manager", branch=a1),
-        "manager_a2": make_user(role="branch_manager", branch=a2),
-        "admin_a": make_user(role="org_admin", org=org_a),
-        "admin_b": make_user(role="org_admin", org=org_b),
-        "platform": make_user(role="platform_admin"),
-    }
-    ids = {
-        "org": org_a.id,
-        "branch": a1.id,
-        "service": service.id,
-        "counter": counter.id,
-        "closure": closure.id,
-        "membership": users["agent_a1"].memberships[0].id,
-    }
-    return users, ids
 
 
 def test_routes_table_covers_every_manage_endpoint(app):

@@ -5,6 +5,7 @@ from flask import request
 from ...errors import DomainError
 from ...extensions import db
 from ..forms import apply_domain_error
+from ..safety import parse_id
 
 
 def status(form) -> int:
@@ -23,7 +24,7 @@ def form_data(form) -> dict:
 
 def int_arg(*names: str) -> int | None:
     for name in names:
-        value = request.args.get(name, "")
-        if value.isdigit():
-            return int(value)
+        value = parse_id(request.args.get(name))
+        if value is not None:
+            return value
     return None

@@ -29,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ...models import OrganizationType, Plan, Role
 from ..forms import REQUIRED
 from ..labels import choices
+from ..safety import parse_id
 
 _email = [Email(message=_l("Adresse e-mail invalide.")), Length(max=254)]
 _phone = {
@@ -38,8 +39,8 @@ _phone = {
 
 
 def optional_int(value) -> int | None:
-    """Coerce a select's value: '' (no choice) is None."""
-    return None if value in (None, "") else int(value)
+    """Coerce a select's value: '' (no choice), or anything that is not an id, is None."""
+    return value if isinstance(value, int) else parse_id(value)
 
 
 # --- organizations ---------------------------------------------------------------------------

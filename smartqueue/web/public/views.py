@@ -16,14 +16,13 @@ from ...accounts import operations as accounts
 from ...geo import queries as geo
 from ...orgs import queries as orgs
 from ..htmx import page_or_fragment
-from ..safety import safe_next
+from ..safety import parse_id, safe_next
 
 bp = Blueprint("public", __name__)
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.args.get(name))
 
 
 @bp.get("/")
