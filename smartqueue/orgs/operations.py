@@ -4,7 +4,7 @@ from datetime import date, time, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_ngettext as ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 

@@ -96,3 +96,27 @@ def test_enqueue_in_embedded_mode_runs_the_job_now_and_survives_its_failure(
 
 def _explode():
     raise RuntimeError("job failed")
+
+
+def test_embedded_mail_is_printed_and_saved_under_instance_mail(
+    app, app_config, tmp_path, capsys
+):
+    from email import message_from_bytes, policy
+
+    from smartqueue import create_app
+    from smartqueue.extensions import db
+
+    embedded = create_app(
+        dict(app_config, REDIS_URL=None, MAIL_SERVER=None, MAIL_DIR=str(tmp_path))
+    )
+    with embedded.test_request_context():
+        try:
+            accounts.register_user("awa@example.sn", "s3cret-pass")
+        finally:
+            db.session.remove()
+    saved = list(tmp_path.glob("*.eml"))
+    assert len(saved) == 1
+    message = message_from_bytes(saved[0].read_bytes(), policy=policy.default)
+    code = message["Subject"].rsplit(" ", 1)[-1]
+    assert code.isdigit() and len(code) == 6
+    assert code in capsys.readouterr().out
