@@ -16,6 +16,7 @@ from .models import (
     Organization,
     OrganizationType,
     Plan,
+    Queue,
     Role,
     Service,
     User,
@@ -186,6 +187,7 @@ def seed_demo() -> None:
             made = []
             for prefix, name, minutes, price in services:
                 service = Service(
+                    queue=Queue(),
                     branch_id=branch.id,
                     prefix=prefix,
                     name_fr=name,

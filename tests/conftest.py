@@ -253,11 +253,20 @@ def make_branch(db, make_org):
 
 @pytest.fixture
 def make_service(db):
-    """Factory: make_service(branch, prefix='A', ...) -> Service."""
-    from smartqueue.models import Service
+    """Factory: make_service(branch, prefix='A', ..., strategy=...) -> Service with its queue."""
+    from smartqueue.models import Queue, Service, Strategy
 
-    def make(branch, prefix="A", name="Ouverture de compte", minutes=10, price=0):
+    def make(
+        branch,
+        prefix="A",
+        name="Ouverture de compte",
+        minutes=10,
+        price=0,
+        strategy=Strategy.FIFO,
+        **queue,
+    ):
         service = Service(
+            queue=Queue(strategy=strategy, **queue),
             branch_id=branch.id,
             prefix=prefix,
             name_fr=name,

@@ -8,7 +8,9 @@ from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    from .. import clock
+
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):

@@ -186,6 +186,9 @@ class Service(db.Model):
     counters: Mapped[list["Counter"]] = relationship(
         secondary=counter_services, back_populates="services"
     )
+    queue: Mapped["Queue"] = relationship(  # noqa: F821
+        back_populates="service", uselist=False, cascade="all, delete-orphan"
+    )
 
     def name_for(self, locale: str) -> str:
         return (

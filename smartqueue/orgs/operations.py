@@ -28,6 +28,7 @@ from ..models import (
     Organization,
     OrganizationType,
     Plan,
+    Queue,
     Region,
     Role,
     Service,
@@ -261,7 +262,7 @@ def _apply_service(service: Service, data: dict) -> None:
 
 def create_service(branch: Branch, **data) -> Service:
     """Add a service to a branch."""
-    service = Service(branch_id=branch.id)
+    service = Service(branch_id=branch.id, queue=Queue())
     _apply_service(service, data)
     db.session.add(service)
     _commit(PrefixTaken(_l("Cette lettre est déjà utilisée dans l'agence.")))

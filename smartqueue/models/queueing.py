@@ -1,0 +1,258 @@
+"""Queues and tickets: who waits for what, in which order, and every move they make."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, enum_type, utcnow
+
+
+class QueueType(enum.Enum):
+    NORMAL = "normal"
+    PRIORITY = "priority"
+    VIP = "vip"
+    APPOINTMENT = "appointment"
+    EXPRESS = "express"
+
+
+class QueueStatus(enum.Enum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    MAINTENANCE = "maintenance"
+
+
+class Strategy(enum.Enum):
+    FIFO = "fifo"
+    PRIORITY = "priority"
+    APPOINTMENT_FIRST = "appointment_first"
+    MIXED = "mixed"
+
+
+class TicketStatus(enum.Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    SERVED = "served"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"
+    TRANSFERRED = "transferred"
+
+
+# The moves a ticket may make (DOMAIN.md, Queues and tickets).
+MOVES = {
+    TicketStatus.WAITING: {
+        TicketStatus.CALLED,
+        TicketStatus.CANCELLED,
+        TicketStatus.EXPIRED,
+        TicketStatus.TRANSFERRED,
+    },
+    TicketStatus.CALLED: {
+        TicketStatus.SERVING,
+        TicketStatus.CANCELLED,
+        TicketStatus.NO_SHOW,
+        TicketStatus.TRANSFERRED,
+        TicketStatus.WAITING,  # "let others pass"
+        TicketStatus.EXPIRED,
+    },
+    TicketStatus.SERVING: {TicketStatus.SERVED},
+}
+ACTIVE_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
+
+
+class Priority(enum.Enum):
+    NORMAL = "normal"
+    MEDIUM = "medium"
+    HIGH = "high"  # elderly, disabled, pregnant
+    URGENT = "urgent"  # medical emergency
+
+    @property
+    def level(self) -> int:
+        return list(Priority).index(self)
+
+
+class Channel(enum.Enum):
+    MOBILE = "mobile"
+    WEB = "web"
+    SMS = "sms"
+    KIOSK = "kiosk"
+    COUNTER = "counter"
+    PHONE = "phone"
+
+
+class Queue(db.Model):
+    """The queue of one service at its branch, and how it is run."""
+
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("notify_before BETWEEN 1 AND 10", name="notify_before_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), unique=True
+    )
+    type: Mapped[QueueType] = mapped_column(
+        enum_type(QueueType), default=QueueType.NORMAL
+    )
+    status: Mapped[QueueStatus] = mapped_column(
+        enum_type(QueueStatus), default=QueueStatus.ACTIVE
+    )
+    strategy: Mapped[Strategy] = mapped_column(
+        enum_type(Strategy), default=Strategy.FIFO
+    )
+    capacity: Mapped[int] = mapped_column(Integer, default=0)  # 0 = unlimited
+    expiry_minutes: Mapped[int] = mapped_column(Integer, default=0)  # 0 = at closing
+    notify_before: Mapped[int] = mapped_column(Integer, default=3)
+
+    service: Mapped["Service"] = relationship(back_populates="queue")  # noqa: F821
+
+
+class Ticket(db.Model):
+    """A place in a queue. Its public page is reached by `token`, never by `id`."""
+
+    __table_args__ = (
+        UniqueConstraint("service_id", "day", "number"),
+        # "Call next" reads the head of the waiting line through this index.
+        Index(
+            "ix_ticket_waiting_rank",
+            "service_id",
+            "rank_key",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+        Index("ix_ticket_branch_day_status", "branch_id", "day", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)  # Dakar date the number belongs to
+    number: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(8))  # "A007"
+    status: Mapped[TicketStatus] = mapped_column(
+        enum_type(TicketStatus), default=TicketStatus.WAITING, index=True
+    )
+    priority: Mapped[Priority] = mapped_column(
+        enum_type(Priority), default=Priority.NORMAL
+    )
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    # Ordering: lower goes first. Set from arrival, priority and strategy at issue time;
+    # moved by "let others pass". See queueing/strategies.py.
+    rank_key: Mapped[float] = mapped_column(Float)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kept across transfers
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    serving_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counter.id", ondelete="SET NULL")
+    )
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    recall_count: Mapped[int] = mapped_column(Integer, default=0)
+    pass_count: Mapped[int] = mapped_column(Integer, default=0)
+    transferred_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="SET NULL")
+    )
+    near_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    service: Mapped["Service"] = relationship()  # noqa: F821
+    branch: Mapped["Branch"] = relationship()  # noqa: F821
+    counter: Mapped["Counter | None"] = relationship()  # noqa: F821
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+    def can_move_to(self, status: TicketStatus) -> bool:
+        return status in MOVES.get(self.status, set())
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class TicketEvent(db.Model):
+    """One move of a ticket: from, to, when, by whom, at which counter."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))  # issue, call, recall, pass, ...
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    counter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counter.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(String(255))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class DailyCounter(db.Model):
+    """A number that only goes up, per scope and day: ticket numbers, tickets per organization.
+
+    Taken with a single UPDATE ... RETURNING, so two processes never get the same value.
+    """
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeviceKind(enum.Enum):
+    BOARD = "board"
+    KIOSK = "kiosk"
+
+
+class Device(db.Model):
+    """A display board or kiosk of a branch, authorized by a secret link (no login)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(
+        ForeignKey("branch.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[DeviceKind] = mapped_column(enum_type(DeviceKind))
+    name: Mapped[str] = mapped_column(String(60))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    branch: Mapped["Branch"] = relationship()  # noqa: F821

@@ -1,0 +1,1 @@
+"""Queueing: issuing tickets, calling them, serving them, and the order they go in."""

@@ -1,0 +1,23 @@
+"""Refusals of the queue engine, each with a message for the person who asked."""
+
+from ..errors import DomainError
+
+
+class QueueError(DomainError):
+    pass
+
+
+class QueueUnavailable(QueueError):
+    """Queue paused or closed, service inactive, branch closed."""
+
+
+class LimitReached(QueueError):
+    """A customer's, a queue's or a plan's limit."""
+
+
+class IllegalMove(QueueError):
+    """A ticket asked to go where its status does not allow."""
+
+
+class CounterUnavailable(QueueError):
+    pass

@@ -1,0 +1,575 @@
+"""Writes of the queue engine. Each function is one unit of work: lock, check, move, commit,
+then announce (signals) and enqueue notifications. Every move is recorded with who and when.
+"""
+
+import functools
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .. import clock
+from ..accounts.secrets import new_token
+from ..errors import DomainError
+from ..extensions import db
+from ..jobs import enqueue
+from ..models import (
+    ACTIVE_STATUSES,
+    Channel,
+    Counter,
+    CounterStatus,
+    Priority,
+    Queue,
+    QueueStatus,
+    Service,
+    Strategy,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    User,
+    begin_write,
+)
+from . import events, rules
+from .errors import CounterUnavailable, IllegalMove, LimitReached, QueueUnavailable
+from .numbering import take_next
+from .strategies import key_between, rank_key
+
+
+def unit_of_work(operation):
+    """A refused operation leaves nothing behind: roll back (and free the write lock)."""
+
+    @functools.wraps(operation)
+    def run(*args, **kwargs):
+        try:
+            return operation(*args, **kwargs)
+        except DomainError:
+            db.session.rollback()
+            raise
+
+    return run
+
+
+def _record(
+    ticket: Ticket,
+    to: TicketStatus,
+    action: str,
+    by: User | None = None,
+    counter: Counter | None = None,
+    note: str | None = None,
+) -> None:
+    """Move a ticket and write down the move (caller commits). `to` may equal the current
+    status only for a recall, or a waiting ticket stepping back."""
+    same = to is ticket.status and action in ("recall", "pass")
+    allowed = same or ticket.can_move_to(to)
+    if not allowed:
+        raise IllegalMove(_l("Ce ticket n'en est plus à cette étape."))
+    ticket.events.append(
+        TicketEvent(
+            from_status=ticket.status.value if ticket.status else None,
+            to_status=to.value,
+            action=action,
+            at=clock.now(),
+            by_user_id=by.id if by else None,
+            counter_id=counter.id if counter else None,
+            note=note,
+        )
+    )
+    ticket.status = to
+
+
+def _announce(
+    ticket_ids: list[int], branch_id: int, action: str, counter_id: int | None = None
+) -> None:
+    events.tickets_changed.send(
+        current_app._get_current_object(),
+        branch_id=branch_id,
+        ticket_ids=ticket_ids,
+        action=action,
+        counter_id=counter_id,
+    )
+
+
+def _locked_ticket(ticket: Ticket) -> Ticket:
+    """Start a unit of work holding the ticket's row lock, with its state fresh."""
+    ticket_id = ticket.id
+    begin_write(db.session)
+    locked = db.session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return locked
+
+
+def get_queue(service: Service) -> Queue:
+    """The service's queue, created with the defaults the first time it is needed."""
+    if service.queue is None:
+        service.queue = Queue()
+        db.session.flush()
+    return service.queue
+
+
+# --- issuing ---------------------------------------------------------------------------------
+
+
+@unit_of_work
+def issue_ticket(
+    service: Service,
+    *,
+    channel: Channel,
+    priority: Priority = Priority.NORMAL,
+    customer: User | None = None,
+    contact_email: str | None = None,
+    contact_phone: str | None = None,
+    locale: str = "fr",
+    appointment_at: datetime | None = None,
+    by: User | None = None,
+) -> Ticket:
+    """Give a customer the next number of a service's queue, if every rule allows it."""
+    service_id = service.id
+    begin_write(db.session)
+    ticket = _issue(
+        db.session.get(Service, service_id),
+        channel=channel,
+        priority=priority,
+        customer=customer,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        locale=locale,
+        appointment_at=appointment_at,
+        by=by,
+    )
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "issue")
+    return ticket
+
+
+def _issue(
+    service: Service,
+    *,
+    channel: Channel,
+    priority: Priority,
+    customer: User | None,
+    contact_email: str | None,
+    contact_phone: str | None,
+    locale: str,
+    appointment_at: datetime | None,
+    by: User | None,
+    arrived_at: datetime | None = None,
+    transferred_from: Ticket | None = None,
+) -> Ticket:
+    """Issue inside the caller's unit of work (which holds the write lock and commits)."""
+    service_id = service.id
+    _from = transferred_from
+    queue = db.session.scalar(
+        select(Queue)
+        .where(Queue.service_id == service_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    service = db.session.get(Service, service_id)
+    if queue is None:
+        queue = get_queue(service)
+    branch = service.branch
+    now = clock.now()
+    day = clock.today()
+    if (
+        not service.is_active
+        or not branch.is_active
+        or not branch.organization.is_active
+    ):
+        raise QueueUnavailable(_l("Ce service n'est pas disponible."))
+    if queue.status is not QueueStatus.ACTIVE:
+        raise QueueUnavailable(_l("Cette file est fermée pour le moment."))
+    if service.requires_appointment and appointment_at is None and _from is None:
+        raise QueueUnavailable(_l("Ce service est uniquement sur rendez-vous."))
+    reason = rules.closed_reason(branch, now)
+    if reason and _from is None:
+        raise QueueUnavailable(reason)
+    if customer is not None:
+        _check_customer_limits(customer, service_id, day)
+    if queue.capacity:
+        waiting = db.session.scalar(
+            select(func.count(Ticket.id)).where(
+                Ticket.service_id == service_id, Ticket.status == TicketStatus.WAITING
+            )
+        )
+        if waiting >= queue.capacity:
+            raise LimitReached(_l("Cette file est complète. Réessayez plus tard."))
+    plan_limit = rules.PLAN_TICKETS_PER_DAY.get(branch.organization.plan)
+    if take_next("org", branch.organization_id, day, plan_limit) is None:
+        raise LimitReached(
+            _l("Le nombre de tickets du jour est atteint pour cette organisation.")
+        )
+    number = take_next("service", service_id, day)
+    arrived = arrived_at or now
+    ticket = Ticket(
+        token=new_token()[:32],
+        branch_id=branch.id,
+        service_id=service_id,
+        day=day,
+        number=number,
+        code=f"{service.prefix}{number:03d}",
+        status=TicketStatus.WAITING,
+        priority=priority,
+        channel=channel,
+        customer_id=customer.id if customer else None,
+        contact_email=(contact_email or (customer.email if customer else None)),
+        contact_phone=contact_phone or (customer.phone if customer else None),
+        locale=locale if locale in ("fr", "wo", "en") else "fr",
+        rank_key=rank_key(queue.strategy, priority, arrived),
+        appointment_at=appointment_at,
+        arrived_at=arrived,
+        created_at=now,
+        transferred_from_id=_from.id if _from else None,
+    )
+    ticket.events.append(
+        TicketEvent(
+            from_status=None,
+            to_status=TicketStatus.WAITING.value,
+            action="transfer_in" if _from else "issue",
+            at=now,
+            by_user_id=by.id if by else None,
+            note=_from.code if _from else channel.value,
+        )
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    return ticket
+
+
+def _check_customer_limits(customer: User, service_id: int, day) -> None:
+    active = db.session.scalar(
+        select(func.count(Ticket.id)).where(
+            Ticket.customer_id == customer.id,
+            Ticket.service_id == service_id,
+            Ticket.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    if active:
+        raise LimitReached(_l("Vous avez déjà un ticket en cours dans cette file."))
+    today = db.session.scalar(
+        select(func.count(Ticket.id)).where(
+            Ticket.customer_id == customer.id, Ticket.day == day
+        )
+    )
+    if today >= rules.CUSTOMER_TICKETS_PER_DAY:
+        raise LimitReached(
+            _l(
+                "Vous avez atteint la limite de %(n)s tickets par jour.",
+                n=rules.CUSTOMER_TICKETS_PER_DAY,
+            )
+        )
+
+
+# --- the customer's moves --------------------------------------------------------------------
+
+
+@unit_of_work
+def cancel_ticket(ticket: Ticket, *, by: User | None = None) -> Ticket:
+    """Cancel a waiting or called ticket (the customer, or staff for them)."""
+    ticket = _locked_ticket(ticket)
+    _record(ticket, TicketStatus.CANCELLED, "cancel", by=by)
+    ticket.finished_at = clock.now()
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "cancel", ticket.counter_id)
+    return ticket
+
+
+@unit_of_work
+def let_others_pass(
+    ticket: Ticket, *, by: User | None = None, places: int = rules.PASS_PLACES
+) -> Ticket:
+    """Step back a few places in the line (a limited number of times)."""
+    ticket = _locked_ticket(ticket)
+    if ticket.status not in (TicketStatus.WAITING, TicketStatus.CALLED):
+        raise IllegalMove(_l("Ce ticket ne peut plus céder sa place."))
+    if ticket.pass_count >= rules.MAX_PASSES:
+        raise LimitReached(
+            _l("Vous avez déjà cédé votre place %(n)s fois.", n=rules.MAX_PASSES)
+        )
+    behind = db.session.scalars(
+        select(Ticket.rank_key)
+        .where(
+            Ticket.service_id == ticket.service_id,
+            Ticket.status == TicketStatus.WAITING,
+            Ticket.id != ticket.id,
+            Ticket.rank_key > ticket.rank_key,
+        )
+        .order_by(Ticket.rank_key, Ticket.id)
+        .limit(places + 1)
+    ).all()
+    was_called_at = ticket.counter_id
+    if behind:
+        ahead_key = behind[min(places, len(behind)) - 1]
+        after_key = behind[places] if len(behind) > places else None
+        ticket.rank_key = key_between(ahead_key, after_key)
+    if ticket.status is TicketStatus.CALLED:
+        _record(ticket, TicketStatus.WAITING, "pass", by=by, counter=ticket.counter)
+        ticket.counter_id = ticket.agent_id = ticket.called_at = None
+        ticket.recall_count = 0
+    else:
+        _record(ticket, TicketStatus.WAITING, "pass", by=by)
+    ticket.pass_count += 1
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "pass", was_called_at)
+    return ticket
+
+
+# --- the agent's moves -----------------------------------------------------------------------
+
+
+def _current_at(counter: Counter) -> Ticket | None:
+    return db.session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.counter_id == counter.id,
+            Ticket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
+        )
+        .limit(1)
+    )
+
+
+@unit_of_work
+def call_next(counter: Counter, *, by: User) -> Ticket | None:
+    """Call the best waiting ticket among the services this counter handles (None if empty).
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED hands each ticket to exactly one caller; SQLite:
+    the write lock taken at BEGIN serialises callers.
+    """
+    counter_id = counter.id
+    begin_write(db.session)
+    counter = db.session.scalar(
+        select(Counter)
+        .where(Counter.id == counter_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if counter.status is not CounterStatus.OPEN:
+        raise CounterUnavailable(_l("Ouvrez le guichet avant d'appeler."))
+    if _current_at(counter) is not None:
+        raise IllegalMove(_l("Terminez d'abord le ticket en cours."))
+    service_ids = [s.id for s in counter.services if s.is_active]
+    if not service_ids:
+        return None
+    now = clock.now()
+    waiting = (
+        select(Ticket)
+        .join(Queue, Queue.service_id == Ticket.service_id)
+        .where(
+            Ticket.service_id.in_(service_ids),
+            Ticket.status == TicketStatus.WAITING,
+            Queue.status == QueueStatus.ACTIVE,
+        )
+    )
+    due_appointment = waiting.where(
+        Queue.strategy == Strategy.APPOINTMENT_FIRST,
+        Ticket.appointment_at.is_not(None),
+        Ticket.appointment_at <= now,
+    ).order_by(Ticket.appointment_at, Ticket.id)
+    ticket = None
+    for query in (due_appointment, waiting.order_by(Ticket.rank_key, Ticket.id)):
+        ticket = db.session.scalar(
+            query.limit(1).with_for_update(skip_locked=True, of=Ticket)
+        )
+        if ticket is not None:
+            break
+    if ticket is None:
+        db.session.commit()
+        return None
+    _record(ticket, TicketStatus.CALLED, "call", by=by, counter=counter)
+    ticket.called_at, ticket.counter_id, ticket.agent_id = now, counter.id, by.id
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "call", counter.id)
+    _notify_after_call(ticket)
+    return ticket
+
+
+@unit_of_work
+def recall(ticket: Ticket, *, by: User) -> Ticket:
+    """Call the same ticket again (up to MAX_RECALLS times)."""
+    ticket = _locked_ticket(ticket)
+    if ticket.status is not TicketStatus.CALLED:
+        raise IllegalMove(_l("Seul un ticket appelé peut être rappelé."))
+    if ticket.recall_count >= rules.MAX_RECALLS:
+        raise LimitReached(
+            _l("Déjà rappelé %(n)s fois : marquez-le absent.", n=rules.MAX_RECALLS)
+        )
+    ticket.recall_count += 1
+    _record(ticket, TicketStatus.CALLED, "recall", by=by, counter=ticket.counter)
+    ticket.called_at = clock.now()
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "recall", ticket.counter_id)
+    return ticket
+
+
+@unit_of_work
+def start_serving(ticket: Ticket, *, by: User) -> Ticket:
+    """The customer is at the counter."""
+    ticket = _locked_ticket(ticket)
+    _record(ticket, TicketStatus.SERVING, "start", by=by, counter=ticket.counter)
+    ticket.serving_at = clock.now()
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "start", ticket.counter_id)
+    return ticket
+
+
+@unit_of_work
+def finish(ticket: Ticket, *, by: User) -> Ticket:
+    """Served."""
+    ticket = _locked_ticket(ticket)
+    if ticket.status is TicketStatus.CALLED:  # served straight away, without "start"
+        _record(ticket, TicketStatus.SERVING, "start", by=by, counter=ticket.counter)
+        ticket.serving_at = clock.now()
+    _record(ticket, TicketStatus.SERVED, "finish", by=by, counter=ticket.counter)
+    ticket.finished_at = clock.now()
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "finish", ticket.counter_id)
+    return ticket
+
+
+@unit_of_work
+def mark_no_show(ticket: Ticket, *, by: User) -> Ticket:
+    """The customer did not come after being called (and recalled up to the limit)."""
+    ticket = _locked_ticket(ticket)
+    if ticket.status is TicketStatus.CALLED and ticket.recall_count < rules.MAX_RECALLS:
+        raise IllegalMove(
+            _l(
+                "Rappelez d'abord le ticket (%(n)s fois) avant de le marquer absent.",
+                n=rules.MAX_RECALLS,
+            )
+        )
+    _record(ticket, TicketStatus.NO_SHOW, "no_show", by=by, counter=ticket.counter)
+    ticket.finished_at = clock.now()
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "no_show", ticket.counter_id)
+    return ticket
+
+
+@unit_of_work
+def transfer(
+    ticket: Ticket, target: Service, *, by: User, keep_arrival: bool = True
+) -> Ticket:
+    """Send a waiting or called ticket to another service of the branch: a new ticket there,
+    linked to the old one and, by default, keeping its original arrival time."""
+    ticket = _locked_ticket(ticket)
+    if target.branch_id != ticket.branch_id or target.id == ticket.service_id:
+        raise IllegalMove(_l("Choisissez un autre service de la même agence."))
+    _record(
+        ticket,
+        TicketStatus.TRANSFERRED,
+        "transfer",
+        by=by,
+        counter=ticket.counter,
+        note=target.prefix,
+    )
+    ticket.finished_at = clock.now()
+    old_counter = ticket.counter_id
+    new = _issue(
+        target,
+        channel=Channel.COUNTER,
+        priority=ticket.priority,
+        customer=None,
+        contact_email=ticket.contact_email,
+        contact_phone=ticket.contact_phone,
+        locale=ticket.locale,
+        appointment_at=ticket.appointment_at,
+        by=by,
+        arrived_at=ticket.arrived_at if keep_arrival else None,
+        transferred_from=ticket,
+    )
+    new.customer_id = ticket.customer_id
+    db.session.commit()
+    _announce([ticket.id, new.id], ticket.branch_id, "transfer", old_counter)
+    return new
+
+
+# --- counters and queues ---------------------------------------------------------------------
+
+
+@unit_of_work
+def set_counter_status(counter: Counter, status: CounterStatus, *, by: User) -> Counter:
+    """Open, pause or close a counter (a counter with a customer at it cannot close)."""
+    counter_id = counter.id
+    begin_write(db.session)
+    counter = db.session.get(
+        Counter, counter_id, with_for_update=True, populate_existing=True
+    )
+    if status is CounterStatus.CLOSED and _current_at(counter) is not None:
+        raise CounterUnavailable(_l("Terminez d'abord le ticket en cours."))
+    counter.status = status
+    db.session.commit()
+    events.counter_changed.send(
+        current_app._get_current_object(),
+        branch_id=counter.branch_id,
+        counter_id=counter.id,
+    )
+    return counter
+
+
+@unit_of_work
+def set_queue_status(queue: Queue, status: QueueStatus, *, by: User) -> Queue:
+    """Open, pause or close a queue."""
+    queue.status = status
+    db.session.commit()
+    _announce([], queue.service.branch_id, "queue")
+    return queue
+
+
+@unit_of_work
+def expire_tickets(branch_id: int | None = None) -> int:
+    """Expire what is still waiting or called at closing time (and anything from past days)."""
+    from ..models import Branch
+
+    begin_write(db.session)
+    now = clock.now()
+    query = select(Ticket).where(
+        Ticket.status.in_((TicketStatus.WAITING, TicketStatus.CALLED))
+    )
+    if branch_id is not None:
+        query = query.where(Ticket.branch_id == branch_id)
+    expired: dict[int, list[int]] = {}
+    for ticket in db.session.scalars(query.with_for_update(skip_locked=True)):
+        branch = db.session.get(Branch, ticket.branch_id)
+        hours = branch.hours_on(clock.local(now).weekday())
+        past_day = ticket.day < clock.today()
+        after_closing = hours is None or clock.local(now).time() >= hours.closes_at
+        queue = ticket.service.queue
+        too_old = bool(queue and queue.expiry_minutes) and (
+            (now - ticket.arrived_at).total_seconds() > queue.expiry_minutes * 60
+        )
+        if past_day or after_closing or too_old:
+            _record(ticket, TicketStatus.EXPIRED, "expire")
+            ticket.finished_at = now
+            expired.setdefault(ticket.branch_id, []).append(ticket.id)
+    db.session.commit()
+    for branch, ids in expired.items():
+        _announce(ids, branch, "expire")
+    return sum(len(ids) for ids in expired.values())
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def _notify_after_call(called: Ticket) -> None:
+    """Tell the called customer, and those now within "notify N turns before" (jobs, once)."""
+    from ..jobs import notify
+
+    if called.contact_email and called.called_notified_at is None:
+        enqueue(notify.notify_ticket, called.id, "called")
+    queue = called.service.queue
+    ahead_limit = queue.notify_before if queue else 3
+    near = db.session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.service_id == called.service_id,
+            Ticket.status == TicketStatus.WAITING,
+        )
+        .order_by(Ticket.rank_key, Ticket.id)
+        .limit(ahead_limit)
+    ).all()
+    for ticket in near:
+        if ticket.contact_email and ticket.near_notified_at is None:
+            enqueue(notify.notify_ticket, ticket.id, "near")

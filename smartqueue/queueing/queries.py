@@ -1,0 +1,186 @@
+"""Reads of the queue engine: positions, waiting lines, estimates."""
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..extensions import db
+from ..models import (
+    Counter,
+    CounterStatus,
+    Service,
+    Ticket,
+    TicketStatus,
+    counter_services,
+)
+
+RECENT_SERVED = 20
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    ahead: int
+    minutes: int
+    low: int
+    high: int
+
+    @property
+    def label(self) -> str:
+        if self.high <= 0:
+            return "0 min"
+        if self.low == self.high:
+            return f"{self.low} min"
+        return f"{self.low}–{self.high} min"
+
+
+def get_ticket_by_token(token: str) -> Ticket | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(
+        select(Ticket)
+        .where(Ticket.token == token)
+        .options(selectinload(Ticket.service), selectinload(Ticket.counter))
+    )
+
+
+def count_ahead(ticket: Ticket) -> int:
+    """Waiting tickets that go before this one in its service's line."""
+    if ticket.status is not TicketStatus.WAITING:
+        return 0
+    return db.session.scalar(
+        select(func.count(Ticket.id)).where(
+            Ticket.service_id == ticket.service_id,
+            Ticket.status == TicketStatus.WAITING,
+            (Ticket.rank_key < ticket.rank_key)
+            | ((Ticket.rank_key == ticket.rank_key) & (Ticket.id < ticket.id)),
+        )
+    )
+
+
+def mean_service_minutes(service: Service) -> float:
+    """Mean of the last RECENT_SERVED service times, else the service's own estimate."""
+    rows = db.session.execute(
+        select(Ticket.serving_at, Ticket.finished_at)
+        .where(
+            Ticket.service_id == service.id,
+            Ticket.status == TicketStatus.SERVED,
+            Ticket.serving_at.is_not(None),
+        )
+        .order_by(Ticket.finished_at.desc())
+        .limit(RECENT_SERVED)
+    ).all()
+    if not rows:
+        return float(service.estimated_minutes)
+    total = sum((done - start).total_seconds() for start, done in rows)
+    return max(total / len(rows) / 60, 0.5)
+
+
+def count_open_counters(service: Service) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Counter.id))
+            .join(counter_services, counter_services.c.counter_id == Counter.id)
+            .where(
+                counter_services.c.service_id == service.id,
+                Counter.status == CounterStatus.OPEN,
+            )
+        )
+        or 0
+    )
+
+
+def estimate_wait(service: Service, ahead: int) -> WaitEstimate:
+    """Tickets ahead x recent mean service time / open counters, shown as a range."""
+    counters = max(count_open_counters(service), 1)
+    minutes = ahead * mean_service_minutes(service) / counters
+    low = max(0, int(math.floor(minutes * 0.75 / 5) * 5)) if minutes >= 5 else 0
+    high = int(math.ceil(minutes * 1.25 / 5) * 5) if minutes > 0 else 0
+    return WaitEstimate(
+        ahead=ahead, minutes=round(minutes), low=low, high=max(high, low)
+    )
+
+
+def estimate_ticket_wait(ticket: Ticket) -> WaitEstimate:
+    return estimate_wait(ticket.service, count_ahead(ticket))
+
+
+def count_waiting_by_service(branch_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Ticket.service_id, func.count(Ticket.id))
+        .where(Ticket.branch_id == branch_id, Ticket.status == TicketStatus.WAITING)
+        .group_by(Ticket.service_id)
+    ).all()
+    return dict(rows)
+
+
+def list_waiting(service_ids: list[int], limit: int = 50) -> list[Ticket]:
+    """The waiting line of some services, in calling order (strategy keys)."""
+    if not service_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.service_id.in_(service_ids),
+                Ticket.status == TicketStatus.WAITING,
+            )
+            .order_by(Ticket.rank_key, Ticket.id)
+            .limit(limit)
+        )
+    )
+
+
+def list_recent_calls(branch_id: int, limit: int = 8) -> list[Ticket]:
+    """The latest tickets called in a branch (for the display board)."""
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.branch_id == branch_id,
+                Ticket.day == clock.today(),
+                Ticket.called_at.is_not(None),
+                Ticket.status.in_(
+                    (TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.SERVED)
+                ),
+            )
+            .options(selectinload(Ticket.counter), selectinload(Ticket.service))
+            .order_by(Ticket.called_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_current_ticket(counter: Counter) -> Ticket | None:
+    return db.session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.counter_id == counter.id,
+            Ticket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
+        )
+        .limit(1)
+    )
+
+
+def count_today_at_counter(counter: Counter) -> dict[str, int]:
+    """Today's tally of a counter: served, no-shows, transferred."""
+    rows = db.session.execute(
+        select(Ticket.status, func.count(Ticket.id))
+        .where(Ticket.counter_id == counter.id, Ticket.day == clock.today())
+        .group_by(Ticket.status)
+    ).all()
+    return {status.value: n for status, n in rows}
+
+
+def list_customer_tickets(customer_id: int, limit: int = 20) -> list[Ticket]:
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .where(Ticket.customer_id == customer_id)
+            .options(selectinload(Ticket.service), selectinload(Ticket.branch))
+            .order_by(Ticket.created_at.desc())
+            .limit(limit)
+        )
+    )
