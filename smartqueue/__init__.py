@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _init_extensions(app)
 
     from . import cli
+    from .realtime import publishers  # noqa: F401  (connects the live channels to the engine)
     from .web import register_web
 
     register_web(app)

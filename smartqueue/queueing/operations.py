@@ -81,13 +81,19 @@ def _record(
 def _announce(
     ticket_ids: list[int], branch_id: int, action: str, counter_id: int | None = None
 ) -> None:
-    events.tickets_changed.send(
-        current_app._get_current_object(),
-        branch_id=branch_id,
-        ticket_ids=ticket_ids,
-        action=action,
-        counter_id=counter_id,
-    )
+    """Tell listeners (live screens) after commit; their failure must not undo the move."""
+    try:
+        events.tickets_changed.send(
+            current_app._get_current_object(),
+            branch_id=branch_id,
+            ticket_ids=ticket_ids,
+            action=action,
+            counter_id=counter_id,
+        )
+    except Exception:
+        current_app.logger.exception(
+            "announcing %s on branch %s failed", action, branch_id
+        )
 
 
 def _locked_ticket(ticket: Ticket) -> Ticket:

@@ -1,0 +1,105 @@
+"""Publish/subscribe: Redis pub/sub with REDIS_URL, else a broker inside this process.
+
+A subscription is an iterator of messages (str) that also yields None about once a second,
+so that the socket loop can notice a closed client.
+"""
+
+import queue
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from ..jobs import get_redis
+
+
+class LocalBroker:
+    """Embedded mode: one process, so a dict of subscriber queues is the whole bus."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, set[queue.Queue]] = defaultdict(set)
+
+    def publish(self, channel: str, message: str) -> None:
+        with self._lock:
+            targets = list(self._subscribers.get(channel, ()))
+        for target in targets:
+            target.put(message)
+
+    def subscribe(self, channels: list[str]) -> "Subscription":
+        inbox: queue.Queue = queue.Queue()
+        with self._lock:
+            for channel in channels:
+                self._subscribers[channel].add(inbox)
+
+        def close():
+            with self._lock:
+                for channel in channels:
+                    self._subscribers[channel].discard(inbox)
+
+        def messages() -> Iterator[str | None]:
+            while True:
+                try:
+                    yield inbox.get(timeout=1.0)
+                except queue.Empty:
+                    yield None
+
+        return Subscription(messages(), close)
+
+
+class RedisBroker:
+    def __init__(self, client):
+        self.client = client
+
+    def publish(self, channel: str, message: str) -> None:
+        self.client.publish(channel, message)
+
+    def subscribe(self, channels: list[str]) -> "Subscription":
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(*channels)
+
+        def messages() -> Iterator[str | None]:
+            while True:
+                message = pubsub.get_message(timeout=1.0)
+                if message is None:
+                    yield None
+                elif message["type"] == "message":
+                    data = message["data"]
+                    yield data.decode() if isinstance(data, bytes) else data
+
+        return Subscription(messages(), pubsub.close)
+
+
+class Subscription:
+    def __init__(self, messages: Iterator[str | None], close):
+        self._messages = messages
+        self.close = close
+
+    def __iter__(self):
+        return self._messages
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def get_broker():
+    """The app's broker: Redis when configured, else the in-process one."""
+    broker = current_app.extensions.get("sq_broker")
+    if broker is None:
+        client = get_redis()
+        broker = RedisBroker(client) if client is not None else LocalBroker()
+        current_app.extensions["sq_broker"] = broker
+    return broker
+
+
+def publish(channel: str, message: str) -> None:
+    """Best effort: a live screen missing one message resynchronises on its next one."""
+    try:
+        get_broker().publish(channel, message)
+    except RedisError:
+        current_app.logger.warning("could not publish on %s", channel)

@@ -1,0 +1,1 @@
+"""The display board: a TV in the waiting room, authorized by a device link."""
