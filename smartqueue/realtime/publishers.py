@@ -35,7 +35,7 @@ def _on_tickets_changed(
         rows = db.session.execute(
             select(Ticket.token, Ticket.service_id).where(Ticket.id.in_(ticket_ids))
         ).all()
-        for token, service_id in rows:
+        for token, _service in rows:
             publish(channels.ticket(token), action)
         for service_id in {service_id for _, service_id in rows}:
             publish(channels.service(service_id), action)
