@@ -85,6 +85,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
 
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
+    # Without Redis, the one process runs periodic jobs (ticket expiry) in a thread.
+    EMBEDDED_SCHEDULER = _flag("EMBEDDED_SCHEDULER", True)
 
     SOCK_SERVER_OPTIONS = {"ping_interval": 25}
 

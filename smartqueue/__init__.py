@@ -35,7 +35,22 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_web(app)
     cli.register(app)
+    if app.config.get("EMBEDDED_SCHEDULER") and not app.config.get("REDIS_URL"):
+        _start_scheduler_on_first_request(app)
     return app
+
+
+def _start_scheduler_on_first_request(app: Flask) -> None:
+    """Embedded mode runs its periodic jobs in a thread, started by the server (not by
+    `flask db upgrade` or other commands that build an app too)."""
+    started = []
+
+    @app.before_request
+    def _start():
+        if not started:
+            from .jobs.schedule import start_embedded
+
+            started.append(start_embedded(app))
 
 
 def _init_extensions(app: Flask) -> None:

@@ -14,6 +14,14 @@ def worker_command(burst: bool) -> None:
     run_worker(current_app._get_current_object(), burst=burst)
 
 
+@click.command("cron")
+def cron_command() -> None:
+    """Enqueue the periodic jobs on their schedule (run one of these beside the workers)."""
+    from .jobs.schedule import run_cron
+
+    run_cron(current_app._get_current_object())
+
+
 @click.command("seed-reference")
 @with_appcontext
 def seed_reference_command() -> None:
@@ -37,5 +45,10 @@ def seed_demo_command() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (worker_command, seed_reference_command, seed_demo_command):
+    for command in (
+        worker_command,
+        cron_command,
+        seed_reference_command,
+        seed_demo_command,
+    ):
         app.cli.add_command(command)

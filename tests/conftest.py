@@ -170,6 +170,7 @@ def app_config(database_urls, backend, smtp_sink):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "EMBEDDED_SCHEDULER": False,  # tests run periodic jobs themselves
         "PASSWORD_HASH_PROFILE": "CHEAPEST",  # still Argon2id; production strength is tested apart
     }
 

@@ -1,0 +1,59 @@
+"""Periodic jobs: run by `flask cron` (RQ's cron scheduler) with Redis, else by a thread of
+the single embedded process."""
+
+import logging
+import threading
+import time
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def expire_due_tickets() -> int:
+    """Expire tickets left at closing time (and queue expiry limits); idempotent."""
+    from ..queueing.operations import expire_tickets
+
+    return expire_tickets()
+
+
+# (job, every N seconds)
+PERIODIC = [(expire_due_tickets, 60)]
+
+
+def run_cron(app) -> None:
+    """Production: enqueue each periodic job on its interval (run exactly one of these)."""
+    from rq.cron import CronScheduler
+
+    from . import get_redis
+
+    with app.app_context():
+        scheduler = CronScheduler(connection=get_redis(), name="smartqueue")
+        for job, every in PERIODIC:
+            scheduler.register(job, queue_name="default", interval=every)
+    scheduler.start()
+
+
+def start_embedded(app, stop: threading.Event | None = None) -> threading.Thread:
+    """Embedded mode: one process, so a daemon thread runs the periodic jobs itself
+    (until `stop` is set)."""
+    stop = stop or threading.Event()
+
+    def loop():
+        last: dict = {}
+        while not stop.is_set():
+            for job, every in PERIODIC:
+                if time.monotonic() - last.get(job, -every) >= every:
+                    last[job] = time.monotonic()
+                    with app.app_context():
+                        try:
+                            job()
+                        except Exception:
+                            log.exception("periodic job %s failed", job.__name__)
+                        finally:
+                            db.session.remove()
+            stop.wait(5)
+
+    thread = threading.Thread(target=loop, name="smartqueue-periodic", daemon=True)
+    thread.start()
+    return thread
