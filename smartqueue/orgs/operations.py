@@ -32,6 +32,8 @@ from ..models import (
     Region,
     Role,
     Service,
+    Ticket,
+    TicketStatus,
     User,
     utcnow,
 )
@@ -257,7 +259,39 @@ def _apply_service(service: Service, data: dict) -> None:
         bool(data.get("accepts_appointments")) or service.requires_appointment
     )
     service.documents = (data.get("documents") or "").strip() or None
+    _apply_queue(service, data)
     service.is_active = data.get("is_active", True)
+
+
+QUEUE_FIELDS = {
+    "queue_type": "type",
+    "queue_status": "status",
+    "strategy": "strategy",
+    "capacity": "capacity",
+    "expiry_minutes": "expiry_minutes",
+    "notify_before": "notify_before",
+}
+
+
+def _apply_queue(service: Service, data: dict) -> None:
+    """The queue settings given with the service; a new strategy re-orders who waits."""
+    queue = service.queue or Queue()
+    service.queue = queue
+    old_strategy = queue.strategy
+    for key, attribute in QUEUE_FIELDS.items():
+        if data.get(key) is not None:
+            setattr(queue, attribute, data[key])
+    if service.id and old_strategy is not None and queue.strategy is not old_strategy:
+        from ..queueing.strategies import rank_key
+
+        for ticket in db.session.scalars(
+            select(Ticket).where(
+                Ticket.service_id == service.id, Ticket.status == TicketStatus.WAITING
+            )
+        ):
+            ticket.rank_key = rank_key(
+                queue.strategy, ticket.priority, ticket.arrived_at
+            )
 
 
 def create_service(branch: Branch, **data) -> Service:

@@ -4,7 +4,18 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import CounterStatus, OrganizationType, Plan, Role
+from ..models import (
+    Channel,
+    CounterStatus,
+    OrganizationType,
+    Plan,
+    Priority,
+    QueueStatus,
+    QueueType,
+    Role,
+    Strategy,
+    TicketStatus,
+)
 
 LABELS: dict[enum.Enum, str] = {
     OrganizationType.BANK: _l("Banque"),
@@ -26,6 +37,37 @@ LABELS: dict[enum.Enum, str] = {
     CounterStatus.OPEN: _l("Ouvert"),
     CounterStatus.PAUSED: _l("En pause"),
     CounterStatus.CLOSED: _l("Fermé"),
+    TicketStatus.WAITING: _l("En attente"),
+    TicketStatus.CALLED: _l("Appelé"),
+    TicketStatus.SERVING: _l("En cours de service"),
+    TicketStatus.SERVED: _l("Servi"),
+    TicketStatus.CANCELLED: _l("Annulé"),
+    TicketStatus.NO_SHOW: _l("Absent"),
+    TicketStatus.EXPIRED: _l("Expiré"),
+    TicketStatus.TRANSFERRED: _l("Transféré"),
+    Priority.NORMAL: _l("Normale"),
+    Priority.MEDIUM: _l("Moyenne"),
+    Priority.HIGH: _l("Prioritaire (âgé, enceinte, handicap)"),
+    Priority.URGENT: _l("Urgence médicale"),
+    Channel.MOBILE: _l("Mobile"),
+    Channel.WEB: _l("Web"),
+    Channel.SMS: _l("SMS"),
+    Channel.KIOSK: _l("Borne"),
+    Channel.COUNTER: _l("Guichet"),
+    Channel.PHONE: _l("Téléphone"),
+    QueueType.NORMAL: _l("Normale"),
+    QueueType.PRIORITY: _l("Prioritaire"),
+    QueueType.VIP: _l("VIP"),
+    QueueType.APPOINTMENT: _l("Rendez-vous"),
+    QueueType.EXPRESS: _l("Express"),
+    QueueStatus.ACTIVE: _l("Ouverte"),
+    QueueStatus.PAUSED: _l("En pause"),
+    QueueStatus.CLOSED: _l("Fermée"),
+    QueueStatus.MAINTENANCE: _l("Maintenance"),
+    Strategy.FIFO: _l("Ordre d'arrivée"),
+    Strategy.PRIORITY: _l("Priorité d'abord"),
+    Strategy.APPOINTMENT_FIRST: _l("Rendez-vous d'abord"),
+    Strategy.MIXED: _l("Mixte (priorité et ancienneté)"),
 }
 
 WEEKDAYS = [

@@ -172,6 +172,8 @@ def new_service(branch_id: int):
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
 def service(service_id: int):
     form = ServiceForm(obj=g.service)
+    if request.method == "GET" and g.service.queue is not None:
+        form.load_queue(g.service.queue)
     if form.validate_on_submit():
         try:
             orgs.update_service(g.service, **form_data(form))

@@ -26,7 +26,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ...models import OrganizationType, Plan, Role
+from ...models import OrganizationType, Plan, QueueStatus, QueueType, Role, Strategy
 from ..forms import REQUIRED
 from ..labels import choices
 from ..safety import parse_id
@@ -211,6 +211,47 @@ class ServiceForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
     )
     is_active = BooleanField(_l("Service actif"), default=True)
+    # The service's queue: how it is run.
+    queue_type = SelectField(
+        _l("Type de file"),
+        choices=choices(QueueType),
+        coerce=QueueType,
+        default=QueueType.NORMAL,
+    )
+    queue_status = SelectField(
+        _l("État de la file"),
+        choices=choices(QueueStatus),
+        coerce=QueueStatus,
+        default=QueueStatus.ACTIVE,
+    )
+    strategy = SelectField(
+        _l("Ordre d'appel"),
+        choices=choices(Strategy),
+        coerce=Strategy,
+        default=Strategy.FIFO,
+    )
+    capacity = IntegerField(
+        _l("Capacité (0 = illimitée)"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=10_000)],
+    )
+    expiry_minutes = IntegerField(
+        _l("Expiration des tickets (minutes, 0 = à la fermeture)"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=1440)],
+    )
+    notify_before = IntegerField(
+        _l("Prévenir le client N tours avant"),
+        default=3,
+        validators=[InputRequired(), NumberRange(min=1, max=10)],
+    )
+
+    def load_queue(self, queue) -> None:
+        """Fill the queue fields from a service's queue (GET of the edit page)."""
+        self.queue_type.data, self.queue_status.data = queue.type, queue.status
+        self.strategy.data, self.capacity.data = queue.strategy, queue.capacity
+        self.expiry_minutes.data = queue.expiry_minutes
+        self.notify_before.data = queue.notify_before
 
 
 class CounterForm(FlaskForm):
