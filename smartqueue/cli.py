@@ -1,5 +1,7 @@
 """Command-line interface: flask worker, flask seed-reference, flask seed-demo."""
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -42,6 +44,11 @@ def seed_demo_command() -> None:
     click.echo("Demo logins (password for all: %s):" % DEMO_LOGINS["password"])
     for role, email in DEMO_LOGINS["accounts"]:
         click.echo(f"  {role:<16} {email}")
+    base = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    click.echo("Demo screens (Banque Teranga, Agence Plateau):")
+    click.echo(f"  display board    {base}/board/demo-board-plateau")
+    click.echo(f"  kiosk            {base}/kiosk/demo-kiosk-plateau")
+    click.echo(f"  counter screen   {base}/agent/  (as agent@demo.sn)")
 
 
 def register(app: Flask) -> None:

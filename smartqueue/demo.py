@@ -4,13 +4,15 @@ from datetime import time
 
 from sqlalchemy import select
 
-from .accounts.secrets import hash_password
+from .accounts.secrets import hash_password, keyed_hash
 from .extensions import db
 from .models import (
     Branch,
     Commune,
     Counter,
     CounterStatus,
+    Device,
+    DeviceKind,
     Membership,
     OpeningHours,
     Organization,
@@ -225,4 +227,26 @@ def seed_demo() -> None:
                 branch_id=branch.id if branch else None,
             )
         )
+    _demo_devices()
     db.session.commit()
+
+
+# Demo device links use fixed tokens so that `make run` can print them every time; real
+# devices get random tokens from the manage area.
+DEMO_DEVICES = [
+    (DeviceKind.BOARD, "Écran salle d'attente", "demo-board-plateau"),
+    (DeviceKind.KIOSK, "Borne d'entrée", "demo-kiosk-plateau"),
+]
+
+
+def _demo_devices() -> None:
+    branch = db.session.scalar(select(Branch).where(Branch.name == "Agence Plateau"))
+    for kind, name, token in DEMO_DEVICES:
+        digest = keyed_hash(token)
+        if (
+            db.session.scalar(select(Device.id).where(Device.token_hash == digest))
+            is None
+        ):
+            db.session.add(
+                Device(branch_id=branch.id, kind=kind, name=name, token_hash=digest)
+            )
