@@ -3,6 +3,7 @@ then announce (signals) and enqueue notifications. Every move is recorded with w
 """
 
 import functools
+import math
 from datetime import datetime
 
 from flask import current_app
@@ -302,7 +303,8 @@ def let_others_pass(
             Ticket.service_id == ticket.service_id,
             Ticket.status == TicketStatus.WAITING,
             Ticket.id != ticket.id,
-            Ticket.rank_key > ticket.rank_key,
+            (Ticket.rank_key > ticket.rank_key)
+            | ((Ticket.rank_key == ticket.rank_key) & (Ticket.id > ticket.id)),
         )
         .order_by(Ticket.rank_key, Ticket.id)
         .limit(places + 1)
@@ -311,7 +313,10 @@ def let_others_pass(
     if behind:
         ahead_key = behind[min(places, len(behind)) - 1]
         after_key = behind[places] if len(behind) > places else None
-        ticket.rank_key = key_between(ahead_key, after_key)
+        # Ties (same arrival instant) would leave it in place: step just past the Nth.
+        ticket.rank_key = max(
+            key_between(ahead_key, after_key), math.nextafter(ahead_key, math.inf)
+        )
     if ticket.status is TicketStatus.CALLED:
         _record(ticket, TicketStatus.WAITING, "pass", by=by, counter=ticket.counter)
         ticket.counter_id = ticket.agent_id = ticket.called_at = None

@@ -18,12 +18,14 @@ def relay(
     on_message: Callable[[str], str | None] | None = None,
 ) -> None:
     """Send snapshot(); then for each message published on `channels`, send
-    on_message(message) (or the message itself, already rendered) while the client is there."""
-    try:
-        ws.send(snapshot())
-    finally:
-        db.session.remove()
+    on_message(message) (or the message itself, already rendered) while the client is there.
+
+    Subscribed before the snapshot is read, so that nothing published in between is lost."""
     with get_broker().subscribe(channels) as messages:
+        try:
+            ws.send(snapshot())
+        finally:
+            db.session.remove()
         for message in messages:
             if not ws.connected:
                 break

@@ -16,15 +16,26 @@ class IdConverter(IntegerConverter):
 
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    from ..realtime.board import bp as board_socket_bp
     from . import errors, filters, security
     from .account.views import bp as account_bp
+    from .agent.views import bp as agent_bp
     from .auth.views import bp as auth_bp
+    from .board.views import bp as board_bp
+    from .customer import bp as customer_bp
     from .health import bp as health_bp
+    from .kiosk.views import bp as kiosk_bp
+    from .manage import devices as _devices  # noqa: F401  (device pages on manage)
     from .manage.views import bp as manage_bp
     from .public.views import bp as public_bp
 
     for bp in (public_bp, auth_bp, account_bp, manage_bp, health_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(customer_bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(agent_bp)
+    app.register_blueprint(board_socket_bp)
     errors.register(app)
 
     @app.before_request

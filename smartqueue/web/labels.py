@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..models import (
     Channel,
     CounterStatus,
+    DeviceKind,
     OrganizationType,
     Plan,
     Priority,
@@ -68,6 +69,8 @@ LABELS: dict[enum.Enum, str] = {
     Strategy.PRIORITY: _l("Priorité d'abord"),
     Strategy.APPOINTMENT_FIRST: _l("Rendez-vous d'abord"),
     Strategy.MIXED: _l("Mixte (priorité et ancienneté)"),
+    DeviceKind.BOARD: _l("Écran d’affichage"),
+    DeviceKind.KIOSK: _l("Borne"),
 }
 
 WEEKDAYS = [

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from smartqueue.models import BranchClosure
+from smartqueue.models import BranchClosure, DeviceKind
+from smartqueue.queueing.devices import create_device
 
 
 @pytest.fixture
@@ -27,6 +28,9 @@ def world(db, make_org, make_branch, make_service, make_counter, make_user):
         "admin_b": make_user(role="org_admin", org=org_b),
         "platform": make_user(role="platform_admin"),
     }
+    board, _token = create_device(
+        a1, DeviceKind.BOARD, "Salle d'attente", by=users["manager_a1"]
+    )
     ids = {
         "org": org_a.id,
         "branch": a1.id,
@@ -34,5 +38,6 @@ def world(db, make_org, make_branch, make_service, make_counter, make_user):
         "counter": counter.id,
         "closure": closure.id,
         "membership": users["agent_a1"].memberships[0].id,
+        "device": board.id,
     }
     return users, ids

@@ -163,3 +163,19 @@ def test_unknown_things_are_404_pages(client, path):
     response = client.get(path)
     assert response.status_code == 404
     assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_each_role_lands_where_it_works(client, make_branch, make_user):
+    branch = make_branch()
+    landing = {
+        "agent": "/agent/",
+        "branch_manager": "/manage/",
+        "customer": "/",
+    }
+    for role, path in landing.items():
+        user = make_user(role=None if role == "customer" else role, branch=branch)
+        client.post("/auth/logout")
+        response = client.post(
+            "/auth/login", data={"email": user.email, "password": "correct-horse-42"}
+        )
+        assert response.location.endswith(path), role

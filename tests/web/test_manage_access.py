@@ -81,6 +81,9 @@ ROUTES = [
     ("manage.counter", "GET", "/manage/counters/{counter}", "branch_a1"),
     ("manage.counter", "POST", "/manage/counters/{counter}", "branch_a1"),
     ("manage.delete_counter", "POST", "/manage/counters/{counter}/delete", "branch_a1"),
+    ("manage.devices", "GET", "/manage/branches/{branch}/devices", "branch_a1"),
+    ("manage.devices", "POST", "/manage/branches/{branch}/devices", "branch_a1"),
+    ("manage.revoke_device", "POST", "/manage/devices/{device}/revoke", "branch_a1"),
 ]
 
 

@@ -131,9 +131,11 @@ def login():
 def _landing(user: User) -> str:
     from ...orgs.policy import can_use_manage
 
-    return (
-        url_for("manage.dashboard") if can_use_manage(user) else url_for("public.home")
-    )
+    if can_use_manage(user):
+        return url_for("manage.dashboard")
+    if user.is_staff:  # agents serve at a counter
+        return url_for("agent.counters")
+    return url_for("public.home")
 
 
 @bp.post("/logout")

@@ -10,7 +10,15 @@ from flask import abort, g, request
 from flask_login import current_user
 
 from ...extensions import db, login_manager
-from ...models import Branch, BranchClosure, Counter, Membership, Organization, Service
+from ...models import (
+    Branch,
+    BranchClosure,
+    Counter,
+    Device,
+    Membership,
+    Organization,
+    Service,
+)
 from ...orgs import policy
 
 # URL argument -> (name on flask.g, model).
@@ -21,6 +29,7 @@ LOADERS = {
     "counter_id": ("counter", Counter),
     "closure_id": ("closure", BranchClosure),
     "membership_id": ("membership", Membership),
+    "device_id": ("device", Device),
 }
 
 # Rule name -> test, run after the objects are loaded and resolved to their owners.
@@ -52,6 +61,8 @@ ENDPOINTS = {
     "manage.staff": "staff",
     "manage.member": "staff",
     "manage.remove_member": "staff",
+    "manage.devices": "branch",
+    "manage.revoke_device": "branch",
 }
 
 
@@ -63,7 +74,7 @@ def _load_objects(view_args: dict) -> None:
             if obj is None:
                 abort(404)
             setattr(g, name, obj)
-    for child in ("service", "counter", "closure"):
+    for child in ("service", "counter", "closure", "device"):
         if child in g:
             g.branch = getattr(g, child).branch
     if "branch" in g:

@@ -15,6 +15,7 @@ from flask_login import current_user
 from ...accounts import operations as accounts
 from ...geo import queries as geo
 from ...orgs import queries as orgs
+from ..customer.views import queue_lines
 from ..htmx import page_or_fragment
 from ..safety import parse_id, safe_next
 
@@ -51,7 +52,9 @@ def home():
 @bp.get("/branches/<int:branch_id>")
 def branch(branch_id: int):
     branch = orgs.get_public_branch(branch_id) or abort(404)
-    return render_template("public/branch.html", branch=branch)
+    return render_template(
+        "public/branch.html", branch=branch, lines=queue_lines(branch)
+    )
 
 
 @bp.post("/language")

@@ -1,0 +1,49 @@
+"""The agent counter screen's socket: the same access as the page, then the branch's news.
+
+Every change in the branch (a kiosk ticket, another agent's call) re-renders this counter's
+waiting list and tally; the current-ticket panel is sent only when it changed, so that a
+busy branch does not reset what the agent is choosing in it.
+
+Registered on a blueprint rather than on the app: an app is built per test and per process,
+and the agent blueprint registers this one on each of them.
+"""
+
+from flask import Blueprint
+from flask_login import current_user
+
+from ..extensions import db, sock
+from ..models import Counter
+from . import channels
+from .relay import relay
+
+bp = Blueprint("counter_socket", __name__)
+
+
+@sock.route("/ws/counter/<int:counter_id>", bp=bp)
+def counter_socket(ws, counter_id: int):
+    """Send the counter's screen now, then again after each change in its branch."""
+    from ..web.agent.access import may_staff  # the interface decides, and renders
+    from ..web.agent.screen import get_counter_screen, render_update
+
+    counter = db.session.get(Counter, counter_id)
+    if counter is None or not may_staff(current_user, counter):
+        ws.close(reason=1008, message="forbidden")
+        return
+    branch_id = counter.branch_id
+    sent = {"panel": None}
+
+    def render() -> str:
+        counter = db.session.get(Counter, counter_id)
+        if counter is None:  # deleted meanwhile: nothing left to show
+            return ""
+        screen = get_counter_screen(counter)
+        with_panel = screen.panel_key != sent["panel"]
+        sent["panel"] = screen.panel_key
+        return render_update(screen, with_panel=with_panel)
+
+    relay(
+        ws,
+        [channels.branch(branch_id)],
+        snapshot=render,
+        on_message=lambda _action: render(),
+    )

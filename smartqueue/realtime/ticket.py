@@ -1,0 +1,35 @@
+"""The live ticket page's socket: the ticket's token is the access, as for the page.
+
+Registered on a blueprint (nested in the customer one) rather than on the app: an app is
+built per test and per process, and a blueprint is registered on each of them.
+"""
+
+from flask import Blueprint
+
+from ..extensions import sock
+from ..queueing import queries
+from . import channels
+from .relay import relay
+
+bp = Blueprint("live_ticket", __name__)
+
+
+@sock.route("/ws/ticket/<token>", bp=bp)
+def ticket_socket(ws, token: str):
+    """Send the ticket now, then again each time it or its line moves."""
+    from ..web.customer.views import render_live_ticket  # the interface renders
+
+    ticket = queries.get_ticket_by_token(token)
+    if ticket is None:
+        ws.close(reason=1008, message="unknown ticket")  # policy: not retried
+        return
+    # Kept open even once the ticket is over: a close from this side makes Werkzeug's
+    # dev server write its HTTP response into the socket, which browsers take for a
+    # broken connection, and the htmx ws extension then retries forever. A page loaded
+    # for a finished ticket does not open a socket at all.
+    relay(
+        ws,
+        [channels.ticket(token), channels.service(ticket.service_id)],
+        snapshot=lambda: render_live_ticket(token),
+        on_message=lambda _action: render_live_ticket(token),
+    )

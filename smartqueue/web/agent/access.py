@@ -1,0 +1,45 @@
+"""Who may work at which counter: one rule for the blueprint and for the counter's socket.
+
+Agents and branch managers at the counters of their own branch, org admins at every branch
+of their organization. Platform admins run the platform, not a counter; customers and other
+organizations' staff have no counter here.
+"""
+
+from flask import abort, g, request
+from flask_login import current_user
+
+from ...extensions import db, login_manager
+from ...models import Counter, Role, User
+
+
+def staffed_branch_ids(user: User) -> set[int]:
+    """The branches whose counters `user` may open and serve at."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    ids: set[int] = set()
+    for membership in user.memberships:
+        if membership.role is Role.ORG_ADMIN:
+            ids.update(branch.id for branch in membership.organization.branches)
+        elif membership.branch_id is not None:
+            ids.add(membership.branch_id)
+    return ids
+
+
+def may_staff(user: User, counter: Counter) -> bool:
+    return counter.branch_id in staffed_branch_ids(user)
+
+
+def check_access():
+    """The one access check of the agent blueprint: sign-in, a branch, then the counter."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # to auth.login, with next=
+    g.branch_ids = staffed_branch_ids(current_user)
+    if not g.branch_ids:
+        abort(403)
+    counter_id = (request.view_args or {}).get("counter_id")
+    if counter_id is not None:
+        g.counter = db.session.get(Counter, counter_id)
+        if g.counter is None:
+            abort(404)
+        if g.counter.branch_id not in g.branch_ids:
+            abort(403)

@@ -1,0 +1,142 @@
+"""What the counter screen shows, read once for the page, its htmx fragment and its socket.
+
+The engine's queries give the current ticket, the head of each line and the day's tally;
+the one aggregate the screen adds (count and oldest arrival per service) is read here.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import render_template
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ... import clock
+from ...extensions import db
+from ...models import (
+    Branch,
+    Counter,
+    QueueStatus,
+    Service,
+    Ticket,
+    TicketStatus,
+)
+from ...queueing import queries, rules
+
+HEAD = 6  # tickets shown at the head of each line
+
+
+@dataclass(frozen=True)
+class Line:
+    """One service's waiting line, as the agent sees it."""
+
+    service: Service
+    count: int
+    longest_wait: int  # seconds the longest-waiting ticket has waited (0: nobody)
+    head: list[Ticket]
+
+    @property
+    def is_open(self) -> bool:
+        queue = self.service.queue
+        return queue is None or queue.status is QueueStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class CounterScreen:
+    counter: Counter
+    ticket: Ticket | None
+    since: int  # seconds since the current ticket was called (or started)
+    lines: list[Line]
+    tally: dict[str, int]
+    transfer_to: list[Service]
+    max_recalls: int = rules.MAX_RECALLS
+
+    @property
+    def waiting(self) -> int:
+        return sum(line.count for line in self.lines)
+
+    @property
+    def panel_key(self) -> tuple:
+        """Changes exactly when the panel would render differently (bar the clock)."""
+        t = self.ticket
+        return (
+            self.counter.status,
+            t and (t.id, t.status, t.recall_count, t.called_at, t.serving_at),
+        )
+
+
+def _seconds(since: datetime | None, now: datetime) -> int:
+    return max(0, int((now - since).total_seconds())) if since else 0
+
+
+def get_counter_screen(counter: Counter) -> CounterScreen:
+    """The counter, its current ticket, its services' lines and today's tally."""
+    now = clock.now()
+    services = [s for s in counter.services if s.is_active]
+    ids = [s.id for s in services]
+    stats = {
+        service_id: (count, oldest)
+        for service_id, count, oldest in db.session.execute(
+            select(
+                Ticket.service_id, func.count(Ticket.id), func.min(Ticket.arrived_at)
+            )
+            .where(Ticket.service_id.in_(ids), Ticket.status == TicketStatus.WAITING)
+            .group_by(Ticket.service_id)
+        )
+    }
+    lines = []
+    for service in services:
+        count, oldest = stats.get(service.id, (0, None))
+        head = queries.list_waiting([service.id], limit=HEAD) if count else []
+        lines.append(Line(service, count, _seconds(oldest, now), head))
+    ticket = queries.get_current_ticket(counter)
+    since = None
+    if ticket is not None:
+        since = ticket.serving_at if ticket.status is TicketStatus.SERVING else None
+        since = since or ticket.called_at
+    transfer_to = [
+        s
+        for s in counter.branch.services
+        if s.is_active and (ticket is None or s.id != ticket.service_id)
+    ]
+    return CounterScreen(
+        counter=counter,
+        ticket=ticket,
+        since=_seconds(since, now),
+        lines=lines,
+        tally=queries.count_today_at_counter(counter),
+        transfer_to=transfer_to,
+    )
+
+
+def list_counter_branches(branch_ids: set[int]) -> list[Branch]:
+    """The branches an agent may work at, with their counters and those counters' services."""
+    return list(
+        db.session.scalars(
+            select(Branch)
+            .where(Branch.id.in_(branch_ids))
+            .options(
+                selectinload(Branch.organization),
+                selectinload(Branch.counters).selectinload(Counter.services),
+            )
+            .order_by(Branch.name)
+        )
+    )
+
+
+def render_update(
+    screen: CounterScreen,
+    *,
+    with_panel: bool = True,
+    error: str | None = None,
+    notice: str | None = None,
+) -> str:
+    """The screen's regions as out-of-band swaps: an htmx answer, or a socket message."""
+    return render_template(
+        "agent/_counter_update.html",
+        screen=screen,
+        with_panel=with_panel,
+        error=error,
+        notice=notice,
+        oob=True,
+    )

@@ -1,0 +1,152 @@
+"""The counter screen: choose a counter, then call, recall, serve, transfer, pause, close.
+
+Every button is a POST form: without scripts it redirects back to the screen (post/redirect/
+get); with htmx it gets the screen's regions back as out-of-band swaps. A refused move shows
+the engine's message in the panel: 409 for a move the state forbids, 422 for bad input.
+"""
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ...errors import DomainError
+from ...models import CounterStatus, Service, Ticket
+from ...queueing import operations, queries
+from ...queueing.errors import IllegalMove
+from ..htmx import is_htmx
+from . import bp
+from .forms import TicketActionForm, TransferForm
+from .screen import get_counter_screen, list_counter_branches, render_update
+
+__all__ = ["bp"]
+
+
+@bp.get("/")
+def counters():
+    return render_template(
+        "agent/counters.html", branches=list_counter_branches(g.branch_ids)
+    )
+
+
+@bp.get("/counters/<int:counter_id>")
+def counter(counter_id: int):
+    return _screen()
+
+
+@bp.post("/counters/<int:counter_id>/open")
+def open_counter(counter_id: int):
+    return _act(lambda form: _set_status(CounterStatus.OPEN))
+
+
+@bp.post("/counters/<int:counter_id>/pause")
+def pause_counter(counter_id: int):
+    return _act(lambda form: _set_status(CounterStatus.PAUSED))
+
+
+@bp.post("/counters/<int:counter_id>/close")
+def close_counter(counter_id: int):
+    return _act(lambda form: _set_status(CounterStatus.CLOSED))
+
+
+@bp.post("/counters/<int:counter_id>/call")
+def call_next(counter_id: int):
+    def call(form):
+        if operations.call_next(g.counter, by=current_user) is None:
+            return _("Personne n'attend pour les services de ce guichet.")
+
+    return _act(call)
+
+
+@bp.post("/counters/<int:counter_id>/recall")
+def recall(counter_id: int):
+    return _act(lambda form: operations.recall(_current(form), by=current_user))
+
+
+@bp.post("/counters/<int:counter_id>/start")
+def start(counter_id: int):
+    return _act(lambda form: operations.start_serving(_current(form), by=current_user))
+
+
+@bp.post("/counters/<int:counter_id>/finish")
+def finish(counter_id: int):
+    return _act(lambda form: operations.finish(_current(form), by=current_user))
+
+
+@bp.post("/counters/<int:counter_id>/no-show")
+def no_show(counter_id: int):
+    return _act(lambda form: operations.mark_no_show(_current(form), by=current_user))
+
+
+@bp.post("/counters/<int:counter_id>/transfer")
+def transfer(counter_id: int):
+    def move(form):
+        target = _service(form.service_id.data)  # one of the choices: the form checked
+        operations.transfer(_current(form), target, by=current_user)
+
+    services = [s for s in g.counter.branch.services if s.is_active]
+    return _act(move, TransferForm(services))
+
+
+# --- the common shape of an action ---------------------------------------------------------
+
+
+def _act(operation: Callable, form: TicketActionForm | None = None):
+    """Validate, run one operation, answer: redirect, or the regions (with any message)."""
+    form = form or TicketActionForm()
+    if not form.validate_on_submit():
+        errors = [str(e) for messages in form.errors.values() for e in messages]
+        return _screen(error=errors[0] if errors else None, status=422)
+    try:
+        notice = operation(form)
+    except DomainError as error:
+        return _screen(error=str(error.message), status=422 if error.field else 409)
+    if is_htmx():
+        return _screen(notice=notice if isinstance(notice, str) else None)
+    if isinstance(notice, str):
+        flash(notice, "info")
+    return redirect(url_for("agent.counter", counter_id=g.counter.id), code=303)
+
+
+def _screen(error: str | None = None, notice: str | None = None, status: int = 200):
+    screen = get_counter_screen(g.counter)
+    if is_htmx():
+        html = render_update(screen, error=error, notice=notice)
+    else:
+        html = render_template(
+            "agent/counter.html",
+            screen=screen,
+            error=error,
+            notice=notice,
+            oob=False,
+            socket_path=_socket_path(),
+        )
+    return html, status
+
+
+def _socket_path() -> str:
+    """url_for() makes socket routes absolute with ws://; a path lets the browser pick
+    ws or wss as the page was served (behind an HTTPS proxy, wss)."""
+    url = url_for("counter_socket.counter_socket", counter_id=g.counter.id)
+    return urlsplit(url).path
+
+
+def _set_status(status: CounterStatus) -> None:
+    operations.set_counter_status(g.counter, status, by=current_user)
+
+
+def _current(form: TicketActionForm) -> Ticket:
+    """The ticket at this counter, which must be the one the screen showed (if it said)."""
+    ticket = queries.get_current_ticket(g.counter)
+    if ticket is None:
+        raise IllegalMove(_l("Aucun ticket en cours à ce guichet."))
+    if form.ticket_id is not None and form.ticket_id != ticket.id:
+        raise IllegalMove(_l("L'écran n'était plus à jour : voici le ticket en cours."))
+    return ticket
+
+
+def _service(service_id: int) -> Service:
+    return next(s for s in g.counter.branch.services if s.id == service_id)

@@ -1,0 +1,33 @@
+"""The display board page (blueprint `board`): no login, the device link's token is the key."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, make_response, render_template, url_for
+from flask_babel import force_locale
+
+from ...models import DeviceKind
+from ...queueing.devices import find_device
+from .live import BOARD_LOCALE, board_state
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+
+@bp.get("/<token>")
+def show(token: str):
+    device = find_device(token, DeviceKind.BOARD)
+    if device is None:
+        abort(404)
+    with force_locale(BOARD_LOCALE):
+        page = render_template(
+            "board/board.html",
+            # A path: the ws extension picks ws:// or wss:// from the page's own address
+            # (url_for would build ws://, wrong behind an HTTPS proxy).
+            socket_path=urlsplit(url_for("board_socket.live", token=token)).path,
+            branch=device.branch,
+            **board_state(device.branch_id),
+        )
+    response = make_response(page)
+    # The link is a secret, and the state is live: nothing to keep in any cache.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

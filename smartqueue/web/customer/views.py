@@ -1,0 +1,233 @@
+"""Customer pages: take a ticket remotely, the live ticket page, my tickets."""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ... import clock
+from ...errors import DomainError
+from ...extensions import db
+from ...models import Channel, QueueStatus, Service, Ticket, TicketStatus
+from ...orgs import queries as orgs
+from ...queueing import operations, queries, rules
+from ..htmx import is_htmx, page_or_fragment
+
+bp = Blueprint("customer", __name__)
+
+# Taking a ticket remotely and "my tickets" are about a verified account. A ticket's page,
+# its socket and its buttons are not: the unguessable token IS the access. Whoever holds the
+# link (or the QR code printed by the kiosk for a walk-in who has no account) may follow,
+# cancel or step back that ticket, as they could by handing the paper ticket to someone.
+ACCOUNT_ONLY = {"customer.take_ticket", "customer.my_tickets"}
+
+
+@bp.before_request
+def _access():
+    """The one access rule of this blueprint (see ACCOUNT_ONLY)."""
+    if request.endpoint not in ACCOUNT_ONLY:
+        return None
+    if request.endpoint == "customer.my_tickets":
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        return None
+    branch_page = url_for("public.branch", branch_id=request.view_args["branch_id"])
+    if not current_user.is_authenticated:
+        flash(str(current_app.login_manager.login_message), "info")
+        return _go(url_for("auth.login", next=branch_page))
+    if not current_user.is_verified:
+        flash(
+            _("Vérifiez d'abord votre adresse e-mail pour prendre un ticket."),
+            "error",
+        )
+        return _go(branch_page)
+    return None
+
+
+def _go(url: str):
+    """Redirect a plain form post (303) or an htmx request (HX-Redirect: a full page load)."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+# --- the branch page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """One service of a branch as a customer sees it before taking a ticket."""
+
+    service: Service
+    waiting: int
+    estimate: queries.WaitEstimate | None
+    is_open: bool
+    mine: Ticket | None
+
+
+def queue_lines(branch) -> list[QueueLine]:
+    """The branch page's services with their waiting count, wait estimate and the
+    signed-in customer's own active ticket (public.branch renders the branch itself)."""
+    waiting = queries.count_waiting_by_service(branch.id)
+    mine = {}
+    if current_user.is_authenticated:
+        tickets = queries.list_customer_tickets(current_user.id)
+        mine = {t.service_id: t for t in reversed(tickets) if t.is_active}
+    return [
+        QueueLine(
+            service=s,
+            waiting=waiting.get(s.id, 0),
+            estimate=queries.estimate_wait(s, waiting.get(s.id, 0)),
+            is_open=s.queue is None or s.queue.status is QueueStatus.ACTIVE,
+            mine=mine.get(s.id),
+        )
+        for s in branch.services
+        if s.is_active
+    ]
+
+
+def _channel() -> Channel:
+    """Phones say "Mobi" (most) or "Android" (some tablets) in their User-Agent."""
+    agent = request.user_agent.string
+    return Channel.MOBILE if "Mobi" in agent or "Android" in agent else Channel.WEB
+
+
+@bp.post("/branches/<int:branch_id>/services/<int:service_id>/ticket")
+def take_ticket(branch_id: int, service_id: int):
+    branch = orgs.get_public_branch(branch_id) or abort(404)
+    service = next((s for s in branch.services if s.id == service_id), None)
+    if service is None:
+        abort(404)
+    try:
+        ticket = operations.issue_ticket(
+            service,
+            channel=_channel(),
+            customer=current_user._get_current_object(),
+            locale=str(get_locale() or "fr"),
+        )
+    except DomainError as error:
+        if is_htmx():
+            return render_template(
+                "customer/_take_ticket.html",
+                line=QueueLine(service, 0, None, True, None),
+                error=error.message,
+            ), 409
+        flash(str(error.message), "error")
+        return redirect(url_for("public.branch", branch_id=branch_id), 303)
+    return _go(url_for("customer.ticket", token=ticket.token))
+
+
+# --- the live ticket page ----------------------------------------------------------------
+
+
+def _ticket_or_404(token: str) -> Ticket:
+    return queries.get_ticket_by_token(token) or abort(404)
+
+
+def _successor(ticket: Ticket) -> Ticket | None:
+    """The ticket a transfer created from this one."""
+    return db.session.scalar(
+        select(Ticket).where(Ticket.transferred_from_id == ticket.id).limit(1)
+    )
+
+
+def ticket_context(ticket: Ticket, **extra) -> dict:
+    """What _ticket.html needs, for the page, its htmx answers and its socket."""
+    queue = ticket.service.queue
+    return dict(
+        ticket=ticket,
+        estimate=(
+            queries.estimate_ticket_wait(ticket)
+            if ticket.status is TicketStatus.WAITING
+            else None
+        ),
+        successor=(
+            _successor(ticket) if ticket.status is TicketStatus.TRANSFERRED else None
+        ),
+        notify_before=queue.notify_before if queue else 3,
+        socket_path=_socket_path(ticket.token),
+        passes_left=max(rules.MAX_PASSES - ticket.pass_count, 0),
+        pass_places=rules.PASS_PLACES,
+        updated_at=clock.now(),
+        **extra,
+    )
+
+
+def render_live_ticket(token: str) -> str:
+    """The ticket's fragment as an out-of-band swap, for its socket."""
+    ticket = queries.get_ticket_by_token(token)
+    if ticket is None:
+        return ""
+    return render_template("customer/_ticket.html", oob=True, **ticket_context(ticket))
+
+
+@bp.get("/t/<token>")
+def ticket(token: str):
+    ticket = _ticket_or_404(token)
+    return page_or_fragment(
+        "customer/ticket.html", "customer/_ticket.html", **ticket_context(ticket)
+    )
+
+
+def _socket_path(token: str) -> str:
+    """url_for() makes socket routes absolute with ws://; a path lets the browser pick
+    ws or wss as the page was served (behind an HTTPS proxy, wss)."""
+    return urlsplit(url_for("customer.live_ticket.ticket_socket", token=token)).path
+
+
+@bp.post("/t/<token>/cancel")
+def cancel_ticket(token: str):
+    return _act(token, operations.cancel_ticket)
+
+
+@bp.post("/t/<token>/pass")
+def let_others_pass(token: str):
+    return _act(token, operations.let_others_pass)
+
+
+def _act(token: str, operation):
+    """A button of the ticket page: the move, then the ticket as it now is; a refusal shows
+    the engine's message in the ticket (409)."""
+    ticket = _ticket_or_404(token)
+    holder = (
+        current_user._get_current_object() if current_user.is_authenticated else None
+    )
+    try:
+        operation(ticket, by=holder)
+    except DomainError as error:
+        ticket = _ticket_or_404(token)
+        return page_or_fragment(
+            "customer/ticket.html",
+            "customer/_ticket.html",
+            **ticket_context(ticket, error=error.message),
+        ), 409
+    if is_htmx():
+        return render_template(
+            "customer/_ticket.html", **ticket_context(_ticket_or_404(token))
+        )
+    return redirect(url_for("customer.ticket", token=token), 303)
+
+
+# --- my tickets --------------------------------------------------------------------------
+
+
+@bp.get("/my/tickets")
+def my_tickets():
+    tickets = queries.list_customer_tickets(current_user.id)
+    return render_template("customer/my_tickets.html", tickets=tickets)

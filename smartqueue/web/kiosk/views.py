@@ -1,0 +1,165 @@
+"""Kiosk screens: start -> service (priority) -> contact -> ticket. No login: the device
+link's token, checked once per request, is the kiosk's authorization.
+
+The token rides in every URL; `url_for("kiosk.…")` adds it by itself (url_defaults).
+"""
+
+import functools
+
+from flask import (
+    Blueprint,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
+
+from ...errors import DomainError
+from ...extensions import db
+from ...models import Channel, DeviceKind, QueueStatus, Service
+from ...queueing import operations, queries
+from ...queueing.devices import find_device
+from ...queueing.rules import closed_reason
+from ..qr import qr_svg
+from .forms import TicketForm
+
+bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+
+LANGUAGES = ("fr", "wo")
+
+
+@bp.url_value_preprocessor
+def _take_token(endpoint, values):
+    g.kiosk_token = (values or {}).pop("token", None)
+
+
+@bp.url_defaults
+def _give_token(endpoint, values):
+    if "token" not in values and g.get("kiosk_token"):
+        values["token"] = g.kiosk_token
+
+
+@bp.before_request
+def _load_device():
+    """The only access check: an active kiosk link, else 404 (as if it never existed)."""
+    g.device = find_device(g.get("kiosk_token"), DeviceKind.KIOSK)
+    if g.device is None:
+        abort(404)
+
+
+@bp.context_processor
+def _kiosk_context():
+    device = g.get("device")
+    return {"branch": device.branch if device else None, "kiosk_lang": kiosk_locale()}
+
+
+def kiosk_locale() -> str:
+    """The kiosk's own language (French until a customer picks Wolof)."""
+    lang = session.get("kiosk_locale")
+    return lang if lang in LANGUAGES else "fr"
+
+
+def in_kiosk_language(view):
+    """Render the whole view in the kiosk's language, whatever the browser says."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        with force_locale(kiosk_locale()):
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _service_or_404(service_id: int) -> Service:
+    service = db.session.get(Service, service_id)
+    if service is None or service.branch_id != g.device.branch_id:
+        abort(404)
+    if not service.is_active:
+        abort(404)
+    return service
+
+
+@bp.get("/<token>")
+@in_kiosk_language
+def start():
+    branch = g.device.branch
+    waiting = queries.count_waiting_by_service(branch.id)
+    services = [
+        (s, waiting.get(s.id, 0), queries.estimate_wait(s, waiting.get(s.id, 0)))
+        for s in branch.services
+        if s.is_active
+    ]
+    return render_template(
+        "kiosk/start.html",
+        services=services,
+        closed=closed_reason(branch),
+        open_status=QueueStatus.ACTIVE,
+    )
+
+
+@bp.post("/<token>/language")
+def language():
+    """Switch between French and Wolof; anything else (and the idle reset) is French."""
+    lang = request.form.get("lang")
+    session["kiosk_locale"] = lang if lang in LANGUAGES else "fr"
+    return redirect(url_for(".start"), 303)
+
+
+@bp.get("/<token>/services/<int:service_id>")
+@in_kiosk_language
+def service(service_id: int):
+    """Choose a priority (or learn that this service is by appointment only)."""
+    service = _service_or_404(service_id)
+    if service.requires_appointment:
+        return render_template("kiosk/appointment.html", service=service)
+    return render_template("kiosk/priority.html", service=service)
+
+
+@bp.get("/<token>/services/<int:service_id>/contact")
+@in_kiosk_language
+def contact(service_id: int):
+    service = _service_or_404(service_id)
+    priority = "high" if request.args.get("priority") == "high" else "normal"
+    form = TicketForm(priority=priority)
+    return render_template("kiosk/contact.html", service=service, form=form)
+
+
+@bp.post("/<token>/services/<int:service_id>/tickets")
+@in_kiosk_language
+def issue(service_id: int):
+    service = _service_or_404(service_id)
+    form = TicketForm()
+    if not form.validate():
+        return render_template("kiosk/contact.html", service=service, form=form), 422
+    try:
+        ticket = operations.issue_ticket(
+            service,
+            channel=Channel.KIOSK,
+            priority=form.priority_value,
+            contact_email=form.contact_email,
+            contact_phone=form.contact_phone,
+            locale=kiosk_locale(),
+        )
+    except DomainError as error:
+        return render_template(
+            "kiosk/refused.html", service=service, message=error.message
+        ), 409
+    return redirect(url_for(".ticket", ticket_token=ticket.token, print=1), 303)
+
+
+@bp.get("/<token>/tickets/<ticket_token>")
+@in_kiosk_language
+def ticket(ticket_token: str):
+    ticket = queries.get_ticket_by_token(ticket_token)
+    if ticket is None or ticket.branch_id != g.device.branch_id:
+        abort(404)
+    return render_template(
+        "kiosk/ticket.html",
+        ticket=ticket,
+        estimate=queries.estimate_ticket_wait(ticket),
+        qr=qr_svg(url_for("customer.ticket", token=ticket.token, _external=True)),
+    )

@@ -1,0 +1,101 @@
+"""An agent at counter 1 in Chromium: a kiosk ticket appears live, N calls it, Done serves it."""
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from smartqueue import clock
+from smartqueue.extensions import db
+from smartqueue.models import Channel, Priority, Service
+from smartqueue.queueing import operations
+
+DESKTOP = {"width": 1366, "height": 768}
+TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def open_hours():
+    clock.freeze(TUESDAY_10H)
+    yield
+    clock.freeze(None)
+
+
+def _issue(server, service_id: int, **kwargs) -> str:
+    """A kiosk ticket, issued in the live server's app: its broker feeds its sockets."""
+    with server.app_context():
+        service = db.session.get(Service, service_id)
+        return operations.issue_ticket(service, channel=Channel.KIOSK, **kwargs).code
+
+
+def test_agent_calls_and_serves_a_ticket_that_arrives_live(
+    page: Page,
+    live_server,
+    open_hours,
+    make_org,
+    make_branch,
+    make_service,
+    make_counter,
+    make_user,
+    screenshots_dir,
+):
+    page.set_viewport_size(DESKTOP)
+    branch = make_branch(make_org(name="Banque Teranga"), name="Agence Plateau")
+    a = make_service(branch, "A", "Ouverture de compte")
+    b = make_service(branch, "B", "Dépôt et retrait", minutes=5)
+    make_service(branch, "C", "Crédit et prêts")
+    make_counter(branch, 1, [a, b])
+    make_counter(branch, 2, [a])
+    make_user(
+        email="awa@example.sn", role="agent", branch=branch, full_name="Awa Ndiaye"
+    )
+    clock.freeze(datetime(2026, 12, 1, 9, 41, tzinfo=timezone.utc))
+    _issue(live_server, a.id, priority=Priority.HIGH)
+    for minute in (47, 52, 58):
+        clock.freeze(datetime(2026, 12, 1, 9, minute, tzinfo=timezone.utc))
+        _issue(live_server, b.id)
+    clock.freeze(TUESDAY_10H)
+
+    page.goto(live_server.url + "/auth/login?next=/agent/")
+    page.get_by_label("Adresse e-mail").fill("awa@example.sn")
+    page.get_by_label("Mot de passe").fill("correct-horse-42")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Choisissez votre guichet"
+    )
+    page.screenshot(path=screenshots_dir / "desktop-agent-counters.png")
+
+    page.get_by_role("button", name=re.compile("Guichet 1")).click()  # opens it
+    expect(page.locator("#counter-panel .state")).to_have_text("Ouvert")
+    expect(page.locator("#live-state")).to_contain_text("En direct")
+    waiting = page.locator("#waiting-list")
+    expect(waiting.locator(".total")).to_have_text("4")
+
+    # a kiosk ticket arrives: the waiting list shows it without a reload
+    code = _issue(live_server, a.id)
+    expect(waiting.locator("#line-a .chip", has_text=code)).to_be_visible()
+    expect(waiting.locator(".total")).to_have_text("5")
+
+    page.keyboard.press("n")  # call next: the longest-waiting ticket
+    panel = page.locator("#counter-panel")
+    expect(panel.locator(".now-code")).to_have_text("A001")
+    expect(panel.locator(".now-label")).to_contain_text("Appelé")
+    expect(panel.locator(".now-priority")).to_contain_text("Prioritaire")
+    expect(waiting.locator(".total")).to_have_text("4")
+    page.keyboard.press("r")
+    expect(panel).to_contain_text("1/3")
+    page.screenshot(path=screenshots_dir / "desktop-agent-counter.png")
+
+    page.keyboard.press("a")  # absent before 3 recalls: the engine says no, clearly
+    expect(panel.get_by_role("alert")).to_contain_text("Rappelez d'abord le ticket")
+    page.screenshot(path=screenshots_dir / "desktop-agent-counter-refused.png")
+
+    page.keyboard.press("s")  # the customer is at the counter
+    expect(panel.locator(".now-label")).to_contain_text("En cours de service")
+    page.screenshot(path=screenshots_dir / "desktop-agent-counter-serving.png")
+
+    panel.get_by_role("button", name=re.compile("Terminé")).click()
+    expect(panel.locator(".now-empty")).to_have_text("Aucun ticket en cours")
+    expect(page.locator("#tally .tally-served dd")).to_have_text("1")
+    page.screenshot(path=screenshots_dir / "desktop-agent-counter-done.png")
