@@ -1,8 +1,10 @@
 """The web interface: blueprints per audience over the core."""
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
+from ..extensions import db
+from ..models import begin_write
 from .safety import MAX_ID
 
 
@@ -14,9 +16,15 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _writes_take_the_write_lock() -> None:
+    """A form post reads then writes: on SQLite it holds the write lock from the start."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        begin_write(db.session)
+
+
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
-    from ..realtime.board import bp as board_socket_bp
+    from ..realtime import register_sockets
     from . import errors, filters, security
     from .account.views import bp as account_bp
     from .agent.views import bp as agent_bp
@@ -25,29 +33,23 @@ def register_web(app: Flask) -> None:
     from .customer import bp as customer_bp
     from .health import bp as health_bp
     from .kiosk.views import bp as kiosk_bp
-    from .manage import devices as _devices  # noqa: F401  (device pages on manage)
     from .manage.views import bp as manage_bp
     from .public.views import bp as public_bp
 
-    for bp in (public_bp, auth_bp, account_bp, manage_bp, health_bp):
+    for bp in (
+        public_bp,
+        auth_bp,
+        account_bp,
+        customer_bp,
+        kiosk_bp,
+        board_bp,
+        agent_bp,
+        manage_bp,
+        health_bp,
+    ):
         app.register_blueprint(bp)
-    app.register_blueprint(customer_bp)
-    app.register_blueprint(kiosk_bp)
-    app.register_blueprint(board_bp)
-    app.register_blueprint(agent_bp)
-    app.register_blueprint(board_socket_bp)
+    register_sockets(app)
     errors.register(app)
-
-    @app.before_request
-    def _writes_take_the_write_lock():
-        # A form post reads then writes: on SQLite it holds the write lock from the start.
-        from flask import request
-
-        from ..extensions import db
-        from ..models import begin_write
-
-        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            begin_write(db.session)
-
+    app.before_request(_writes_take_the_write_lock)
     filters.register(app)
     security.register(app)

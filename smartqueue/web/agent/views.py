@@ -6,7 +6,6 @@ the engine's message in the panel: 409 for a move the state forbids, 422 for bad
 """
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from ...errors import DomainError
 from ...models import CounterStatus, Service, Ticket
 from ...queueing import operations, queries
 from ...queueing.errors import IllegalMove
+from ...realtime import socket_path
 from ..htmx import is_htmx
 from . import bp
 from .forms import TicketActionForm, TransferForm
@@ -128,10 +128,7 @@ def _screen(error: str | None = None, notice: str | None = None, status: int = 2
 
 
 def _socket_path() -> str:
-    """url_for() makes socket routes absolute with ws://; a path lets the browser pick
-    ws or wss as the page was served (behind an HTTPS proxy, wss)."""
-    url = url_for("counter_socket.counter_socket", counter_id=g.counter.id)
-    return urlsplit(url).path
+    return socket_path("counter_socket.counter_socket", counter_id=g.counter.id)
 
 
 def _set_status(status: CounterStatus) -> None:

@@ -1,12 +1,11 @@
 """The display board page (blueprint `board`): no login, the device link's token is the key."""
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, abort, make_response, render_template, url_for
+from flask import Blueprint, abort, make_response, render_template
 from flask_babel import force_locale
 
 from ...models import DeviceKind
 from ...queueing.devices import find_device
+from ...realtime import socket_path
 from .live import BOARD_LOCALE, board_state
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -22,7 +21,7 @@ def show(token: str):
             "board/board.html",
             # A path: the ws extension picks ws:// or wss:// from the page's own address
             # (url_for would build ws://, wrong behind an HTTPS proxy).
-            socket_path=urlsplit(url_for("board_socket.live", token=token)).path,
+            socket_path=socket_path("board_socket.live", token=token),
             branch=device.branch,
             **board_state(device.branch_id),
         )

@@ -1,7 +1,6 @@
 """Customer pages: take a ticket remotely, the live ticket page, my tickets."""
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -25,6 +24,7 @@ from ...extensions import db
 from ...models import Channel, QueueStatus, Service, Ticket, TicketStatus
 from ...orgs import queries as orgs
 from ...queueing import operations, queries, rules
+from ...realtime import socket_path
 from ..htmx import is_htmx, page_or_fragment
 
 bp = Blueprint("customer", __name__)
@@ -186,9 +186,7 @@ def ticket(token: str):
 
 
 def _socket_path(token: str) -> str:
-    """url_for() makes socket routes absolute with ws://; a path lets the browser pick
-    ws or wss as the page was served (behind an HTTPS proxy, wss)."""
-    return urlsplit(url_for("customer.live_ticket.ticket_socket", token=token)).path
+    return socket_path("live_ticket.ticket_socket", token=token)
 
 
 @bp.post("/t/<token>/cancel")

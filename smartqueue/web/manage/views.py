@@ -13,10 +13,7 @@ from ...orgs import operations as orgs
 from ...orgs import policy
 from ...orgs import queries as org_queries
 from ..forms import EmptyForm
-from . import (
-    bp,
-    branches,  # noqa: F401  (registers the branch pages on bp)
-)
+from . import bp, branches, devices  # noqa: F401  (their pages register on bp)
 from .common import refuse, status
 from .forms import (
     InviteForm,
