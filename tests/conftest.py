@@ -24,7 +24,13 @@ from tests.services import PostgresServer, RedisServer, free_port  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_TABLES = {"region", "department", "commune", "alembic_version"}
 # Domain packages run on both databases; web and browser tests on SQLite, the embedded default.
-BOTH_BACKENDS = ("tests/accounts", "tests/orgs", "tests/geo", "tests/queueing")
+BOTH_BACKENDS = (
+    "tests/accounts",
+    "tests/orgs",
+    "tests/geo",
+    "tests/queueing",
+    "tests/appointments",
+)
 
 
 def pytest_generate_tests(metafunc):

@@ -6,6 +6,7 @@ import threading
 import time
 
 from ..extensions import db
+from .reminders import run_appointment_jobs
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ def expire_due_tickets() -> int:
 
 
 # (job, every N seconds)
-PERIODIC = [(expire_due_tickets, 60)]
+PERIODIC = [(expire_due_tickets, 60), (run_appointment_jobs, 60)]
 
 
 def run_cron(app) -> None:

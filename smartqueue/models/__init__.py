@@ -1,6 +1,14 @@
 """All models, re-exported so that Alembic sees the whole schema."""
 
 from .accounts import CodePurpose, EmailCode, Invitation, Membership, Role, User
+from .appointments import (
+    HOLDING_STATUSES,
+    UPCOMING_STATUSES,
+    Appointment,
+    AppointmentSettings,
+    AppointmentStatus,
+    SlotTemplate,
+)
 from .base import begin_write, utcnow
 from .geo import Commune, Department, Region
 from .orgs import (
@@ -66,4 +74,10 @@ __all__ = [
     "counter_services",
     "begin_write",
     "utcnow",
+    "HOLDING_STATUSES",
+    "UPCOMING_STATUSES",
+    "Appointment",
+    "AppointmentSettings",
+    "AppointmentStatus",
+    "SlotTemplate",
 ]

@@ -1,0 +1,156 @@
+"""Appointment mail (confirmation, cancellation, the 24 h and 2 h reminders) and the
+appointments' periodic housekeeping. Jobs take ids and re-check state."""
+
+import logging
+from datetime import timedelta
+
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from .. import clock
+from ..extensions import db
+from ..models import Appointment, AppointmentStatus
+from . import enqueue
+from .mail import deliver
+
+log = logging.getLogger(__name__)
+
+# kind -> (column claimed when sent, sent this long before, until this long before)
+REMINDERS = {
+    "24h": (Appointment.reminder_24h_sent_at, timedelta(hours=24), timedelta(hours=2)),
+    "2h": (Appointment.reminder_2h_sent_at, timedelta(hours=2), timedelta(0)),
+}
+
+
+def _subject(kind: str, appointment: Appointment, when: dict) -> str:
+    if kind == "24h":
+        return _("Rappel : rendez-vous le %(date)s à %(time)s", **when)
+    if kind == "2h":
+        return _("Rappel : votre rendez-vous à %(time)s", time=when["time"])
+    if kind == "cancelled":
+        return _("Rendez-vous annulé : %(number)s", number=appointment.number)
+    if appointment.rescheduled_from_id:
+        return _("Rendez-vous déplacé au %(date)s à %(time)s", **when)
+    return _("Rendez-vous confirmé le %(date)s à %(time)s", **when)
+
+
+def _send(appointment: Appointment, template: str, kind: str) -> None:
+    """Render emails/<template> for this appointment, in the customer's language."""
+    from ..appointments.queries import get_settings
+
+    locale = appointment.locale
+    local = clock.local(appointment.starts_at)
+    with force_locale(locale):
+        when = {"date": format_date(local.date(), "full"), "time": f"{local:%H:%M}"}
+        subject = _subject(kind, appointment, when)
+    deliver(
+        appointment.customer.email,
+        subject,
+        template,
+        locale,
+        appointment=appointment,
+        when=when,
+        kind=kind,
+        grace=get_settings(appointment.service).grace_minutes,
+    )
+
+
+def send_due_reminders() -> int:
+    """Enqueue one job per 24 h or 2 h reminder now due; each job sends its reminder once.
+
+    A reminder whose moment had already passed when the appointment was booked (or moved)
+    is skipped: the confirmation said it all."""
+    now = clock.now()
+    due = []
+    for kind, (column, before, until) in REMINDERS.items():
+        rows = db.session.execute(
+            select(Appointment.id, Appointment.starts_at, Appointment.created_at).where(
+                Appointment.status == AppointmentStatus.CONFIRMED,
+                Appointment.customer_id.is_not(None),
+                column.is_(None),
+                Appointment.starts_at > now + until,
+                Appointment.starts_at <= now + before,
+            )
+        ).all()
+        due += [
+            (appointment_id, kind)
+            for appointment_id, starts_at, created_at in rows
+            if created_at <= starts_at - before
+        ]
+    db.session.commit()  # end the read before the jobs run (in this process without Redis)
+    for appointment_id, kind in due:
+        enqueue(send_appointment_reminder, appointment_id, kind)
+    return len(due)
+
+
+def send_appointment_reminder(appointment_id: int, kind: str) -> bool:
+    """Email the 24 h ('24h') or 2 h ('2h') reminder of an appointment, once, if it still
+    stands (never for a cancelled or moved one)."""
+    column = REMINDERS[kind][0]
+    # Claim the reminder with one conditional UPDATE: a second job for it finds nothing.
+    claimed = db.session.execute(
+        update(Appointment)
+        .where(
+            Appointment.id == appointment_id,
+            column.is_(None),
+            Appointment.status == AppointmentStatus.CONFIRMED,
+            Appointment.customer_id.is_not(None),
+            Appointment.starts_at > clock.now(),
+        )
+        .values({column: clock.now()})
+        .returning(Appointment.id)
+    ).scalar()
+    db.session.commit()
+    if claimed is None:
+        return False
+    appointment = db.session.get(Appointment, appointment_id)
+    try:
+        _send(appointment, "appointment_reminder", kind)
+    except Exception:
+        # Give the reminder back so that a retry can send it; RQ records the failure.
+        db.session.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment_id)
+            .values({column: None})
+        )
+        db.session.commit()
+        raise
+    return True
+
+
+def notify_appointment(appointment_id: int, kind: str) -> bool:
+    """Email a customer that an appointment is booked ('booked': confirmed, or moved) or
+    cancelled ('cancelled'), if that is still true."""
+    appointment = db.session.get(Appointment, appointment_id)
+    wanted = {
+        "booked": AppointmentStatus.CONFIRMED,
+        "cancelled": AppointmentStatus.CANCELLED,
+    }[kind]
+    if appointment is None or appointment.customer is None:
+        return False
+    if appointment.status is not wanted:
+        return False
+    _send(appointment, f"appointment_{kind}", kind)
+    return True
+
+
+def run_appointment_jobs() -> dict:
+    """Every minute: lapse unpaid bookings, follow checked-in tickets, mark the day's
+    no-shows after closing, and enqueue the reminders now due."""
+    from ..appointments import arrival, operations
+
+    steps = {
+        "lapsed": operations.expire_unpaid,
+        "followed": arrival.follow_tickets,
+        "no_shows": arrival.mark_no_shows,
+        "reminders": send_due_reminders,
+    }
+    done = {}
+    for name, step in steps.items():
+        try:
+            done[name] = step()
+        except Exception:  # one failing step must not stop the others
+            db.session.rollback()
+            log.exception("appointment job step %s failed", name)
+    return done
