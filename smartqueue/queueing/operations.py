@@ -206,7 +206,12 @@ def _issue(
         if waiting >= queue.capacity:
             raise LimitReached(_l("Cette file est complète. Réessayez plus tard."))
     plan_limit = rules.PLAN_TICKETS_PER_DAY.get(branch.organization.plan)
-    if take_next("org", branch.organization_id, day, plan_limit) is None:
+    # Only a limited plan counts tickets per organization: the counter's row lock would
+    # otherwise serialise every issue across all of an organization's branches.
+    if (
+        plan_limit is not None
+        and take_next("org", branch.organization_id, day, plan_limit) is None
+    ):
         raise LimitReached(
             _l("Le nombre de tickets du jour est atteint pour cette organisation.")
         )
@@ -362,31 +367,27 @@ def call_next(counter: Counter, *, by: User) -> Ticket | None:
         raise CounterUnavailable(_l("Ouvrez le guichet avant d'appeler."))
     if _current_at(counter) is not None:
         raise IllegalMove(_l("Terminez d'abord le ticket en cours."))
-    service_ids = [s.id for s in counter.services if s.is_active]
-    if not service_ids:
+    queues = [
+        s.queue
+        for s in counter.services
+        if s.is_active and s.queue is not None and s.queue.status is QueueStatus.ACTIVE
+    ]
+    if not queues:
+        db.session.commit()
         return None
     now = clock.now()
-    waiting = (
-        select(Ticket)
-        .join(Queue, Queue.service_id == Ticket.service_id)
-        .where(
-            Ticket.service_id.in_(service_ids),
-            Ticket.status == TicketStatus.WAITING,
-            Queue.status == QueueStatus.ACTIVE,
-        )
-    )
-    due_appointment = waiting.where(
-        Queue.strategy == Strategy.APPOINTMENT_FIRST,
-        Ticket.appointment_at.is_not(None),
-        Ticket.appointment_at <= now,
-    ).order_by(Ticket.appointment_at, Ticket.id)
     ticket = None
-    for query in (due_appointment, waiting.order_by(Ticket.rank_key, Ticket.id)):
-        ticket = db.session.scalar(
-            query.limit(1).with_for_update(skip_locked=True, of=Ticket)
+    by_appointment = [
+        q.service_id for q in queues if q.strategy is Strategy.APPOINTMENT_FIRST
+    ]
+    if by_appointment:  # due appointments first; skipped entirely for other strategies
+        ticket = _take_head(
+            _waiting(by_appointment)
+            .where(Ticket.appointment_at.is_not(None), Ticket.appointment_at <= now)
+            .order_by(Ticket.appointment_at, Ticket.id)
         )
-        if ticket is not None:
-            break
+    if ticket is None:
+        ticket = _take_next_in_line([q.service_id for q in queues])
     if ticket is None:
         db.session.commit()
         return None
@@ -396,6 +397,51 @@ def call_next(counter: Counter, *, by: User) -> Ticket | None:
     _announce([ticket.id], ticket.branch_id, "call", counter.id)
     _notify_after_call(ticket)
     return ticket
+
+
+def _waiting(service_ids: list[int]):
+    return select(Ticket).where(
+        Ticket.service_id.in_(service_ids), Ticket.status == TicketStatus.WAITING
+    )
+
+
+def _take_head(query) -> Ticket | None:
+    """Lock and return the first row of a waiting-line query that nobody else holds."""
+    return db.session.scalar(
+        query.limit(1).with_for_update(skip_locked=True, of=Ticket)
+    )
+
+
+def _take_next_in_line(service_ids: list[int]) -> Ticket | None:
+    """The best waiting ticket across services, each line read from the head of its index.
+
+    One ORDER BY over several services would sort all their waiting tickets; instead, peek
+    at each service's head (an index lookup), then take the best service's head with
+    SKIP LOCKED. If a concurrent caller emptied that line meanwhile, fall back to the
+    general query.
+    """
+    in_rank = (Ticket.rank_key, Ticket.id)
+    if len(service_ids) > 1:
+        heads = []
+        for service_id in service_ids:
+            head = db.session.execute(
+                select(Ticket.rank_key, Ticket.id, Ticket.service_id)
+                .where(
+                    Ticket.service_id == service_id,
+                    Ticket.status == TicketStatus.WAITING,
+                )
+                .order_by(*in_rank)
+                .limit(1)
+            ).first()
+            if head is not None:
+                heads.append(head)
+        if not heads:
+            return None
+        best = min(heads)
+        ticket = _take_head(_waiting([best.service_id]).order_by(*in_rank))
+        if ticket is not None:
+            return ticket
+    return _take_head(_waiting(service_ids).order_by(*in_rank))
 
 
 @unit_of_work
