@@ -137,13 +137,9 @@ class Ticket(db.Model):
             sqlite_where=text("status = 'waiting'"),
         ),
         Index("ix_ticket_branch_day_status", "branch_id", "day", "status"),
-        # "What is this counter serving now?" on every call, without scanning the day.
-        Index(
-            "ix_ticket_counter_current",
-            "counter_id",
-            postgresql_where=text("status IN ('called', 'serving')"),
-            sqlite_where=text("status IN ('called', 'serving')"),
-        ),
+        # "What is this counter serving now?" on every call, without scanning its history.
+        # Not partial: SQLite cannot match a partial index against a bound status.
+        Index("ix_ticket_counter_current", "counter_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
