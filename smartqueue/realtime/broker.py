@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from flask import current_app
+from redis import Redis
 from redis.exceptions import RedisError
 
 from ..jobs import get_redis
@@ -49,15 +50,21 @@ class LocalBroker:
         return Subscription(messages(), close)
 
 
+# Every open socket holds one subscription, hence one Redis connection, for its whole life:
+# the pool must not stop at redis-py's default (100), or the 101st screen is refused.
+MAX_SUBSCRIPTIONS = 10_000
+
+
 class RedisBroker:
-    def __init__(self, client):
+    def __init__(self, client, subscriber):
         self.client = client
+        self.subscriber = subscriber
 
     def publish(self, channel: str, message: str) -> None:
         self.client.publish(channel, message)
 
     def subscribe(self, channels: list[str]) -> "Subscription":
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self.subscriber.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(*channels)
 
         def messages() -> Iterator[str | None]:
@@ -92,7 +99,15 @@ def get_broker():
     broker = current_app.extensions.get("sq_broker")
     if broker is None:
         client = get_redis()
-        broker = RedisBroker(client) if client is not None else LocalBroker()
+        if client is None:
+            broker = LocalBroker()
+        else:
+            subscriber = Redis.from_url(
+                current_app.config["REDIS_URL"],
+                socket_connect_timeout=2,
+                max_connections=MAX_SUBSCRIPTIONS,
+            )
+            broker = RedisBroker(client, subscriber)
         current_app.extensions["sq_broker"] = broker
     return broker
 
