@@ -3,6 +3,7 @@
 import os
 import tempfile
 import threading
+from datetime import datetime, timedelta, timezone
 from itertools import count
 from pathlib import Path
 
@@ -12,14 +13,14 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key")
 for _var in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
     os.environ.pop(_var, None)
 
-import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
-from smartqueue import create_app  # noqa: E402
-from smartqueue.extensions import db as _db  # noqa: E402
-from tests.mailbox import start_mailbox  # noqa: E402
-from tests.services import PostgresServer, RedisServer, free_port  # noqa: E402
+from smartqueue import clock, create_app
+from smartqueue.extensions import db as _db
+from tests.mailbox import start_mailbox
+from tests.services import PostgresServer, RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_TABLES = {"region", "department", "commune", "alembic_version"}
@@ -204,6 +205,37 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- time ---------------------------------------------------------------------------------
+
+TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
+
+
+class Clock:
+    """The frozen clock of a test: `tick(minutes=5)` moves it on, `set(moment)` jumps."""
+
+    def __init__(self, start):
+        self.now = start
+        clock.freeze(start)
+
+    def tick(self, **delta):
+        self.now += timedelta(**delta)
+        clock.freeze(self.now)
+        return self.now
+
+    def set(self, moment):
+        self.now = moment
+        clock.freeze(moment)
+        return moment
+
+
+@pytest.fixture
+def frozen():
+    """The clock stopped on Tuesday 1 December 2026, 10:00 in Dakar (branches open)."""
+    c = Clock(TUESDAY_10H)
+    yield c
+    clock.freeze(None)
 
 
 # --- factories ----------------------------------------------------------------------------

@@ -132,3 +132,27 @@ class RedisServer:
             capture_output=True,
         )
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_worker(app_config: dict, smtp_port: int, timeout: int = 120):
+    """`flask worker --burst` as a separate process, on the test's database, Redis and SMTP sink."""
+    import sys
+    from pathlib import Path
+
+    env = dict(
+        os.environ,
+        FLASK_APP="wsgi.py",
+        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=app_config["REDIS_URL"],
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp_port),
+        SECRET_KEY=app_config["SECRET_KEY"],
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "worker", "--burst"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

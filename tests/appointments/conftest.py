@@ -1,46 +1,17 @@
 """Appointment fixtures: a frozen clock, a branch whose service takes appointments."""
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 
 import pytest
 
-from smartqueue import clock
 from smartqueue.appointments import planning
 from smartqueue.appointments.slots import SlotSpec
 from smartqueue.models import CounterStatus, Strategy
-
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """December `day` 2026 at hour:minute in Dakar (= UTC)."""
     return datetime(2026, 12, day, hour, minute, tzinfo=timezone.utc)
-
-
-class Clock:
-    """The frozen clock of a test: `tick(minutes=5)` moves it on, `set(moment)` jumps."""
-
-    def __init__(self, start):
-        self.now = start
-        clock.freeze(start)
-
-    def tick(self, **delta):
-        self.now += timedelta(**delta)
-        clock.freeze(self.now)
-        return self.now
-
-    def set(self, moment):
-        self.now = moment
-        clock.freeze(moment)
-        return moment
-
-
-@pytest.fixture
-def frozen():
-    """The clock stopped on Tuesday 1 December 2026, 10:00 in Dakar."""
-    c = Clock(TUESDAY_10H)
-    yield c
-    clock.freeze(None)
 
 
 @pytest.fixture

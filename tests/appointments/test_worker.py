@@ -3,9 +3,6 @@
 The worker runs on the real clock: the appointment starts in about 23 h from now and was
 booked two days ago (the clock frozen then), so its 24 h reminder is due now."""
 
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from smartqueue import clock
 from smartqueue.appointments import operations as ops
 from smartqueue.appointments import queries
 from smartqueue.jobs import enqueue, reminders
+from tests.services import run_worker
 
 from .helpers import open_all_week
 
@@ -29,26 +27,6 @@ def app_config(app_config, redis_url):
     """Production mode: PostgreSQL and Redis."""
     Redis.from_url(redis_url).flushdb()
     return dict(app_config, REDIS_URL=redis_url)
-
-
-def _run_worker(app_config, smtp_port):
-    env = dict(
-        os.environ,
-        FLASK_APP="wsgi.py",
-        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app_config["REDIS_URL"],
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=str(smtp_port),
-        SECRET_KEY=app_config["SECRET_KEY"],
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_worker_sends_the_due_24h_reminder_once_and_none_for_a_cancelled_one(
@@ -79,7 +57,7 @@ def test_worker_sends_the_due_24h_reminder_once_and_none_for_a_cancelled_one(
     assert queue.count == 4  # two confirmations, one cancellation, the periodic job
     assert mailbox.messages() == []  # nothing sent by this process
 
-    result = _run_worker(app_config, mailbox.port)
+    result = run_worker(app_config, mailbox.port)
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert queue.count == 0

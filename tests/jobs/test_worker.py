@@ -1,8 +1,5 @@
 """A real RQ worker process, a real Redis and a real SMTP sink."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +8,7 @@ from rq import Queue
 
 from smartqueue.accounts import operations as accounts
 from smartqueue.jobs import enqueue
+from tests.services import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.backends("postgresql")
@@ -23,26 +21,6 @@ def app_config(app_config, redis_url):
     return dict(app_config, REDIS_URL=redis_url)
 
 
-def _run_worker(app_config, smtp_port):
-    env = dict(
-        os.environ,
-        FLASK_APP="wsgi.py",
-        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app_config["REDIS_URL"],
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=str(smtp_port),
-        SECRET_KEY=app_config["SECRET_KEY"],
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_worker_process_sends_the_verification_mail_after_commit(
     app, app_config, backend, mailbox
 ):
@@ -51,7 +29,7 @@ def test_worker_process_sends_the_verification_mail_after_commit(
     assert (
         Queue("default", connection=Redis.from_url(app_config["REDIS_URL"])).count == 1
     )
-    result = _run_worker(app_config, mailbox.port)
+    result = run_worker(app_config, mailbox.port)
     assert result.returncode == 0, result.stderr[-2000:]
     code = mailbox.last_code("awa@example.sn")
     accounts.verify_email(user, code)
@@ -63,7 +41,7 @@ def test_healthz_reports_redis_and_the_worker_heartbeat(
 ):
     before = client.get("/healthz").get_json()
     assert before["database"] == "ok" and before["redis"] == "ok"
-    assert _run_worker(app_config, mailbox.port).returncode == 0
+    assert run_worker(app_config, mailbox.port).returncode == 0
     after = client.get("/healthz").get_json()
     assert (
         after["worker_heartbeat"] is not None

@@ -1,38 +1,8 @@
 """Queue fixtures: a branch open on a frozen Tuesday morning, a counter, an agent."""
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
-from smartqueue import clock
 from smartqueue.models import CounterStatus
-
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
-
-
-class Clock:
-    """The frozen clock of a test: `tick(minutes=5)` moves it on."""
-
-    def __init__(self, start):
-        self.now = start
-        clock.freeze(start)
-
-    def tick(self, **delta):
-        self.now += timedelta(**delta)
-        clock.freeze(self.now)
-        return self.now
-
-    def set(self, moment):
-        self.now = moment
-        clock.freeze(moment)
-
-
-@pytest.fixture
-def frozen():
-    """The clock stopped on Tuesday 1 December 2026, 10:00 in Dakar."""
-    c = Clock(TUESDAY_10H)
-    yield c
-    clock.freeze(None)
 
 
 @pytest.fixture

@@ -110,4 +110,7 @@ def test_translations_keep_every_placeholder(lang):
         )
         wanted = set(re.findall(r"%\(\w+\)[sd]", ids[-1]))
         for string in strings:
-            assert set(re.findall(r"%\(\w+\)[sd]", string)) == wanted, (lang, message.id)
+            assert set(re.findall(r"%\(\w+\)[sd]", string)) == wanted, (
+                lang,
+                message.id,
+            )
