@@ -23,4 +23,5 @@ def socket_path(endpoint: str, **values) -> str:
 
     from flask import url_for
 
-    return urlsplit(url_for(endpoint, **values)).path
+    parts = urlsplit(url_for(endpoint, **values))
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -8,7 +8,7 @@ Registered on a blueprint rather than on the app: an app is built per test and p
 and the agent blueprint registers this one on each of them.
 """
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user
 
 from ..extensions import db, sock
@@ -30,15 +30,17 @@ def counter_socket(ws, counter_id: int):
         ws.close(reason=1008, message="forbidden")
         return
     branch_id = counter.branch_id
-    sent = {"panel": None}
+    # The page says which panel it shows: the first snapshot leaves an unchanged panel
+    # alone, so it cannot replace it under the agent's finger as they press a key.
+    sent = {"panel": request.args.get("panel")}
 
     def render() -> str:
         counter = db.session.get(Counter, counter_id)
         if counter is None:  # deleted meanwhile: nothing left to show
             return ""
         screen = get_counter_screen(counter)
-        with_panel = screen.panel_key != sent["panel"]
-        sent["panel"] = screen.panel_key
+        with_panel = screen.panel_version != sent["panel"]
+        sent["panel"] = screen.panel_version
         return render_update(screen, with_panel=with_panel)
 
     relay(

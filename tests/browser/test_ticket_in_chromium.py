@@ -13,7 +13,7 @@ from smartqueue.queueing import operations as ops
 from smartqueue.realtime import channels
 from tests.queueing import conftest as queueing
 
-frozen, desk = queueing.frozen, queueing.desk
+desk = queueing.desk
 
 PHONE = {"width": 360, "height": 740}
 

@@ -171,7 +171,7 @@ def test_choosing_a_counter_opens_it_and_shows_its_screen(client, agent, desk):
     assert desk.counter2.status is CounterStatus.OPEN
     page = text(client.get(response.headers["Location"]))
     assert 'id="counter-panel"' in page and "Aucun ticket en cours" in page
-    assert f'ws-connect="/ws/counter/{desk.counter2.id}"' in page
+    assert f'ws-connect="/ws/counter/{desk.counter2.id}?panel=' in page
 
 
 def test_counter_page_shows_waiting_lines_with_counts_and_longest_wait(
@@ -421,8 +421,10 @@ def _session_cookie(server, user) -> str:
     return f"session={browser.get_cookie('session').value}"
 
 
-def _socket(server, desk, user):
-    address = server.url.replace("http://", "ws://") + f"/ws/counter/{desk.counter.id}"
+def _socket(server, desk, user, query=""):
+    address = (
+        server.url.replace("http://", "ws://") + f"/ws/counter/{desk.counter.id}{query}"
+    )
     return simple_websocket.Client.connect(
         address, headers={"Cookie": _session_cookie(server, user)}
     )
@@ -463,6 +465,23 @@ def test_counter_socket_sends_the_panel_when_another_tab_calls(live_server, desk
             )
         update = ws.receive(timeout=5)
         assert 'id="counter-panel"' in update and "A001" in update
+    finally:
+        ws.close()
+
+
+def test_counter_socket_leaves_the_panel_the_page_already_shows(live_server, desk):
+    with live_server.test_client() as browser:
+        cookie = _session_cookie(live_server, desk.users["agent"])
+        browser.set_cookie("session", cookie.split("=", 1)[1])
+        page = browser.get(f"/agent/counters/{desk.counter.id}").get_data(as_text=True)
+    version = re.search(r"\?panel=(\w+)", page).group(1)
+    ws = _socket(live_server, desk, desk.users["agent"], f"?panel={version}")
+    try:
+        snapshot = ws.receive(timeout=5)
+        assert 'id="waiting-list"' in snapshot
+        assert (
+            'id="counter-panel"' not in snapshot
+        )  # nothing to replace under the agent
     finally:
         ws.close()
 

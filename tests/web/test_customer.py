@@ -18,7 +18,7 @@ from tests.queueing import conftest as queueing
 
 # The queue engine's own fixtures: a Tuesday 10:00 clock, a branch with services A and B
 # and open counters 1 (A+B) and 2 (A).
-frozen, desk = queueing.frozen, queueing.desk
+desk = queueing.desk
 
 PHONE_UA = "Mozilla/5.0 (Linux; Android 10; itel A56) Mobile Safari/537.36"
 DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"

@@ -4,6 +4,7 @@ The engine's queries give the current ticket, the head of each line and the day'
 the one aggregate the screen adds (count and oldest arrival per service) is read here.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,6 +64,11 @@ class CounterScreen:
             self.counter.status,
             t and (t.id, t.status, t.recall_count, t.called_at, t.serving_at),
         )
+
+    @property
+    def panel_version(self) -> str:
+        """panel_key as a short string the page hands its socket (see realtime/counter.py)."""
+        return hashlib.sha1(repr(self.panel_key).encode()).hexdigest()[:12]
 
 
 def _seconds(since: datetime | None, now: datetime) -> int:

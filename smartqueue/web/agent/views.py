@@ -122,13 +122,13 @@ def _screen(error: str | None = None, notice: str | None = None, status: int = 2
             error=error,
             notice=notice,
             oob=False,
-            socket_path=_socket_path(),
+            socket_path=socket_path(
+                "counter_socket.counter_socket",
+                counter_id=g.counter.id,
+                panel=screen.panel_version,
+            ),
         )
     return html, status
-
-
-def _socket_path() -> str:
-    return socket_path("counter_socket.counter_socket", counter_id=g.counter.id)
 
 
 def _set_status(status: CounterStatus) -> None:
