@@ -148,7 +148,7 @@ def test_branch_page_shows_each_line_and_a_take_ticket_button(
     _kiosk(desk.a), _kiosk(desk.a)
     html = _text(client.get(f"/branches/{desk.branch.id}"))
     assert "2 personnes en attente" in html and "attente estimée 5–15 min" in html
-    assert "Personne en attente" in html  # service B
+    assert "Personne n'attend" in html  # service B
     assert f'href="/auth/login?next=/branches/{desk.branch.id}"' in html  # anonymous
 
     auth.login(make_user())
