@@ -13,7 +13,11 @@ log = logging.getLogger(__name__)
 
 
 @events.tickets_changed.connect
-def _follow_tickets(sender, ticket_ids: list[int] | None = None, **_):
+def _follow_tickets(
+    sender, ticket_ids: list[int] | None = None, action: str | None = None, **_
+):
+    if action == "issue":  # a new ticket: check-in already set its appointment's state
+        return
     from ..extensions import db
     from .arrival import follow_tickets
 

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -14,27 +13,19 @@ def take_next(
 ) -> int | None:
     """The next value of a daily counter, or None if it would pass `limit`.
 
-    One INSERT ... ON CONFLICT DO NOTHING, then one UPDATE ... RETURNING: the row stays
-    locked until the caller commits, so concurrent callers queue up, and a rollback gives
-    the number back (nothing skipped).
+    One statement, INSERT ... ON CONFLICT DO UPDATE ... RETURNING: the row stays locked
+    until the caller commits, so concurrent callers queue up, and a rollback gives the
+    number back (nothing skipped). At the limit the update's WHERE fails and no row
+    comes back.
     """
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(DailyCounter)
-        .values(scope=scope, scope_id=scope_id, day=day, value=0)
-        .on_conflict_do_nothing()
-    )
-    stmt = (
-        update(DailyCounter)
-        .where(
-            DailyCounter.scope == scope,
-            DailyCounter.scope_id == scope_id,
-            DailyCounter.day == day,
-        )
-        .values(value=DailyCounter.value + 1)
-        .returning(DailyCounter.value)
-    )
-    if limit is not None:
-        stmt = stmt.where(DailyCounter.value < limit)
+    stmt = insert(DailyCounter).values(scope=scope, scope_id=scope_id, day=day, value=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[DailyCounter.scope, DailyCounter.scope_id, DailyCounter.day],
+        set_={"value": DailyCounter.value + 1},
+        where=(DailyCounter.value < limit) if limit is not None else None,
+    ).returning(DailyCounter.value)
+    if limit is not None and limit < 1:
+        return None
     return db.session.execute(stmt).scalar()

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..accounts.secrets import new_token
@@ -17,6 +18,7 @@ from ..extensions import db
 from ..jobs import enqueue
 from ..models import (
     ACTIVE_STATUSES,
+    Branch,
     Channel,
     Counter,
     CounterStatus,
@@ -179,7 +181,11 @@ def _issue(
     service = db.session.get(Service, service_id)
     if queue is None:
         queue = get_queue(service)
-    branch = service.branch
+    branch = db.session.scalars(  # with its organization: one statement, not two
+        select(Branch)
+        .options(joinedload(Branch.organization))
+        .where(Branch.id == service.branch_id)
+    ).one()
     now = clock.now()
     day = clock.today()
     if (

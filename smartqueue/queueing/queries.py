@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, literal_column, select, union_all
 from sqlalchemy.orm import selectinload
 
 from .. import clock
@@ -18,6 +18,7 @@ from ..models import (
 )
 
 RECENT_SERVED = 20
+COUNT_CAP = 999  # waiting counts past this read "999+" (see count_waiting)
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,38 @@ def estimate_ticket_wait(ticket: Ticket) -> WaitEstimate:
     return estimate_wait(ticket.service, count_ahead(ticket))
 
 
+def count_waiting(service_ids: list[int]) -> dict[int, int]:
+    """How many tickets wait in each service's line, counted up to COUNT_CAP.
+
+    Screens redraw these counts after every move; counting a line of 100 000 would make
+    each call cost more as the line grows. Each service's count reads at most COUNT_CAP
+    entries of its waiting-line index, so a screen shows "999+" past that.
+    """
+    if not service_ids:
+        return {}
+    waiting = literal_column("'waiting'")  # a literal: the partial index applies
+    parts = [
+        select(
+            literal(service_id).label("service_id"),
+            select(func.count())
+            .select_from(
+                select(Ticket.id)
+                .where(Ticket.service_id == service_id, Ticket.status == waiting)
+                .limit(COUNT_CAP + 1)
+                .subquery()
+            )
+            .scalar_subquery()
+            .label("n"),
+        )
+        for service_id in service_ids
+    ]
+    return dict(db.session.execute(union_all(*parts)).all())
+
+
 def count_waiting_by_service(branch_id: int) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Ticket.service_id, func.count(Ticket.id))
-        .where(Ticket.branch_id == branch_id, Ticket.status == TicketStatus.WAITING)
-        .group_by(Ticket.service_id)
-    ).all()
-    return dict(rows)
+    """count_waiting for every service of a branch."""
+    ids = db.session.scalars(select(Service.id).where(Service.branch_id == branch_id))
+    return count_waiting(list(ids))
 
 
 def list_waiting(service_ids: list[int], limit: int = 50) -> list[Ticket]:

@@ -3,9 +3,11 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from .. import clock
-from ..models import Branch, Plan
+from ..extensions import db
+from ..models import Branch, BranchClosure, OpeningHours, Plan
 
 CUSTOMER_TICKETS_PER_DAY = 5
 MAX_RECALLS = 3
@@ -21,17 +23,34 @@ PLAN_TICKETS_PER_DAY = {
 
 
 def closed_reason(branch: Branch, moment: datetime | None = None) -> str | None:
-    """Why the branch is closed at `moment` (Dakar time), or None if it is open."""
+    """Why the branch is closed at `moment` (Dakar time), or None if it is open.
+
+    One statement (that day's hours and whether it is a closure day), not the branch's
+    whole calendar: it runs on every ticket issued.
+    """
     local = clock.local(moment or clock.now())
-    if any(c.date == local.date() for c in branch.closures):
+    closed_today = (
+        select(BranchClosure.id)
+        .where(BranchClosure.branch_id == branch.id, BranchClosure.date == local.date())
+        .exists()
+    )
+    row = db.session.execute(
+        select(OpeningHours.opens_at, OpeningHours.closes_at, closed_today)
+        .select_from(Branch)
+        .outerjoin(
+            OpeningHours,
+            (OpeningHours.branch_id == Branch.id)
+            & (OpeningHours.weekday == local.weekday()),
+        )
+        .where(Branch.id == branch.id)
+    ).first()
+    if row is None or row[2] or row[0] is None:
         return _l("L'agence est fermée aujourd'hui.")
-    hours = branch.hours_on(local.weekday())
-    if hours is None:
-        return _l("L'agence est fermée aujourd'hui.")
-    if not (hours.opens_at <= local.time() < hours.closes_at):
+    opens, closes = row[0], row[1]
+    if not (opens <= local.time() < closes):
         return _l(
             "L'agence est ouverte de %(opens)s à %(closes)s.",
-            opens=hours.opens_at.strftime("%H:%M"),
-            closes=hours.closes_at.strftime("%H:%M"),
+            opens=opens.strftime("%H:%M"),
+            closes=closes.strftime("%H:%M"),
         )
     return None

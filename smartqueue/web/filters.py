@@ -1,16 +1,13 @@
 """Template filters: FCFA amounts, phone numbers, Dakar time, enum labels."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 
+from .. import clock
 from ..accounts.phones import format_phone
 from ..orgs.policy import can_use_manage
+from ..queueing.queries import COUNT_CAP
 from . import labels
-
-DAKAR = ZoneInfo("Africa/Dakar")
 
 
 def fcfa(amount: int | None) -> str:
@@ -20,7 +17,13 @@ def fcfa(amount: int | None) -> str:
     return f"{amount:,}".replace(",", "\u202f") + " FCFA"
 
 
+def waiting_count(count: int) -> str:
+    """A waiting count as screens show it: counts stop at COUNT_CAP (see count_waiting)."""
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(waiting_count, "waiting_count")
     app.add_template_filter(fcfa, "fcfa")
     app.add_template_filter(format_phone, "phone")
     app.add_template_filter(
@@ -30,5 +33,5 @@ def register(app: Flask) -> None:
     app.add_template_global(labels.WEEKDAYS, "WEEKDAYS")
     app.add_template_global(can_use_manage, "can_use_manage")
     app.add_template_filter(format_date, "format_date")
-    app.add_template_global(lambda: datetime.now(DAKAR).date(), "today")
+    app.add_template_global(clock.today, "today")
     app.add_template_global(lambda: str(get_locale() or "fr"), "current_locale")
