@@ -1,4 +1,5 @@
-/* Kiosk: back to the start (in French) after an idle time, print the ticket, no double tickets. */
+/* Kiosk: back to the start (in French) after an idle time, print the ticket, no double
+   tickets, and the on-screen keypad of the appointment number. */
 (function () {
   "use strict";
 
@@ -26,6 +27,31 @@
     }
     form.setAttribute("data-sent", "1");
     form.classList.add("is-sending");
+  });
+
+  // The keypad types into its field; without scripts the field takes the screen's keyboard.
+  document.querySelectorAll("[data-kiosk-keypad]").forEach(function (pad) {
+    var input = document.getElementById(pad.getAttribute("data-kiosk-keypad"));
+    if (!input) {
+      return;
+    }
+    input.setAttribute("inputmode", "none"); // the keypad, not a keyboard over it
+    pad.hidden = false;
+    pad.addEventListener("click", function (event) {
+      var key = event.target.closest("[data-key]");
+      if (!key) {
+        return;
+      }
+      var typed = key.getAttribute("data-key");
+      if (typed === "back") {
+        input.value = input.value.slice(0, -1);
+      } else if (typed === "clear") {
+        input.value = "";
+      } else if (input.value.length < 16) {
+        input.value += typed;
+      }
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
   });
 
   var printButtons = document.querySelectorAll("[data-kiosk-print]");

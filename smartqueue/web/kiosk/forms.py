@@ -1,12 +1,24 @@
-"""Kiosk forms: shape only (the engine decides whether a ticket may be issued)."""
+"""Kiosk forms: shape only (the engine decides whether a ticket may be issued or an
+appointment checked in)."""
+
+import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField
-from wtforms.validators import AnyOf, Email, Length, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    Length,
+    Optional,
+    ValidationError,
+)
 
+from ... import clock
 from ...accounts.errors import InvalidPhone
 from ...accounts.phones import normalize_phone
+from ...appointments.queries import normalize_number
 from ...models import Priority
 
 # Elderly, pregnant and disabled people all go to the front the same way: the kiosk only
@@ -51,3 +63,51 @@ class TicketForm(FlaskForm):
     @property
     def priority_value(self) -> Priority:
         return PRIORITIES.get(self.priority.data, Priority.NORMAL)
+
+
+# Appointment numbers are RDV + date + a 4-digit sequence of that date across the platform,
+# so at the kiosk "0007" is enough for today's RDV20261201 0007.
+_SEQUENCE = re.compile(r"[0-9]{1,4}")
+
+
+def typed_appointment_number(typed: str | None) -> str | None:
+    """The full number a customer meant: today's sequence alone, or a whole number typed
+    with spaces, dashes, lowercase or without 'RDV' (None if it cannot be one)."""
+    compact = re.sub(r"[\s\-./]", "", typed or "")
+    if _SEQUENCE.fullmatch(compact):
+        return f"RDV{clock.today():%Y%m%d}{int(compact):04d}"
+    return normalize_number(compact)
+
+
+class CheckInForm(FlaskForm):
+    """An appointment number typed on the keypad (or the screen's keyboard)."""
+
+    number = StringField(
+        _l("Numéro de rendez-vous"),
+        validators=[
+            DataRequired(message=_l("Tapez votre numéro de rendez-vous.")),
+            Length(max=40),
+        ],
+        render_kw={
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "inputmode": "numeric",
+        },
+    )
+    submit = SubmitField(_l("Valider"))
+
+    appointment_number: str | None = None  # RDV…, set by validation
+
+    def validate_number(self, field) -> None:
+        self.appointment_number = typed_appointment_number(field.data)
+        if self.appointment_number is None:
+            raise ValidationError(
+                _l("Ce numéro n'est pas valide : tapez les 4 derniers chiffres.")
+            )
+
+
+class ScanForm(FlaskForm):
+    """What the camera read from the check-in QR code: the number and its link's token."""
+
+    number = HiddenField(validators=[DataRequired(), Length(max=40)])
+    token = HiddenField(validators=[DataRequired(), Length(max=128)])

@@ -1,5 +1,6 @@
-"""Kiosk screens: start -> service (priority) -> contact -> ticket. No login: the device
-link's token, checked once per request, is the kiosk's authorization.
+"""Kiosk screens: start -> service (priority) -> contact -> ticket, and start -> appointment
+check-in (typed number or scanned QR code) -> ticket. No login: the device link's token,
+checked once per request, is the kiosk's authorization.
 
 The token rides in every URL; `url_for("kiosk.…")` adds it by itself (url_defaults).
 """
@@ -17,15 +18,27 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
 
+from ... import clock
+from ...appointments import arrival
+from ...appointments import queries as appointments
 from ...errors import DomainError
 from ...extensions import db
-from ...models import Channel, DeviceKind, QueueStatus, Service
+from ...models import (
+    Appointment,
+    Channel,
+    DeviceKind,
+    QueueStatus,
+    Service,
+    Ticket,
+)
 from ...queueing import operations, queries
 from ...queueing.devices import find_device
 from ...queueing.rules import closed_reason
 from ..qr import qr_svg
-from .forms import TicketForm
+from .forms import CheckInForm, ScanForm, TicketForm
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
@@ -98,6 +111,11 @@ def start():
         services=services,
         closed=closed_reason(branch),
         open_status=QueueStatus.ACTIVE,
+        takes_appointments=any(
+            s.accepts_appointments or s.requires_appointment
+            for s in branch.services
+            if s.is_active
+        ),
     )
 
 
@@ -160,6 +178,86 @@ def ticket(ticket_token: str):
     return render_template(
         "kiosk/ticket.html",
         ticket=ticket,
+        appointment=_appointment_of(ticket),
         estimate=queries.estimate_ticket_wait(ticket),
         qr=qr_svg(url_for("customer.ticket", token=ticket.token, _external=True)),
     )
+
+
+def _appointment_of(ticket: Ticket) -> Appointment | None:
+    """The appointment a ticket was issued for, if any (to print its time)."""
+    return db.session.scalar(
+        select(Appointment).where(Appointment.ticket_id == ticket.id)
+    )
+
+
+# --- appointments: check-in -------------------------------------------------------------------
+
+
+def _check_in_page(form: CheckInForm, status: int = 200):
+    today = f"RDV{clock.today():%Y%m%d}"  # what customers may leave out of their number
+    return render_template("kiosk/check_in.html", form=form, today=today), status
+
+
+@bp.get("/<token>/appointments")
+@in_kiosk_language
+def check_in():
+    """Type the appointment number (or scan its QR code, where the kiosk has a camera)."""
+    return _check_in_page(CheckInForm(formdata=None))
+
+
+@bp.post("/<token>/appointments")
+@in_kiosk_language
+def check_in_typed():
+    form = CheckInForm()
+    if not form.validate():
+        return _check_in_page(form, 422)
+    appointment = appointments.get_appointment_by_number(
+        form.appointment_number, branch=g.device.branch
+    )
+    if appointment is None:  # unknown, or another branch's: the same answer
+        form.number.errors.append(
+            _("Aucun rendez-vous avec ce numéro dans cette agence.")
+        )
+        return _check_in_page(form, 404)
+    return _arrive(appointment)
+
+
+@bp.post("/<token>/appointments/scan")
+@in_kiosk_language
+def check_in_scanned():
+    """The camera read a check-in QR code (the customer's own check-in link)."""
+    form = ScanForm()
+    found = form.validate() and appointments.get_appointment_for_check_in(
+        form.number.data, form.token.data
+    )
+    if not found:
+        typed = CheckInForm(formdata=None)
+        typed.number.errors = [_("Ce code QR n'est pas reconnu. Tapez votre numéro.")]
+        return _check_in_page(typed, 404)
+    if found.branch_id != g.device.branch_id:
+        message = _(
+            "Ce rendez-vous est prévu dans une autre agence : %(branch)s.",
+            branch=found.branch.name,
+        )
+        return _refused(found, message, 404)
+    return _arrive(found)
+
+
+def _arrive(appointment: Appointment):
+    try:
+        arrival.check_in(appointment, channel=Channel.KIOSK)
+    except DomainError as error:
+        return _refused(appointment, error.message, 409)
+    return redirect(
+        url_for(".ticket", ticket_token=appointment.ticket.token, print=1), 303
+    )
+
+
+def _refused(appointment: Appointment, message, status: int):
+    lead = _(
+        "Aucun nouveau ticket n'a été délivré. Adressez-vous à l'accueil si besoin."
+    )
+    return render_template(
+        "kiosk/refused.html", service=appointment.service, message=message, lead=lead
+    ), status
