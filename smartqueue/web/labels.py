@@ -5,6 +5,7 @@ import enum
 from flask_babel import lazy_gettext as _l
 
 from ..models import (
+    AppointmentStatus,
     Channel,
     CounterStatus,
     DeviceKind,
@@ -71,6 +72,15 @@ LABELS: dict[enum.Enum, str] = {
     Strategy.MIXED: _l("Mixte (priorité et ancienneté)"),
     DeviceKind.BOARD: _l("Écran d’affichage"),
     DeviceKind.KIOSK: _l("Borne"),
+    AppointmentStatus.PENDING: _l("À confirmer"),
+    AppointmentStatus.PENDING_PAYMENT: _l("Acompte à régler"),
+    AppointmentStatus.CONFIRMED: _l("Confirmé"),
+    AppointmentStatus.RESCHEDULED: _l("Déplacé"),
+    AppointmentStatus.CHECKED_IN: _l("Arrivé"),
+    AppointmentStatus.IN_PROGRESS: _l("En cours"),
+    AppointmentStatus.COMPLETED: _l("Terminé"),
+    AppointmentStatus.CANCELLED: _l("Annulé"),
+    AppointmentStatus.NO_SHOW: _l("Absent"),
 }
 
 WEEKDAYS = [

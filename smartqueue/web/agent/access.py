@@ -1,7 +1,7 @@
 """Who may work at which counter: one rule for the blueprint and for the counter's socket.
 
-Agents and branch managers at the counters of their own branch, org admins at every branch
-of their organization. Platform admins run the platform, not a counter; customers and other
+Agents and branch managers at the counters (and on today's appointments) of their own
+branch, org admins at every branch of their organization. Platform admins run the platform, not a counter; customers and other
 organizations' staff have no counter here.
 """
 
@@ -9,7 +9,8 @@ from flask import abort, g, request
 from flask_login import current_user
 
 from ...extensions import db, login_manager
-from ...models import Counter, Role, User
+from ...models import Branch, Counter, Role, User
+from ..htmx import is_htmx
 
 
 def staffed_branch_ids(user: User) -> set[int]:
@@ -30,9 +31,13 @@ def may_staff(user: User, counter: Counter) -> bool:
 
 
 def check_access():
-    """The one access check of the agent blueprint: sign-in, a branch, then the counter."""
+    """The one access check of the agent blueprint: sign-in, a branch, then the counter
+    or the branch the URL names (on `g.counter`, `g.branch`)."""
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()  # to auth.login, with next=
+        response = login_manager.unauthorized()  # to auth.login, with next=
+        if is_htmx():  # a refresh or a button after the session ended: the whole page
+            return "", 204, {"HX-Redirect": response.location}
+        return response
     g.branch_ids = staffed_branch_ids(current_user)
     if not g.branch_ids:
         abort(403)
@@ -42,4 +47,11 @@ def check_access():
         if g.counter is None:
             abort(404)
         if g.counter.branch_id not in g.branch_ids:
+            abort(403)
+    branch_id = (request.view_args or {}).get("branch_id")
+    if branch_id is not None:
+        g.branch = db.session.get(Branch, branch_id)
+        if g.branch is None:
+            abort(404)
+        if g.branch.id not in g.branch_ids:
             abort(403)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from ... import clock
 from ...extensions import db
 from ...models import (
+    Appointment,
     Branch,
     Counter,
     QueueStatus,
@@ -50,6 +51,7 @@ class CounterScreen:
     lines: list[Line]
     tally: dict[str, int]
     transfer_to: list[Service]
+    appointment: Appointment | None = None  # the current ticket's, if it came from one
     max_recalls: int = rules.MAX_RECALLS
 
     @property
@@ -112,6 +114,19 @@ def get_counter_screen(counter: Counter) -> CounterScreen:
         lines=lines,
         tally=queries.count_today_at_counter(counter),
         transfer_to=transfer_to,
+        appointment=_appointment_of(ticket),
+    )
+
+
+def _appointment_of(ticket: Ticket | None) -> Appointment | None:
+    """The appointment a ticket was checked in for (late arrivals too, whose ticket has no
+    appointment time), with its customer."""
+    if ticket is None:
+        return None
+    return db.session.scalar(
+        select(Appointment)
+        .where(Appointment.ticket_id == ticket.id)
+        .options(selectinload(Appointment.customer))
     )
 
 

@@ -18,6 +18,7 @@ from ...queueing import operations, queries
 from ...queueing.errors import IllegalMove
 from ...realtime import socket_path
 from ..htmx import is_htmx
+from . import appointments as _appointments  # noqa: F401  (its routes, on bp)
 from . import bp
 from .forms import TicketActionForm, TransferForm
 from .screen import get_counter_screen, list_counter_branches, render_update
