@@ -136,6 +136,14 @@ class Ticket(db.Model):
             postgresql_where=text("status = 'waiting'"),
             sqlite_where=text("status = 'waiting'"),
         ),
+        # The longest wait of a line, read from its oldest entry (counter screen).
+        Index(
+            "ix_ticket_waiting_arrival",
+            "service_id",
+            "arrived_at",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
         Index("ix_ticket_branch_day_status", "branch_id", "day", "status"),
         # "What is this counter serving now?" on every call, without scanning its history.
         # Not partial: SQLite cannot match a partial index against a bound status.

@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, literal, literal_column, select, union_all
 from sqlalchemy.orm import selectinload
@@ -134,6 +135,26 @@ def count_waiting(service_ids: list[int]) -> dict[int, int]:
         for service_id in service_ids
     ]
     return dict(db.session.execute(union_all(*parts)).all())
+
+
+def waiting_since(service_ids: list[int]) -> dict[int, datetime]:
+    """The arrival of the oldest waiting ticket of each service that has one (an index
+    lookup per service: ix_ticket_waiting_arrival)."""
+    if not service_ids:
+        return {}
+    waiting = literal_column("'waiting'")
+    parts = [
+        select(
+            literal(service_id).label("service_id"),
+            select(func.min(Ticket.arrived_at))
+            .where(Ticket.service_id == service_id, Ticket.status == waiting)
+            .scalar_subquery()
+            .label("oldest"),
+        )
+        for service_id in service_ids
+    ]
+    rows = db.session.execute(union_all(*parts)).all()
+    return {service_id: oldest for service_id, oldest in rows if oldest is not None}
 
 
 def count_waiting_by_service(branch_id: int) -> dict[int, int]:

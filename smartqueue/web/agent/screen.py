@@ -1,7 +1,8 @@
 """What the counter screen shows, read once for the page, its htmx fragment and its socket.
 
 The engine's queries give the current ticket, the head of each line and the day's tally;
-the one aggregate the screen adds (count and oldest arrival per service) is read here.
+each line's count (bounded, see queries.count_waiting) and oldest arrival come from
+queries too: the screen's cost does not grow with the length of the lines.
 """
 
 import hashlib
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import clock
@@ -82,21 +83,14 @@ def get_counter_screen(counter: Counter) -> CounterScreen:
     now = clock.now()
     services = [s for s in counter.services if s.is_active]
     ids = [s.id for s in services]
-    stats = {
-        service_id: (count, oldest)
-        for service_id, count, oldest in db.session.execute(
-            select(
-                Ticket.service_id, func.count(Ticket.id), func.min(Ticket.arrived_at)
-            )
-            .where(Ticket.service_id.in_(ids), Ticket.status == TicketStatus.WAITING)
-            .group_by(Ticket.service_id)
-        )
-    }
+    counts = queries.count_waiting(ids)
+    oldest = queries.waiting_since(ids)
     lines = []
     for service in services:
-        count, oldest = stats.get(service.id, (0, None))
+        count = counts.get(service.id, 0)
         head = queries.list_waiting([service.id], limit=HEAD) if count else []
-        lines.append(Line(service, count, _seconds(oldest, now), head))
+        since = _seconds(oldest.get(service.id), now)
+        lines.append(Line(service, count, since, head))
     ticket = queries.get_current_ticket(counter)
     since = None
     if ticket is not None:
