@@ -30,6 +30,7 @@ def register_web(app: Flask) -> None:
     from .agent.views import bp as agent_bp
     from .auth.views import bp as auth_bp
     from .board.views import bp as board_bp
+    from .booking import bp as booking_bp
     from .customer import bp as customer_bp
     from .health import bp as health_bp
     from .kiosk.views import bp as kiosk_bp
@@ -41,6 +42,7 @@ def register_web(app: Flask) -> None:
         auth_bp,
         account_bp,
         customer_bp,
+        booking_bp,
         kiosk_bp,
         board_bp,
         agent_bp,
