@@ -24,6 +24,7 @@ def waiting_count(count: int) -> str:
 
 def register(app: Flask) -> None:
     app.add_template_filter(waiting_count, "waiting_count")
+    app.add_template_global(COUNT_CAP, "COUNT_CAP")
     app.add_template_filter(fcfa, "fcfa")
     app.add_template_filter(format_phone, "phone")
     app.add_template_filter(
