@@ -84,6 +84,26 @@ ROUTES = [
     ("manage.devices", "GET", "/manage/branches/{branch}/devices", "branch_a1"),
     ("manage.devices", "POST", "/manage/branches/{branch}/devices", "branch_a1"),
     ("manage.revoke_device", "POST", "/manage/devices/{device}/revoke", "branch_a1"),
+    ("manage.slot_templates", "GET", "/manage/services/{service}/slots", "branch_a1"),
+    ("manage.slot_templates", "POST", "/manage/services/{service}/slots", "branch_a1"),
+    (
+        "manage.delete_slot_template",
+        "POST",
+        "/manage/services/{service}/slots/delete",
+        "branch_a1",
+    ),
+    (
+        "manage.booking_settings",
+        "POST",
+        "/manage/services/{service}/booking-settings",
+        "branch_a1",
+    ),
+    (
+        "manage.branch_appointments",
+        "GET",
+        "/manage/branches/{branch}/appointments",
+        "branch_a1",
+    ),
 ]
 
 

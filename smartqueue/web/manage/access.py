@@ -63,6 +63,10 @@ ENDPOINTS = {
     "manage.remove_member": "staff",
     "manage.devices": "branch",
     "manage.revoke_device": "branch",
+    "manage.slot_templates": "branch",
+    "manage.delete_slot_template": "branch",
+    "manage.booking_settings": "branch",
+    "manage.branch_appointments": "branch",
 }
 
 

@@ -23,6 +23,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -283,3 +284,150 @@ class InviteForm(MemberForm):
     email = EmailField(
         _l("Adresse e-mail"), validators=[DataRequired(message=REQUIRED), *_email]
     )
+
+
+# --- appointments ----------------------------------------------------------------------------
+
+_TIME = {
+    "format": ["%H:%M", "%H:%M:%S"],
+    "invalid_value_message": _l("Heure invalide."),
+    # Slots fall on whole minutes: a time sent with seconds keeps its hour and minute.
+    "filters": [lambda t: t.replace(second=0, microsecond=0) if t else t],
+}
+_NUMBER = {"invalid_value_message": _l("Nombre entier attendu.")}
+_DAY = _l("Choisissez un jour de la semaine.")
+
+
+def _weekday(value) -> int | None:
+    """A select's weekday: 0 (Monday) to 6, None for anything else."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text in {"0", "1", "2", "3", "4", "5", "6"} else None
+
+
+def _range(low: int, high: int) -> NumberRange:
+    return NumberRange(min=low, max=high, message=_l("De %(min)s à %(max)s."))
+
+
+class SlotTemplateForm(FlaskForm):
+    """A weekly range of slots; opening hours, lengths and overlaps are the core's rules."""
+
+    weekday = SelectField(
+        _l("Jour"),
+        coerce=_weekday,
+        validate_choice=False,  # refused below with a French message
+        validators=[InputRequired(message=_DAY)],
+    )
+    start_time = TimeField(
+        _l("Début"), validators=[InputRequired(message=REQUIRED)], **_TIME
+    )
+    end_time = TimeField(
+        _l("Fin"), validators=[InputRequired(message=REQUIRED)], **_TIME
+    )
+    slot_minutes = IntegerField(
+        _l("Durée d’un créneau (minutes)"),
+        default=30,
+        validators=[InputRequired(message=REQUIRED)],
+        **_NUMBER,
+    )
+    capacity = IntegerField(
+        _l("Personnes par créneau"),
+        default=1,
+        validators=[InputRequired(message=REQUIRED)],
+        **_NUMBER,
+    )
+
+    def __init__(self, *args, weekdays=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weekday.choices = [("", _l("Choisir un jour"))] + list(enumerate(weekdays))
+
+    def validate_weekday(self, field):
+        if field.data is None or not 0 <= field.data <= 6:
+            raise ValidationError(_DAY)
+
+
+class DeleteSlotTemplateForm(FlaskForm):
+    template_id = IntegerField(validators=[InputRequired()])
+
+
+# Minimum notice: up to 7 days, typed in hours or in minutes.
+NOTICE_LIMITS = {"hours": 7 * 24, "minutes": 7 * 24 * 60}
+
+
+class BookingSettingsForm(FlaskForm):
+    """How a service takes bookings (the limits of planning.SETTING_LIMITS)."""
+
+    min_notice = IntegerField(
+        _l("Préavis minimum"),
+        validators=[InputRequired(message=REQUIRED)],
+        **_NUMBER,
+    )
+    min_notice_unit = SelectField(
+        _l("Unité du préavis"),
+        choices=[("hours", _l("heures")), ("minutes", _l("minutes"))],
+        default="hours",
+        validate_choice=False,  # refused below with a French message
+    )
+    max_advance_days = IntegerField(
+        _l("Réservable jusqu’à (jours à l’avance)"),
+        validators=[InputRequired(message=REQUIRED), _range(1, 365)],
+        **_NUMBER,
+    )
+    requires_deposit = BooleanField(_l("Acompte obligatoire à la réservation"))
+    deposit_fcfa = IntegerField(
+        _l("Montant de l’acompte (FCFA)"),
+        validators=[InputRequired(message=REQUIRED), _range(0, 1_000_000)],
+        **_NUMBER,
+    )
+    payment_minutes = IntegerField(
+        _l("Délai pour payer l’acompte (minutes)"),
+        validators=[InputRequired(message=REQUIRED), _range(5, 24 * 60)],
+        **_NUMBER,
+    )
+    grace_minutes = IntegerField(
+        _l("Retard toléré (minutes)"),
+        validators=[InputRequired(message=REQUIRED), _range(0, 120)],
+        **_NUMBER,
+    )
+
+    def load(self, settings) -> None:
+        """Fill the form from stored settings (a whole number of hours shown in hours)."""
+        minutes = settings.min_notice_minutes
+        in_hours = minutes % 60 == 0
+        self.min_notice.data = minutes // 60 if in_hours else minutes
+        self.min_notice_unit.data = "hours" if in_hours else "minutes"
+        for name in (
+            "max_advance_days",
+            "requires_deposit",
+            "deposit_fcfa",
+            "payment_minutes",
+            "grace_minutes",
+        ):
+            self[name].data = getattr(settings, name)
+
+    def validate_min_notice(self, field):
+        high = NOTICE_LIMITS.get(self.min_notice_unit.data)
+        if field.data is not None and high and not 0 <= field.data <= high:
+            unit = (
+                _l("heures") if self.min_notice_unit.data == "hours" else _l("minutes")
+            )
+            raise ValidationError(_l("De 0 à %(high)s %(unit)s.", high=high, unit=unit))
+
+    def validate_min_notice_unit(self, field):
+        if field.data not in NOTICE_LIMITS:
+            raise ValidationError(_l("Choisissez heures ou minutes."))
+
+    def validate_deposit_fcfa(self, field):
+        if self.requires_deposit.data and field.data == 0:
+            raise ValidationError(_l("Indiquez le montant de l’acompte."))
+
+    def values(self) -> dict:
+        """The settings as planning.set_booking_settings takes them."""
+        factor = 60 if self.min_notice_unit.data == "hours" else 1
+        return {
+            "min_notice_minutes": self.min_notice.data * factor,
+            "max_advance_days": self.max_advance_days.data,
+            "requires_deposit": self.requires_deposit.data,
+            "deposit_fcfa": self.deposit_fcfa.data,
+            "payment_minutes": self.payment_minutes.data,
+            "grace_minutes": self.grace_minutes.data,
+        }

@@ -13,7 +13,7 @@ from ...orgs import operations as orgs
 from ...orgs import policy
 from ...orgs import queries as org_queries
 from ..forms import EmptyForm
-from . import bp, branches, devices  # noqa: F401  (their pages register on bp)
+from . import appointments, bp, branches, devices  # noqa: F401  (their pages register on bp)
 from .common import refuse, status
 from .forms import (
     InviteForm,
