@@ -145,9 +145,24 @@ class Ticket(db.Model):
             sqlite_where=text("status = 'waiting'"),
         ),
         Index("ix_ticket_branch_day_status", "branch_id", "day", "status"),
+        # The board's latest calls, from the end of an index of called tickets only.
+        Index(
+            "ix_ticket_recent_calls",
+            "branch_id",
+            "called_at",
+            postgresql_where=text("called_at IS NOT NULL"),
+            sqlite_where=text("called_at IS NOT NULL"),
+        ),
         # "What is this counter serving now?" on every call, without scanning its history.
-        # Not partial: SQLite cannot match a partial index against a bound status.
-        Index("ix_ticket_counter_current", "counter_id", "status"),
+        # Partial on counter_id, which `counter_id = ?` implies: waiting tickets (no counter)
+        # stay out of it, and out of SQLite's statistics for it.
+        Index(
+            "ix_ticket_counter_current",
+            "counter_id",
+            "status",
+            postgresql_where=text("counter_id IS NOT NULL"),
+            sqlite_where=text("counter_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
