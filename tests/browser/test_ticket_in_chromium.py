@@ -60,9 +60,9 @@ def test_ticket_page_turns_into_your_turn_without_reload(
     page.get_by_label("Mot de passe").fill("correct-horse-42")
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(re.compile(rf"/branches/{desk.branch.id}$"))
-    expect(page.locator(f"#take-ticket-{desk.a.id}").locator("..")).to_contain_text(
-        "1 personne en attente"
-    )
+    expect(
+        page.locator(f"#take-ticket-{desk.a.id}").locator("xpath=ancestor::li[1]")
+    ).to_contain_text("1 personne en attente")
     page.screenshot(path=screenshots_dir / "phone-branch.png", full_page=True)
 
     page.locator(f"#take-ticket-{desk.a.id}").get_by_role(
