@@ -13,6 +13,9 @@ and the CPU time of the web workers and of the PostgreSQL backends (/proc/<pid>/
 request, with how busy the machine's cores were (/proc/stat).
 
   bare         GET / on bench/_bare_app.py
+  bare-write   (diagnostic) POST /write on bench/_bare_app.py: one INSERT ... RETURNING
+               and COMMIT through SQLAlchemy Core, nothing else: the floor of any route
+               that records something, on this machine and stack
   issue        the kiosk's "take a ticket" form: POST /kiosk/<token>/services/<id>/tickets
                (csrf_token, priority=normal, contact empty, the "skip" button), answered by
                a 303 to the printed ticket (not followed). Clients spread over the branch's
@@ -76,6 +79,21 @@ class Bare:
         started = time.perf_counter()
         status, _, body = self.http.request("GET", "/")
         record("GET /", started, status == 200 and body == b"ok", status)
+
+
+class BareWrite:
+    """Diagnostic: the floor of a route that writes (bench/_bare_app.py POST /write)."""
+
+    def __init__(self, port: int, index: int, ctx: dict):
+        self.http = HttpClient(port)
+
+    def setup(self) -> None:
+        pass
+
+    def step(self, record) -> None:
+        started = time.perf_counter()
+        status, _, body = self.http.request("POST", "/write", form={})
+        record("POST /write", started, status == 200 and body.isdigit(), status)
 
 
 class Issue:
@@ -160,6 +178,7 @@ class CallNext:
 
 SCENARIOS = {
     "bare": Bare,
+    "bare-write": BareWrite,
     "issue": Issue,
     "issue-spread": IssueSpread,
     "call-next": CallNext,
@@ -483,6 +502,9 @@ def main(argv=None) -> int:
                 print(f"baseline server: {bare.command}")
                 results["bare"] = run("bare", bare, ctx, *load)
                 print_result(results["bare"])
+                if "bare-write" in only:
+                    results["bare-write"] = run("bare-write", bare, ctx, *load)
+                    print_result(results["bare-write"])
         with app:
             print(f"app server: {app.command}")
             if "issue" in only:
@@ -513,6 +535,15 @@ def main(argv=None) -> int:
     verdict = True
     if "bare" in results:
         print(f"  bare route: {results['bare']['rps']:.0f} req/s")
+    if "bare-write" in results:
+        write = results["bare-write"]["by_kind"]["POST /write"]
+        line = (
+            f"  bare write route (diagnostic): {write['rps']:.0f} req/s, "
+            f"p50 {write['p50']:.1f} ms, p95 {write['p95']:.1f} ms"
+        )
+        if "bare" in results:
+            line += f"; {write['rps'] / results['bare']['rps']:.1%} of the bare route"
+        print(line)
     if "issue" in results:
         issue = results["issue"]["by_kind"]["POST issue"]
         line = (
