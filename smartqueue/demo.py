@@ -21,6 +21,7 @@ from .models import (
     Queue,
     Role,
     Service,
+    SlotTemplate,
     User,
     utcnow,
 )
@@ -171,6 +172,27 @@ def _branch(org: Organization, name: str, commune_name: str, address: str) -> Br
     return branch
 
 
+# Appointment slots of the demo services that take appointments (weekday mornings and
+# afternoons, inside the branch's 08:00-17:00), so that booking can be tried at once.
+DEMO_SLOTS = [(time(9), time(12)), (time(14), time(16, 30))]
+
+
+def _demo_slots(branch: Branch, service: Service) -> None:
+    for weekday in range(5):
+        for start, end in DEMO_SLOTS:
+            db.session.add(
+                SlotTemplate(
+                    branch_id=branch.id,
+                    service=service,
+                    weekday=weekday,
+                    start_time=start,
+                    end_time=end,
+                    slot_minutes=30,
+                    capacity=2,
+                )
+            )
+
+
 def seed_demo() -> None:
     """Create the demo organizations and logins unless they exist (safe to run twice)."""
     _user("client@demo.sn", "Awa Ndiaye", phone="+221771234567")
@@ -199,6 +221,8 @@ def seed_demo() -> None:
                 )
                 db.session.add(service)
                 made.append(service)
+                if service.accepts_appointments:
+                    _demo_slots(branch, service)
             for number in range(1, len(made) + 1):
                 # Counter 1 serves everything; the others specialise.
                 served = made if number == 1 else [made[number - 1], made[0]]
