@@ -244,6 +244,16 @@ def get_customer_appointment(customer: User, number: str) -> Appointment | None:
     return appointment
 
 
+def get_ticket_appointment(ticket_id: int) -> Appointment | None:
+    """The appointment a ticket was checked in for (late arrivals too, whose ticket has no
+    appointment time), with its customer."""
+    return db.session.scalar(
+        select(Appointment)
+        .where(Appointment.ticket_id == ticket_id)
+        .options(selectinload(Appointment.customer))
+    )
+
+
 def get_rescheduled_to(appointment: Appointment) -> Appointment | None:
     """The appointment that replaced a moved one."""
     return db.session.scalar(

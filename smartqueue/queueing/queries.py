@@ -109,6 +109,21 @@ def estimate_ticket_wait(ticket: Ticket) -> WaitEstimate:
     return estimate_wait(ticket.service, count_ahead(ticket))
 
 
+WAITING = literal_column("'waiting'")  # a literal, so that the partial indexes apply
+
+
+def _per_service(service_ids: list[int], value) -> list:
+    """(service_id, value(service_id)) for each service, in one statement: a UNION ALL of
+    one small index read per service."""
+    if not service_ids:
+        return []
+    parts = [
+        select(literal(service_id).label("service_id"), value(service_id).label("v"))
+        for service_id in service_ids
+    ]
+    return db.session.execute(union_all(*parts)).all()
+
+
 def count_waiting(service_ids: list[int]) -> dict[int, int]:
     """How many tickets wait in each service's line, counted up to COUNT_CAP.
 
@@ -116,45 +131,32 @@ def count_waiting(service_ids: list[int]) -> dict[int, int]:
     each call cost more as the line grows. Each service's count reads at most COUNT_CAP
     entries of its waiting-line index, so a screen shows "999+" past that.
     """
-    if not service_ids:
-        return {}
-    waiting = literal_column("'waiting'")  # a literal: the partial index applies
-    parts = [
-        select(
-            literal(service_id).label("service_id"),
-            select(func.count())
-            .select_from(
-                select(Ticket.id)
-                .where(Ticket.service_id == service_id, Ticket.status == waiting)
-                .limit(COUNT_CAP + 1)
-                .subquery()
-            )
-            .scalar_subquery()
-            .label("n"),
+
+    def capped_count(service_id):
+        head = (
+            select(Ticket.id)
+            .where(Ticket.service_id == service_id, Ticket.status == WAITING)
+            .limit(COUNT_CAP + 1)
+            .subquery()
         )
-        for service_id in service_ids
-    ]
-    return dict(db.session.execute(union_all(*parts)).all())
+        return select(func.count()).select_from(head).scalar_subquery()
+
+    return dict(_per_service(service_ids, capped_count))
 
 
 def waiting_since(service_ids: list[int]) -> dict[int, datetime]:
     """The arrival of the oldest waiting ticket of each service that has one (an index
     lookup per service: ix_ticket_waiting_arrival)."""
-    if not service_ids:
-        return {}
-    waiting = literal_column("'waiting'")
-    parts = [
-        select(
-            literal(service_id).label("service_id"),
+
+    def oldest(service_id):
+        return (
             select(func.min(Ticket.arrived_at))
-            .where(Ticket.service_id == service_id, Ticket.status == waiting)
+            .where(Ticket.service_id == service_id, Ticket.status == WAITING)
             .scalar_subquery()
-            .label("oldest"),
         )
-        for service_id in service_ids
-    ]
-    rows = db.session.execute(union_all(*parts)).all()
-    return {service_id: oldest for service_id, oldest in rows if oldest is not None}
+
+    rows = _per_service(service_ids, oldest)
+    return {service_id: since for service_id, since in rows if since is not None}
 
 
 def count_waiting_by_service(branch_id: int) -> dict[int, int]:

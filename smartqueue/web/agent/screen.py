@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import clock
+from ...appointments import queries as appointments
 from ...extensions import db
 from ...models import (
     Appointment,
@@ -113,15 +114,7 @@ def get_counter_screen(counter: Counter) -> CounterScreen:
 
 
 def _appointment_of(ticket: Ticket | None) -> Appointment | None:
-    """The appointment a ticket was checked in for (late arrivals too, whose ticket has no
-    appointment time), with its customer."""
-    if ticket is None:
-        return None
-    return db.session.scalar(
-        select(Appointment)
-        .where(Appointment.ticket_id == ticket.id)
-        .options(selectinload(Appointment.customer))
-    )
+    return appointments.get_ticket_appointment(ticket.id) if ticket else None
 
 
 def list_counter_branches(branch_ids: set[int]) -> list[Branch]:

@@ -5,7 +5,7 @@ change (a web process or an RQ worker, with no request), and relayed as is to ev
 of the branch. So it is rendered in the board's own language, French, and uses no url_for.
 """
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 
 from ... import clock
@@ -46,10 +46,9 @@ def _render(template: str, **context) -> str:
 
 def render_board_snapshot(branch_id: int) -> str:
     """Everything live, sent when a board connects: it resynchronizes after any cut."""
-    with force_locale(BOARD_LOCALE):
-        return render_template(
-            "board/_live.html", oob=True, snapshot=True, **board_state(branch_id)
-        )
+    return _render(
+        "board/_live.html", oob=True, snapshot=True, **board_state(branch_id)
+    )
 
 
 def render_board_update(branch_id: int, action: str, ticket_ids: list[int]) -> str:

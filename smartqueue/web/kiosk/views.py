@@ -19,7 +19,6 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ... import clock
 from ...appointments import arrival
@@ -32,7 +31,6 @@ from ...models import (
     DeviceKind,
     QueueStatus,
     Service,
-    Ticket,
 )
 from ...queueing import operations, queries
 from ...queueing.devices import find_device
@@ -178,16 +176,9 @@ def ticket(ticket_token: str):
     return render_template(
         "kiosk/ticket.html",
         ticket=ticket,
-        appointment=_appointment_of(ticket),
+        appointment=appointments.get_ticket_appointment(ticket.id),
         estimate=queries.estimate_ticket_wait(ticket),
         qr=qr_svg(url_for("customer.ticket", token=ticket.token, _external=True)),
-    )
-
-
-def _appointment_of(ticket: Ticket) -> Appointment | None:
-    """The appointment a ticket was issued for, if any (to print its time)."""
-    return db.session.scalar(
-        select(Appointment).where(Appointment.ticket_id == ticket.id)
     )
 
 
