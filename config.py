@@ -89,6 +89,8 @@ class Config:
     EMBEDDED_SCHEDULER = _flag("EMBEDDED_SCHEDULER", True)
 
     SOCK_SERVER_OPTIONS = {"ping_interval": 25}
+    # New tickets reach boards and counter screens coalesced, this many seconds later.
+    NEW_TICKETS_DELAY = 0.25
 
     def __init__(self) -> None:
         # Read lazily so that importing config never writes files.

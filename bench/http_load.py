@@ -354,7 +354,7 @@ def sample_sessions(start: float, end: float, workers: list[int], every=0.1) -> 
     totals, locks, samples = defaultdict(int), defaultdict(int), 0
     while time.perf_counter() < start:
         time.sleep(0.05)
-    app_cpu = sum(cpu_seconds(pid) for pid in workers)
+    per_worker = {pid: cpu_seconds(pid) for pid in workers}
     backends = {pid: cpu_seconds(pid) for pid in postgres_backends()}
     busy = machine_busy()
     with db.engine.connect() as conn:
@@ -372,13 +372,19 @@ def sample_sessions(start: float, end: float, workers: list[int], every=0.1) -> 
                     totals["idle in transaction"] += 1
             time.sleep(every)
     busy_end = machine_busy()
-    app_cpu = sum(cpu_seconds(pid) for pid in workers) - app_cpu
+    per_worker = {pid: cpu_seconds(pid) - cpu for pid, cpu in per_worker.items()}
+    window = end - start
     pg_cpu = sum(
         cpu_seconds(pid) - backends.get(pid, 0.0) for pid in postgres_backends()
     )
     db.engine.dispose()
     return {
-        "app_cpu": app_cpu,
+        "app_cpu": sum(per_worker.values()),
+        # Share of a core each worker used: keep-alive connections stay with the worker
+        # that accepted them, so one worker may hold all the clients.
+        "worker_load": sorted(
+            (cpu / window for cpu in per_worker.values()), reverse=True
+        ),
         "pg_cpu": pg_cpu,
         "machine_busy": (busy_end[0] - busy[0]) / max(busy_end[1] - busy[1], 1),
         "samples": samples,
@@ -404,7 +410,9 @@ def print_result(result: dict) -> None:
     print(
         f"    CPU: web workers {sessions['app_cpu'] * 1000 / n:.1f} ms a request, "
         f"PostgreSQL {sessions['pg_cpu'] * 1000 / n:.1f} ms a request; both cores "
-        f"{sessions['machine_busy']:.0%} busy (everything on the machine)"
+        f"{sessions['machine_busy']:.0%} busy (everything on the machine); each "
+        f"worker: {', '.join(f'{load:.0%}' for load in sessions['worker_load'])} "
+        "of a core"
     )
     if sessions["samples"] and sessions["mean"]:
         mean = ", ".join(f"{v:.1f} {k}" for k, v in sorted(sessions["mean"].items()))

@@ -81,7 +81,7 @@ def check_in(
     settings = queries.get_settings(appointment.service)
     late = now > appointment.starts_at + timedelta(minutes=settings.grace_minutes)
     ticket = _issue(
-        appointment.service,
+        appointment.service_id,
         channel=channel,
         priority=Priority.NORMAL,
         customer=appointment.customer,
@@ -90,7 +90,7 @@ def check_in(
         locale=appointment.locale,
         appointment_at=appointment.starts_at,
         by=by,
-    )
+    ).attach()
     if late:
         ticket.appointment_at = None  # past the grace period: served in arrival order
     appointment.status = AppointmentStatus.CHECKED_IN

@@ -11,6 +11,10 @@ class QueueUnavailable(QueueError):
     """Queue paused or closed, service inactive, branch closed."""
 
 
+class UnknownService(QueueError):
+    """No such service where the ticket is asked for (another branch's, or none)."""
+
+
 class LimitReached(QueueError):
     """A customer's, a queue's or a plan's limit."""
 

@@ -1,11 +1,33 @@
 """Numbers that only go up, per scope and day, taken atomically (never duplicated or skipped)."""
 
+import functools
 from datetime import date
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import DailyCounter
+
+_counter = DailyCounter.__table__
+
+
+@functools.cache
+def _upsert(dialect: str, limited: bool):
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING, built once per dialect (it runs on
+    every ticket issued); `limited`: the update only happens below :limit."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(_counter).values(
+        scope=bindparam("scope"),
+        scope_id=bindparam("scope_id"),
+        day=bindparam("day"),
+        value=1,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[_counter.c.scope, _counter.c.scope_id, _counter.c.day],
+        set_={"value": _counter.c.value + 1},
+        where=(_counter.c.value < bindparam("limit")) if limited else None,
+    ).returning(_counter.c.value)
 
 
 def take_next(
@@ -18,14 +40,11 @@ def take_next(
     number back (nothing skipped). At the limit the update's WHERE fails and no row
     comes back.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DailyCounter).values(scope=scope, scope_id=scope_id, day=day, value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[DailyCounter.scope, DailyCounter.scope_id, DailyCounter.day],
-        set_={"value": DailyCounter.value + 1},
-        where=(DailyCounter.value < limit) if limit is not None else None,
-    ).returning(DailyCounter.value)
     if limit is not None and limit < 1:
         return None
-    return db.session.execute(stmt).scalar()
+    conn = db.session.connection()
+    params = {"scope": scope, "scope_id": scope_id, "day": day}
+    if limit is not None:
+        params["limit"] = limit
+    stmt = _upsert(conn.dialect.name, limit is not None)
+    return conn.execute(stmt, params).scalar()

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import make_transient_to_detached
 
 from .. import clock
 from ..accounts.secrets import new_token
@@ -33,8 +33,14 @@ from ..models import (
     User,
     begin_write,
 )
-from . import events, rules
-from .errors import CounterUnavailable, IllegalMove, LimitReached, QueueUnavailable
+from . import events, rules, statements
+from .errors import (
+    CounterUnavailable,
+    IllegalMove,
+    LimitReached,
+    QueueUnavailable,
+    UnknownService,
+)
 from .numbering import take_next
 from .strategies import key_between, rank_key
 
@@ -82,9 +88,14 @@ def _record(
 
 
 def _announce(
-    ticket_ids: list[int], branch_id: int, action: str, counter_id: int | None = None
+    ticket_ids: list[int],
+    branch_id: int,
+    action: str,
+    counter_id: int | None = None,
+    line_moved: bool = True,
 ) -> None:
-    """Tell listeners (live screens) after commit; their failure must not undo the move."""
+    """Tell listeners (live screens) after commit; their failure must not undo the move.
+    `line_moved`: whether other waiting tickets' positions may have changed."""
     try:
         events.tickets_changed.send(
             current_app._get_current_object(),
@@ -92,6 +103,7 @@ def _announce(
             ticket_ids=ticket_ids,
             action=action,
             counter_id=counter_id,
+            line_moved=line_moved,
         )
     except Exception:
         current_app.logger.exception(
@@ -125,7 +137,7 @@ def get_queue(service: Service) -> Queue:
 
 @unit_of_work
 def issue_ticket(
-    service: Service,
+    service: Service | int,
     *,
     channel: Channel,
     priority: Priority = Priority.NORMAL,
@@ -135,12 +147,19 @@ def issue_ticket(
     locale: str = "fr",
     appointment_at: datetime | None = None,
     by: User | None = None,
+    at_branch: int | None = None,
 ) -> Ticket:
-    """Give a customer the next number of a service's queue, if every rule allows it."""
-    service_id = service.id
+    """Give a customer the next number of a service's queue, if every rule allows it.
+
+    `service`: the service or its id (a kiosk's request has no use for the object).
+    `at_branch`: where the ticket is asked for (a kiosk's branch): a service of any other
+    branch is refused as unknown."""
+    # Read the id before begin_write, which may expire the object (SQLite).
+    service_id = service if isinstance(service, int) else service.id
     begin_write(db.session)
-    ticket = _issue(
-        db.session.get(Service, service_id),
+    issued = _issue(
+        service_id,
+        at_branch=at_branch,
         channel=channel,
         priority=priority,
         customer=customer,
@@ -151,12 +170,14 @@ def issue_ticket(
         by=by,
     )
     db.session.commit()
-    _announce([ticket.id], ticket.branch_id, "issue")
-    return ticket
+    _announce(
+        [issued.id], issued.branch_id, "issue", line_moved=not issued.at_the_back()
+    )
+    return issued.attach()  # after the commit, which would have expired it
 
 
 def _issue(
-    service: Service,
+    service_id: int,
     *,
     channel: Channel,
     priority: Priority,
@@ -168,94 +189,134 @@ def _issue(
     by: User | None,
     arrived_at: datetime | None = None,
     transferred_from: Ticket | None = None,
-) -> Ticket:
-    """Issue inside the caller's unit of work (which holds the write lock and commits)."""
-    service_id = service.id
+    at_branch: int | None = None,
+) -> "Issued":
+    """Issue inside the caller's unit of work (which holds the write lock and commits).
+
+    The hottest write of the product, so it speaks SQLAlchemy Core with statements built
+    once (statements.py): one read of every rule's inputs, the limits that apply, the
+    number, and two inserts. No ORM flush; the caller gets the new ticket's values and
+    makes it an ORM object when it needs one (`Issued.attach`).
+    """
     _from = transferred_from
-    queue = db.session.scalar(
-        select(Queue)
-        .where(Queue.service_id == service_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    service = db.session.get(Service, service_id)
-    if queue is None:
-        queue = get_queue(service)
-    branch = db.session.scalars(  # with its organization: one statement, not two
-        select(Branch)
-        .options(joinedload(Branch.organization))
-        .where(Branch.id == service.branch_id)
-    ).one()
+    conn = db.session.connection()
     now = clock.now()
     day = clock.today()
+    local = clock.local(now)
+    inputs = statements.issue_inputs(conn, service_id, local)
+    if inputs is None:  # no such service, or one whose queue was never needed yet
+        service = db.session.get(Service, service_id)
+        if service is None:
+            raise UnknownService(_l("Ce service n'existe pas."))
+        get_queue(service)
+        inputs = statements.issue_inputs(conn, service_id, local)
+    if at_branch is not None and inputs.branch_id != at_branch:
+        raise UnknownService(_l("Ce service n'existe pas."))
     if (
-        not service.is_active
-        or not branch.is_active
-        or not branch.organization.is_active
+        not inputs.service_active
+        or not inputs.branch_active
+        or not inputs.organization_active
     ):
         raise QueueUnavailable(_l("Ce service n'est pas disponible."))
-    if queue.status is not QueueStatus.ACTIVE:
+    if inputs.queue_status is not QueueStatus.ACTIVE:
         raise QueueUnavailable(_l("Cette file est fermée pour le moment."))
-    if service.requires_appointment and appointment_at is None and _from is None:
+    if inputs.requires_appointment and appointment_at is None and _from is None:
         raise QueueUnavailable(_l("Ce service est uniquement sur rendez-vous."))
-    reason = rules.closed_reason(branch, now)
+    reason = rules.closed_reason_for(
+        local, inputs.opens_at, inputs.closes_at, inputs.closed_today
+    )
     if reason and _from is None:
         raise QueueUnavailable(reason)
     if customer is not None:
         _check_customer_limits(customer, service_id, day)
-    if queue.capacity:
-        waiting = db.session.scalar(
-            select(func.count(Ticket.id)).where(
-                Ticket.service_id == service_id, Ticket.status == TicketStatus.WAITING
-            )
-        )
-        if waiting >= queue.capacity:
-            raise LimitReached(_l("Cette file est complète. Réessayez plus tard."))
-    plan_limit = rules.PLAN_TICKETS_PER_DAY.get(branch.organization.plan)
+    if inputs.capacity and not statements.has_room(conn, service_id):
+        raise LimitReached(_l("Cette file est complète. Réessayez plus tard."))
+    plan_limit = rules.PLAN_TICKETS_PER_DAY.get(inputs.plan)
     # Only a limited plan counts tickets per organization: the counter's row lock would
     # otherwise serialise every issue across all of an organization's branches.
     if (
         plan_limit is not None
-        and take_next("org", branch.organization_id, day, plan_limit) is None
+        and take_next("org", inputs.organization_id, day, plan_limit) is None
     ):
         raise LimitReached(
             _l("Le nombre de tickets du jour est atteint pour cette organisation.")
         )
-    number = take_next("service", service_id, day)
     arrived = arrived_at or now
-    ticket = Ticket(
-        token=new_token()[:32],
-        branch_id=branch.id,
-        service_id=service_id,
-        day=day,
-        number=number,
-        code=f"{service.prefix}{number:03d}",
-        status=TicketStatus.WAITING,
-        priority=priority,
-        channel=channel,
-        customer_id=customer.id if customer else None,
-        contact_email=(contact_email or (customer.email if customer else None)),
-        contact_phone=contact_phone or (customer.phone if customer else None),
-        locale=locale if locale in ("fr", "wo", "en") else "fr",
-        rank_key=rank_key(queue.strategy, priority, arrived),
-        appointment_at=appointment_at,
-        arrived_at=arrived,
-        created_at=now,
-        transferred_from_id=_from.id if _from else None,
+    values = {
+        "token": new_token()[:32],
+        "branch_id": inputs.branch_id,
+        "service_id": service_id,
+        "day": day,
+        "status": TicketStatus.WAITING,
+        "priority": priority,
+        "channel": channel,
+        "customer_id": customer.id if customer else None,
+        "contact_email": contact_email or (customer.email if customer else None),
+        "contact_phone": contact_phone or (customer.phone if customer else None),
+        "locale": locale if locale in ("fr", "wo", "en") else "fr",
+        "rank_key": rank_key(inputs.strategy, priority, arrived),
+        "appointment_at": appointment_at,
+        "arrived_at": arrived,
+        "created_at": now,
+        "called_at": None,
+        "serving_at": None,
+        "finished_at": None,
+        "counter_id": None,
+        "agent_id": None,
+        "recall_count": 0,
+        "pass_count": 0,
+        "transferred_from_id": _from.id if _from else None,
+        "near_notified_at": None,
+        "called_notified_at": None,
+    }
+    ticket_id, number = statements.insert_numbered_ticket(
+        conn,
+        inputs.prefix,
+        values,
+        {
+            "from_status": None,
+            "to_status": TicketStatus.WAITING.value,
+            "action": "transfer_in" if _from else "issue",
+            "at": now,
+            "by_user_id": by.id if by else None,
+            "counter_id": None,
+            "note": _from.code if _from else channel.value,
+        },
     )
-    ticket.events.append(
-        TicketEvent(
-            from_status=None,
-            to_status=TicketStatus.WAITING.value,
-            action="transfer_in" if _from else "issue",
-            at=now,
-            by_user_id=by.id if by else None,
-            note=_from.code if _from else channel.value,
+    values["number"] = number
+    values["code"] = statements.ticket_code(inputs.prefix, number)
+    return Issued(ticket_id, values)
+
+
+class Issued:
+    """A ticket just written by `_issue`: its values, and the ORM object on demand."""
+
+    def __init__(self, ticket_id: int, values: dict):
+        self.id = ticket_id
+        self.values = values
+
+    @property
+    def branch_id(self) -> int:
+        return self.values["branch_id"]
+
+    def at_the_back(self) -> bool:
+        """Whether it joined behind everyone waiting (nobody's position moved): a normal
+        ticket arriving now, neither transferred nor from an appointment."""
+        values = self.values
+        return (
+            values["priority"] is Priority.NORMAL
+            and values["appointment_at"] is None
+            and values["transferred_from_id"] is None
+            and values["arrived_at"] == values["created_at"]
         )
-    )
-    db.session.add(ticket)
-    db.session.flush()
-    return ticket
+
+    def attach(self) -> Ticket:
+        """The ticket as an ORM object in the session, without reading it back: what was
+        written is what it holds (anything else loads on first use)."""
+        ticket = Ticket(id=self.id, **self.values)
+        make_transient_to_detached(ticket)
+        db.session.add(ticket)
+        return ticket
 
 
 def _check_customer_limits(customer: User, service_id: int, day) -> None:
@@ -531,7 +592,7 @@ def transfer(
     ticket.finished_at = clock.now()
     old_counter = ticket.counter_id
     new = _issue(
-        target,
+        target.id,
         channel=Channel.COUNTER,
         priority=ticket.priority,
         customer=None,
@@ -542,7 +603,7 @@ def transfer(
         by=by,
         arrived_at=ticket.arrived_at if keep_arrival else None,
         transferred_from=ticket,
-    )
+    ).attach()
     new.customer_id = ticket.customer_id
     db.session.commit()
     _announce([ticket.id, new.id], ticket.branch_id, "transfer", old_counter)
@@ -584,7 +645,6 @@ def set_queue_status(queue: Queue, status: QueueStatus, *, by: User) -> Queue:
 @unit_of_work
 def expire_tickets(branch_id: int | None = None) -> int:
     """Expire what is still waiting or called at closing time (and anything from past days)."""
-    from ..models import Branch
 
     begin_write(db.session)
     now = clock.now()

@@ -1,6 +1,6 @@
 """Limits and opening checks applied when a ticket is issued."""
 
-from datetime import datetime
+from datetime import datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -44,9 +44,17 @@ def closed_reason(branch: Branch, moment: datetime | None = None) -> str | None:
         )
         .where(Branch.id == branch.id)
     ).first()
-    if row is None or row[2] or row[0] is None:
+    if row is None:
         return _l("L'agence est fermée aujourd'hui.")
-    opens, closes = row[0], row[1]
+    return closed_reason_for(local, *row)
+
+
+def closed_reason_for(
+    local: datetime, opens: time | None, closes: time | None, closed_today: bool
+) -> str | None:
+    """Why a branch with these hours that day (None: no hours) is closed at `local`."""
+    if closed_today or opens is None:
+        return _l("L'agence est fermée aujourd'hui.")
     if not (opens <= local.time() < closes):
         return _l(
             "L'agence est ouverte de %(opens)s à %(closes)s.",

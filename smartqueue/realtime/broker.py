@@ -23,6 +23,10 @@ class LocalBroker:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[queue.Queue]] = defaultdict(set)
 
+    def publish_many(self, messages: list[tuple[str, str]]) -> None:
+        for channel, message in messages:
+            self.publish(channel, message)
+
     def publish(self, channel: str, message: str) -> None:
         with self._lock:
             targets = list(self._subscribers.get(channel, ()))
@@ -62,6 +66,16 @@ class RedisBroker:
 
     def publish(self, channel: str, message: str) -> None:
         self.client.publish(channel, message)
+
+    def publish_many(self, messages: list[tuple[str, str]]) -> None:
+        """In one round trip (a pipeline, not a transaction: each is independent)."""
+        if len(messages) == 1:
+            self.client.publish(*messages[0])
+            return
+        with self.client.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(channel, message)
+            pipe.execute()
 
     def subscribe(self, channels: list[str]) -> "Subscription":
         pubsub = self.subscriber.pubsub(ignore_subscribe_messages=True)
@@ -118,3 +132,13 @@ def publish(channel: str, message: str) -> None:
         get_broker().publish(channel, message)
     except RedisError:
         current_app.logger.warning("could not publish on %s", channel)
+
+
+def publish_many(messages: list[tuple[str, str]]) -> None:
+    """Several messages at once (channel, message), best effort like publish()."""
+    if not messages:
+        return
+    try:
+        get_broker().publish_many(messages)
+    except RedisError:
+        current_app.logger.warning("could not publish on %s", messages[0][0])

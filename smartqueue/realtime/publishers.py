@@ -2,6 +2,7 @@
 
 Runs in whichever process made the change (a web process or an RQ worker): rendering the
 board's fragment once here, and publishing it, is what lets every process relay it.
+A change's messages go out together (one round trip to Redis).
 """
 
 from flask import current_app
@@ -11,7 +12,12 @@ from ..extensions import db
 from ..models import Ticket
 from ..queueing import events
 from . import channels
-from .broker import publish
+from .broker import publish_many
+from .coalesce import announce_new_tickets
+
+# A new ticket: nobody follows its page yet; boards and counter screens hear of it
+# coalesced (coalesce.py).
+NEW_TICKET = "issue"
 
 
 @events.tickets_changed.connect
@@ -21,24 +27,32 @@ def _on_tickets_changed(
     ticket_ids: list[int],
     action: str,
     counter_id: int | None = None,
+    line_moved: bool = True,
     **_,
 ):
-    from ..web.board.live import (
-        render_board_update,
-    )  # the interface renders its fragment
+    from ..web.board.live import render_board_update  # the interface renders
 
-    publish(
-        channels.board(branch_id), render_board_update(branch_id, action, ticket_ids)
-    )
-    publish(channels.branch(branch_id), action)
-    if ticket_ids:
+    messages = []
+    if action == NEW_TICKET:
+        announce_new_tickets(branch_id)  # board counts and counter screens, coalesced
+    else:
+        messages.append(
+            (
+                channels.board(branch_id),
+                render_board_update(branch_id, action, ticket_ids),
+            )
+        )
+        messages.append((channels.branch(branch_id), action))
+    if ticket_ids and (line_moved or action != NEW_TICKET):
         rows = db.session.execute(
             select(Ticket.token, Ticket.service_id).where(Ticket.id.in_(ticket_ids))
         ).all()
-        for token, _service in rows:
-            publish(channels.ticket(token), action)
-        for service_id in {service_id for _, service_id in rows}:
-            publish(channels.service(service_id), action)
+        if action != NEW_TICKET:
+            messages += [(channels.ticket(token), action) for token, _ in rows]
+        if line_moved:
+            services = sorted({service_id for _, service_id in rows})
+            messages += [(channels.service(s), action) for s in services]
+    publish_many(messages)
     current_app.logger.debug("published %s on branch %s", action, branch_id)
 
 
@@ -46,5 +60,9 @@ def _on_tickets_changed(
 def _on_counter_changed(sender, branch_id: int, counter_id: int, **_):
     from ..web.board.live import render_board_update
 
-    publish(channels.board(branch_id), render_board_update(branch_id, "counter", []))
-    publish(channels.branch(branch_id), "counter")
+    publish_many(
+        [
+            (channels.board(branch_id), render_board_update(branch_id, "counter", [])),
+            (channels.branch(branch_id), "counter"),
+        ]
+    )

@@ -88,7 +88,9 @@ def test_kiosk_board_counter_and_phone_follow_one_ticket(
     # a click (the key N is covered by the counter's own test); Playwright waits for the
     # button to be stable while the socket's first snapshot may still be replacing the panel
     agent.get_by_role("button", name=re.compile("Appeler le suivant")).click()
-    expect(agent.locator("#counter-panel .now-code")).to_have_text("A001", timeout=10_000)
+    expect(agent.locator("#counter-panel .now-code")).to_have_text(
+        "A001", timeout=10_000
+    )
     agent.screenshot(path=screenshots_dir / "loop-desktop-counter.png")
 
     # 5. the board shows the ticket and the counter; the phone says it is their turn

@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from smartqueue import clock
 from smartqueue.models import (
     BranchClosure,
     Channel,
     CounterStatus,
+    DailyCounter,
     Plan,
     Priority,
     QueueStatus,
@@ -38,6 +40,35 @@ def test_numbers_run_per_service_and_restart_each_day(db, backend, desk, frozen)
     assert codes == ["A001", "A002", "A003", "B001"]
     frozen.tick(days=1)
     assert _issue(desk.a).code == "A001"
+
+
+def test_codes_keep_every_digit_past_999(db, backend, desk, frozen):
+    """The number is written in SQL on PostgreSQL, in Python on SQLite: the same codes."""
+    db.session.add(
+        DailyCounter(scope="service", scope_id=desk.a.id, day=clock.today(), value=998)
+    )
+    db.session.commit()
+    issued = [_issue(desk.a) for _ in range(2)]
+    assert [t.code for t in issued] == ["A999", "A1000"]
+    db.session.expire_all()  # what was written, not what the operation remembers
+    assert [db.session.get(Ticket, t.id).code for t in issued] == ["A999", "A1000"]
+    assert [db.session.get(Ticket, t.id).number for t in issued] == [999, 1000]
+
+
+def test_issue_writes_the_ticket_and_its_first_event(db, backend, desk, frozen):
+    ticket = _issue(desk.a, priority=Priority.HIGH, contact_phone="+221771234567")
+    db.session.expire_all()
+    stored = db.session.get(Ticket, ticket.id)
+    assert (stored.status, stored.priority, stored.channel) == (
+        TicketStatus.WAITING,
+        Priority.HIGH,
+        KIOSK,
+    )
+    assert stored.contact_phone == "+221771234567"
+    assert stored.arrived_at == frozen.now and stored.recall_count == 0
+    assert [(e.action, e.to_status, e.note) for e in stored.events] == [
+        ("issue", "waiting", "kiosk")
+    ]
 
 
 def test_issue_refuses_when_the_queue_or_branch_is_not_open(db, backend, desk, frozen):

@@ -2,6 +2,7 @@
 
 import html as htmllib
 import re
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -18,6 +19,8 @@ from smartqueue.models import (
 )
 from smartqueue.queueing import operations
 from smartqueue.queueing.devices import create_device, revoke_device
+from smartqueue.realtime import channels
+from smartqueue.realtime.broker import get_broker
 from smartqueue.web.qr import qr_svg
 
 TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
@@ -210,6 +213,52 @@ def test_kiosk_does_not_serve_another_branchs_service_or_ticket(
     assert _take(client, kiosk, service=elsewhere).status_code == 404
     other = operations.issue_ticket(elsewhere, channel=Channel.WEB)
     assert client.get(f"{kiosk.url}/tickets/{other.token}").status_code == 404
+    assert _take(client, kiosk, service=elsewhere).status_code == 404
+    assert (
+        client.post(f"{kiosk.url}/services/999999/tickets", data={}).status_code == 404
+    )
+    assert [t.id for t in _tickets(db)] == [other.id]  # nothing issued here
+
+
+def test_kiosk_does_not_issue_for_a_service_switched_off(client, db, kiosk):
+    kiosk.a.is_active = False
+    db.session.commit()
+    assert _take(client, kiosk).status_code == 404
+    assert _tickets(db) == []
+
+
+def _published(messages, seconds: float) -> list[str]:
+    """What arrives on a subscription within `seconds` (it yields None each quiet second)."""
+    found, deadline = [], time.monotonic() + seconds
+    for message in messages:
+        if message is not None:
+            found.append(message)
+        if time.monotonic() >= deadline:
+            return found
+    return found
+
+
+def test_kiosk_tickets_reach_board_and_counters_once_per_burst(app, client, kiosk):
+    """Within NEW_TICKETS_DELAY, a kiosk's tickets make one board update (the final
+    counts) and one 'issue' for the counter screens, not one each."""
+    app.config["NEW_TICKETS_DELAY"] = 1.0  # the three posts take far less
+    board, branch = channels.board(kiosk.branch.id), channels.branch(kiosk.branch.id)
+    with get_broker().subscribe([board, branch]) as messages:
+        for _ in range(3):
+            assert _take(client, kiosk).status_code == 303
+        published = _published(messages, 2.5)
+    assert published[-1] == "issue" and published.count("issue") == 1
+    updates = [m for m in published if m != "issue"]
+    assert len(updates) == 1
+    assert f'data-service="{kiosk.a.id}">3<' in updates[0]
+
+
+def test_a_ticket_issued_outside_a_request_is_announced_at_once(app, db, kiosk):
+    """A job or a command has no later: its new ticket is published before it returns."""
+    channel = channels.branch(kiosk.branch.id)
+    with get_broker().subscribe([channel]) as messages:
+        operations.issue_ticket(kiosk.a, channel=Channel.KIOSK)
+        assert next(iter(messages)) == "issue"
 
 
 def test_kiosk_wolof_switch_speaks_wolof_until_reset(client, db, kiosk):
@@ -274,3 +323,12 @@ def test_kiosk_forms_carry_the_csrf_token(app_config, db, kiosk):
         assert re.search(r'name="csrf_token" (type="hidden" )?value="[^"]+"', html)
     assert _take(client, kiosk).status_code == 400  # no token, no ticket
     assert _tickets(db) == []
+
+
+def test_only_a_ticket_that_may_jump_ahead_stirs_the_pages_of_the_line(app, db, kiosk):
+    """Ticket pages re-render their position on their service's channel: a normal ticket
+    joining at the back moves nobody, a priority one may."""
+    with get_broker().subscribe([channels.service(kiosk.a.id)]) as messages:
+        operations.issue_ticket(kiosk.a, channel=Channel.KIOSK)
+        operations.issue_ticket(kiosk.a, channel=Channel.KIOSK, priority=Priority.HIGH)
+        assert _published(messages, 1.5) == ["issue"]

@@ -29,7 +29,9 @@ PRIORITIES = {"normal": Priority.NORMAL, "high": Priority.HIGH}
 class TicketForm(FlaskForm):
     """The last step: the priority chosen before, and an optional phone or email."""
 
-    priority = HiddenField(default="normal", validators=[AnyOf(list(PRIORITIES))])
+    # A label, even empty: without one WTForms translates the field's name, loading its
+    # message catalog from disk on every kiosk ticket.
+    priority = HiddenField("", default="normal", validators=[AnyOf(list(PRIORITIES))])
     contact = StringField(
         _l("Téléphone ou e-mail"),
         validators=[Optional(), Length(max=254)],

@@ -27,13 +27,15 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import (
     Appointment,
+    Branch,
     Channel,
     DeviceKind,
     QueueStatus,
     Service,
 )
 from ...queueing import operations, queries
-from ...queueing.devices import find_device
+from ...queueing.devices import device_branch_id
+from ...queueing.errors import UnknownService
 from ...queueing.rules import closed_reason
 from ..qr import qr_svg
 from .forms import CheckInForm, ScanForm, TicketForm
@@ -55,17 +57,24 @@ def _give_token(endpoint, values):
 
 
 @bp.before_request
-def _load_device():
+def _check_device():
     """The only access check: an active kiosk link, else 404 (as if it never existed)."""
-    g.device = find_device(g.get("kiosk_token"), DeviceKind.KIOSK)
-    if g.device is None:
+    g.branch_id = device_branch_id(g.get("kiosk_token"), DeviceKind.KIOSK)
+    if g.branch_id is None:
         abort(404)
+
+
+def kiosk_branch() -> Branch:
+    """The kiosk's branch, loaded when a page needs more than its id."""
+    if "branch" not in g:
+        g.branch = db.session.get(Branch, g.branch_id)
+    return g.branch
 
 
 @bp.context_processor
 def _kiosk_context():
-    device = g.get("device")
-    return {"branch": device.branch if device else None, "kiosk_lang": kiosk_locale()}
+    branch = kiosk_branch() if g.get("branch_id") else None
+    return {"branch": branch, "kiosk_lang": kiosk_locale()}
 
 
 def kiosk_locale() -> str:
@@ -87,7 +96,7 @@ def in_kiosk_language(view):
 
 def _service_or_404(service_id: int) -> Service:
     service = db.session.get(Service, service_id)
-    if service is None or service.branch_id != g.device.branch_id:
+    if service is None or service.branch_id != g.branch_id:
         abort(404)
     if not service.is_active:
         abort(404)
@@ -97,7 +106,7 @@ def _service_or_404(service_id: int) -> Service:
 @bp.get("/<token>")
 @in_kiosk_language
 def start():
-    branch = g.device.branch
+    branch = kiosk_branch()
     waiting = queries.count_waiting_by_service(branch.id)
     services = [
         (s, waiting.get(s.id, 0), queries.estimate_wait(s, waiting.get(s.id, 0)))
@@ -147,20 +156,26 @@ def contact(service_id: int):
 @bp.post("/<token>/services/<int:service_id>/tickets")
 @in_kiosk_language
 def issue(service_id: int):
-    service = _service_or_404(service_id)
+    # The service is loaded only for a page to show: every kiosk's busiest request is a
+    # ticket issued, and the operation reads (and checks) the service itself.
     form = TicketForm()
     if not form.validate():
+        service = _service_or_404(service_id)
         return render_template("kiosk/contact.html", service=service, form=form), 422
     try:
         ticket = operations.issue_ticket(
-            service,
+            service_id,
+            at_branch=g.branch_id,
             channel=Channel.KIOSK,
             priority=form.priority_value,
             contact_email=form.contact_email,
             contact_phone=form.contact_phone,
             locale=kiosk_locale(),
         )
+    except UnknownService:
+        abort(404)
     except DomainError as error:
+        service = _service_or_404(service_id)
         return render_template(
             "kiosk/refused.html", service=service, message=error.message
         ), 409
@@ -171,7 +186,7 @@ def issue(service_id: int):
 @in_kiosk_language
 def ticket(ticket_token: str):
     ticket = queries.get_ticket_by_token(ticket_token)
-    if ticket is None or ticket.branch_id != g.device.branch_id:
+    if ticket is None or ticket.branch_id != g.branch_id:
         abort(404)
     return render_template(
         "kiosk/ticket.html",
@@ -204,7 +219,7 @@ def check_in_typed():
     if not form.validate():
         return _check_in_page(form, 422)
     appointment = appointments.get_appointment_by_number(
-        form.appointment_number, branch=g.device.branch
+        form.appointment_number, branch=kiosk_branch()
     )
     if appointment is None:  # unknown, or another branch's: the same answer
         form.number.errors.append(
@@ -226,7 +241,7 @@ def check_in_scanned():
         typed = CheckInForm(formdata=None)
         typed.number.errors = [_("Ce code QR n'est pas reconnu. Tapez votre numéro.")]
         return _check_in_page(typed, 404)
-    if found.branch_id != g.device.branch_id:
+    if found.branch_id != g.branch_id:
         message = _(
             "Ce rendez-vous est prévu dans une autre agence : %(branch)s.",
             branch=found.branch.name,
