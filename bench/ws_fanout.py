@@ -113,25 +113,31 @@ async def _clients(conn, port, path, count, batch):
 
 
 class CommitClock:
-    """The monotonic time of the last commit begun in this process, and of the last board
-    fragment published (the caller's share: rendering the board, publishing on Redis)."""
+    """The monotonic time of a call's commit in this process, and of the board fragment
+    published after it (the caller's share: rendering the board, publishing on Redis)."""
 
     def __init__(self, branch_id: int):
         self.commit = self.published = 0.0
         event.listen(Session, "before_commit", self._on_commit)
         broker = get_broker()
-        publish = broker.publish
+        publish_many = broker.publish_many  # a change's messages go out together
         board = channels.board(branch_id)
 
-        def timed_publish(channel, message):
-            publish(channel, message)
-            if channel == board:
+        def timed_publish_many(messages):
+            publish_many(messages)
+            if any(channel == board for channel, _ in messages):
                 self.published = time.monotonic()
 
-        broker.publish = timed_publish
+        broker.publish_many = timed_publish_many
+
+    def reset(self) -> None:
+        self.commit = self.published = 0.0
 
     def _on_commit(self, session):
-        self.commit = time.monotonic()
+        # The call's own commit: the first after reset() (a listener of the engine, the
+        # appointments' follower, ends its read with a commit after it).
+        if not self.commit:
+            self.commit = time.monotonic()
 
 
 def run_calls(
@@ -145,6 +151,7 @@ def run_calls(
         _sleep_until(next_at)
         counter = db.session.get(Counter, counter_id)
         agent = db.session.get(User, agent_id)
+        clock.reset()
         ticket = ops.call_next(counter, by=agent)
         marks[ticket.id] = (clock.commit, clock.published)
         _sleep_until(next_at + spacing / 2)
