@@ -5,20 +5,38 @@ app (`gunicorn ... --pythonpath bench _bare_app:app`):
   POST /write  (diagnostic) the floor of any route that records something: one
                INSERT ... RETURNING and its COMMIT on the app's PostgreSQL, through
                SQLAlchemy Core (no ORM, no session, no form, no template).
+  POST /issue-floor/<kiosk token>/<service id>
+               (diagnostic) the floor of a correct kiosk ticket: the app's own statements
+               (queueing/statements.py) and nothing around them: the kiosk link checked,
+               the rules' inputs read and checked, the numbered ticket and its event
+               written in one statement, the commit; a 303 to the ticket like the app.
+               No Flask-SQLAlchemy session, no cookie session, no CSRF, no form, no
+               Babel, no announcement to the live screens.
 """
 
 import os
+import secrets
 
-from flask import Flask
+from flask import Flask, abort, redirect
 from sqlalchemy import create_engine, text
+
+from smartqueue import clock
+from smartqueue.models import Channel, DeviceKind, Priority, QueueStatus, TicketStatus
+from smartqueue.queueing import rules, statements
+from smartqueue.queueing.devices import _DEVICE_BRANCH
+from smartqueue.queueing.strategies import rank_key
 
 app = Flask(__name__)
 _url = os.environ.get("DATABASE_URL", "")
 engine = (
-    create_engine(_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    create_engine(
+        _url.replace("postgresql://", "postgresql+psycopg://", 1),
+        pool_pre_ping=True,  # as the app's engine (config.py)
+    )
     if _url
     else None
 )
+_SECRET = os.environ.get("SECRET_KEY", "").encode()
 if engine is not None:
     with engine.begin() as conn:
         conn.execute(
@@ -40,3 +58,59 @@ def write():
             text("INSERT INTO bench_write (at) VALUES (now()) RETURNING id")
         ).scalar()
     return str(new_id)
+
+
+@app.post("/issue-floor/<token>/<int:service_id>")
+def issue_floor(token: str, service_id: int):
+    import hashlib
+    import hmac
+
+    token_hash = hmac.new(_SECRET, token.encode(), hashlib.sha256).hexdigest()
+    now = clock.now()
+    local = clock.local(now)
+    with engine.begin() as conn:
+        branch_id = conn.execute(
+            _DEVICE_BRANCH, {"token_hash": token_hash, "kind": DeviceKind.KIOSK}
+        ).scalar()
+        if branch_id is None:
+            abort(404)
+        inputs = statements.issue_inputs(conn, service_id, local)
+        if inputs is None or inputs.branch_id != branch_id:
+            abort(404)
+        closed = rules.closed_reason_for(
+            local, inputs.opens_at, inputs.closes_at, inputs.closed_today
+        )
+        if (
+            closed
+            or inputs.queue_status is not QueueStatus.ACTIVE
+            or not (
+                inputs.service_active
+                and inputs.branch_active
+                and inputs.organization_active
+            )
+            or inputs.requires_appointment
+            or inputs.capacity
+            or rules.PLAN_TICKETS_PER_DAY.get(inputs.plan) is not None
+        ):
+            abort(409)  # the benchmark's branch passes every rule
+        ticket_token = secrets.token_urlsafe(24)[:32]
+        values = dict.fromkeys(statements.TICKET_VALUES)
+        values.update(
+            token=ticket_token,
+            branch_id=branch_id,
+            service_id=service_id,
+            day=clock.today(),
+            status=TicketStatus.WAITING,
+            priority=Priority.NORMAL,
+            channel=Channel.KIOSK,
+            locale="fr",
+            rank_key=rank_key(inputs.strategy, Priority.NORMAL, now),
+            arrived_at=now,
+            created_at=now,
+            recall_count=0,
+            pass_count=0,
+        )
+        event = dict.fromkeys(statements.EVENT_VALUES)
+        event.update(to_status="waiting", action="issue", at=now, note="kiosk")
+        statements.insert_numbered_ticket(conn, inputs.prefix, values, event)
+    return redirect(f"/kiosk/{token}/tickets/{ticket_token}?print=1", 303)

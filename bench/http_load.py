@@ -16,6 +16,10 @@ request, with how busy the machine's cores were (/proc/stat).
   bare-write   (diagnostic) POST /write on bench/_bare_app.py: one INSERT ... RETURNING
                and COMMIT through SQLAlchemy Core, nothing else: the floor of any route
                that records something, on this machine and stack
+  issue-floor  (diagnostic) POST /issue-floor/<kiosk token>/<service> on bench/_bare_app.py:
+               the app's issue statements (queueing/statements.py) and nothing around
+               them (no session, CSRF, form, Babel, announcement): the floor of a correct
+               ticket on this machine and stack. Spread over services like "issue".
   issue        the kiosk's "take a ticket" form: POST /kiosk/<token>/services/<id>/tickets
                (csrf_token, priority=normal, contact empty, the "skip" button), answered by
                a 303 to the printed ticket (not followed). Clients spread over the branch's
@@ -99,6 +103,7 @@ class BareWrite:
 class Issue:
     def __init__(self, port: int, index: int, ctx: dict):
         self.http = HttpClient(port)
+        self.index, self.ctx = index, ctx
         kiosk, service_id = self.kiosk_and_service(index, ctx)
         base = f"/kiosk/{kiosk}/services/{service_id}"
         self.form_path, self.post_path = f"{base}/contact", f"{base}/tickets"
@@ -123,6 +128,15 @@ class Issue:
         status, headers, _ = self.http.request("POST", self.post_path, form=form)
         ok = status == 303 and "/tickets/" in (headers.get("Location") or "")
         record("POST issue", started, ok, status)
+
+
+class IssueFloor(Issue):
+    """Diagnostic: the app's issue statements alone (bench/_bare_app.py)."""
+
+    def setup(self) -> None:
+        kiosk, service_id = self.kiosk_and_service(self.index, self.ctx)
+        self.post_path = f"/issue-floor/{kiosk}/{service_id}"
+        self.csrf = ""
 
 
 class IssueSpread(Issue):
@@ -179,6 +193,7 @@ class CallNext:
 SCENARIOS = {
     "bare": Bare,
     "bare-write": BareWrite,
+    "issue-floor": IssueFloor,
     "issue": Issue,
     "issue-spread": IssueSpread,
     "call-next": CallNext,
@@ -513,6 +528,9 @@ def main(argv=None) -> int:
                 if "bare-write" in only:
                     results["bare-write"] = run("bare-write", bare, ctx, *load)
                     print_result(results["bare-write"])
+                if "issue-floor" in only:
+                    results["issue-floor"] = run("issue-floor", bare, ctx, *load)
+                    print_result(results["issue-floor"])
         with app:
             print(f"app server: {app.command}")
             if "issue" in only:
@@ -551,6 +569,15 @@ def main(argv=None) -> int:
         )
         if "bare" in results:
             line += f"; {write['rps'] / results['bare']['rps']:.1%} of the bare route"
+        print(line)
+    if "issue-floor" in results:
+        floor = results["issue-floor"]["by_kind"]["POST issue"]
+        line = (
+            f"  issue floor (diagnostic: the issue's statements alone): "
+            f"{floor['rps']:.0f} req/s, p50 {floor['p50']:.1f} ms, p95 {floor['p95']:.1f} ms"
+        )
+        if "bare" in results:
+            line += f"; {floor['rps'] / results['bare']['rps']:.1%} of the bare route"
         print(line)
     if "issue" in results:
         issue = results["issue"]["by_kind"]["POST issue"]
