@@ -13,7 +13,7 @@ _counter = DailyCounter.__table__
 
 
 @functools.cache
-def _upsert(dialect: str, limited: bool):
+def next_value_statement(dialect: str, limited: bool):
     """INSERT ... ON CONFLICT DO UPDATE ... RETURNING, built once per dialect (it runs on
     every ticket issued); `limited`: the update only happens below :limit."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -46,5 +46,5 @@ def take_next(
     params = {"scope": scope, "scope_id": scope_id, "day": day}
     if limit is not None:
         params["limit"] = limit
-    stmt = _upsert(conn.dialect.name, limit is not None)
+    stmt = next_value_statement(conn.dialect.name, limit is not None)
     return conn.execute(stmt, params).scalar()

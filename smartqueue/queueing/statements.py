@@ -37,7 +37,7 @@ from ..models import (
     TicketEvent,
     TicketStatus,
 )
-from .numbering import _upsert, take_next
+from .numbering import next_value_statement, take_next
 
 _queue = Queue.__table__
 _service = Service.__table__
@@ -171,7 +171,7 @@ _INSERT_EVENT = insert(_event)
 def _numbered_insert_postgresql():
     """Number, ticket and first event in one statement: issuers of a service queue up on
     the counter's row from this statement to the commit, and no longer."""
-    number = _upsert("postgresql", limited=False).cte("number")
+    number = next_value_statement("postgresql", limited=False).cte("number")
     digits = cast(number.c.value, Text)
     code = bindparam("prefix", type_=String) + case(
         (number.c.value < 1000, func.lpad(digits, 3, "0")), else_=digits
