@@ -51,7 +51,15 @@ class LocalBroker:
                 except queue.Empty:
                     yield None
 
-        return Subscription(messages(), close)
+        def drain() -> list[str]:
+            found = []
+            while True:
+                try:
+                    found.append(inbox.get_nowait())
+                except queue.Empty:
+                    return found
+
+        return Subscription(messages(), close, drain)
 
 
 # Every open socket holds one subscription, hence one Redis connection, for its whole life:
@@ -81,22 +89,34 @@ class RedisBroker:
         pubsub = self.subscriber.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(*channels)
 
+        def text(message) -> str:
+            data = message["data"]
+            return data.decode() if isinstance(data, bytes) else data
+
         def messages() -> Iterator[str | None]:
             while True:
                 message = pubsub.get_message(timeout=1.0)
                 if message is None:
                     yield None
                 elif message["type"] == "message":
-                    data = message["data"]
-                    yield data.decode() if isinstance(data, bytes) else data
+                    yield text(message)
 
-        return Subscription(messages(), pubsub.close)
+        def drain() -> list[str]:
+            found = []
+            while (message := pubsub.get_message(timeout=0.0)) is not None:
+                if message["type"] == "message":
+                    found.append(text(message))
+            return found
+
+        return Subscription(messages(), pubsub.close, drain)
 
 
 class Subscription:
-    def __init__(self, messages: Iterator[str | None], close):
+    def __init__(self, messages: Iterator[str | None], close, drain):
         self._messages = messages
         self.close = close
+        # The messages already received and not yet read, without waiting (best effort).
+        self.drain = drain
 
     def __iter__(self):
         return self._messages

@@ -20,7 +20,11 @@ def relay(
     """Send snapshot(); then for each message published on `channels`, send
     on_message(message) (or the message itself, already rendered) while the client is there.
 
-    Subscribed before the snapshot is read, so that nothing published in between is lost."""
+    Subscribed before the snapshot is read, so that nothing published in between is lost.
+    on_message re-renders from the database, so messages that queued up meanwhile are
+    skipped: one render shows them all (a busy branch would otherwise put the screen
+    behind by one render per change). Messages that come rendered (the board's) are all
+    forwarded: each one counts (the announcement of a call)."""
     with get_broker().subscribe(channels) as messages:
         try:
             ws.send(snapshot())
@@ -33,6 +37,8 @@ def relay(
                 message is None
             ):  # a quiet second: loop to check the client is still there
                 continue
+            if on_message is not None:
+                message = (messages.drain() or [message])[-1]
             try:
                 out = on_message(message) if on_message is not None else message
             finally:
