@@ -73,17 +73,19 @@ def _record(
     allowed = same or ticket.can_move_to(to)
     if not allowed:
         raise IllegalMove(_l("Ce ticket n'en est plus à cette étape."))
-    ticket.events.append(
-        TicketEvent(
-            from_status=ticket.status.value if ticket.status else None,
-            to_status=to.value,
-            action=action,
-            at=clock.now(),
-            by_user_id=by.id if by else None,
-            counter_id=counter.id if counter else None,
-            note=note,
-        )
+    # Added from the event's side: appending to ticket.events would first load the
+    # ticket's whole history, on every move.
+    event = TicketEvent(
+        ticket=ticket,
+        from_status=ticket.status.value if ticket.status else None,
+        to_status=to.value,
+        action=action,
+        at=clock.now(),
+        by_user_id=by.id if by else None,
+        counter_id=counter.id if counter else None,
+        note=note,
     )
+    db.session.add(event)
     ticket.status = to
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, literal, literal_column, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
 from ..extensions import db
@@ -44,7 +44,9 @@ def get_ticket_by_token(token: str) -> Ticket | None:
     return db.session.scalar(
         select(Ticket)
         .where(Ticket.token == token)
-        .options(selectinload(Ticket.service), selectinload(Ticket.counter))
+        .options(
+            joinedload(Ticket.service), joinedload(Ticket.counter)
+        )  # one statement
     )
 
 
@@ -195,7 +197,7 @@ def list_recent_calls(branch_id: int, limit: int = 8) -> list[Ticket]:
                     (TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.SERVED)
                 ),
             )
-            .options(selectinload(Ticket.counter), selectinload(Ticket.service))
+            .options(joinedload(Ticket.counter), joinedload(Ticket.service))
             .order_by(Ticket.called_at.desc())
             .limit(limit)
         )

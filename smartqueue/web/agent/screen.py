@@ -25,6 +25,7 @@ from ...models import (
     Ticket,
     TicketStatus,
 )
+from ...orgs.queries import list_services
 from ...queueing import queries, rules
 
 HEAD = 6  # tickets shown at the head of each line
@@ -99,7 +100,7 @@ def get_counter_screen(counter: Counter) -> CounterScreen:
         since = since or ticket.called_at
     transfer_to = [
         s
-        for s in counter.branch.services
+        for s in list_services(counter.branch_id)
         if s.is_active and (ticket is None or s.id != ticket.service_id)
     ]
     return CounterScreen(
