@@ -7,6 +7,7 @@ from datetime import time
 import pytest
 from sqlalchemy import func, select
 
+from smartqueue import create_app
 from smartqueue.appointments import arrival, planning
 from smartqueue.appointments import operations as appointments
 from smartqueue.appointments.slots import SlotSpec
@@ -347,3 +348,46 @@ def test_kiosk_check_in_screen_speaks_the_kiosk_language(client, kiosk):
         client.get(f"{kiosk.url}/appointments", headers={"Accept-Language": "en"})
     )
     assert '<html lang="fr">' in html and "J'ai un rendez-vous" in html
+
+
+@pytest.fixture
+def limited_client(app_config, app):
+    """An app with its rate limits on (the suite runs with them off), on the same data."""
+    return create_app(dict(app_config, RATELIMIT_ENABLED=True)).test_client()
+
+
+def test_kiosk_stops_guessing_after_ten_unknown_numbers(
+    limited_client, db, agenda, kiosk, book
+):
+    """Someone trying last digits to check in a stranger's appointment gets a pause."""
+    booked = book(10, 30)
+    for guess in range(9990, 10000):
+        assert _type(limited_client, kiosk, str(guess)).status_code == 404
+    response = _type(limited_client, kiosk, booked.number[-4:])
+    assert response.status_code == 429
+    html = _text(response)
+    assert "Trop de numéros inconnus ont été tapés sur cette borne." in html
+    assert agenda.branch.name in html  # the kiosk's own screen, not a bare error page
+    _unchanged(db, booked)
+
+
+def test_kiosk_counts_only_unknown_numbers_against_the_limit(
+    limited_client, db, kiosk, book
+):
+    booked = book(10, 30)
+    arrival.check_in(booked, channel=Channel.WEB)
+    for _ in range(12):  # known, already checked in: told again, never paused
+        assert _type(limited_client, kiosk, booked.number[-4:]).status_code == 409
+
+
+def test_kiosk_limit_is_the_kiosks_own(limited_client, db, agenda, kiosk, book):
+    other, other_token = create_device(
+        agenda.branch, DeviceKind.KIOSK, "Sortie", by=kiosk.manager
+    )
+    for guess in range(9990, 10001):
+        _type(limited_client, kiosk, str(guess))
+    booked = book(10, 30)
+    response = limited_client.post(
+        f"/kiosk/{other_token}/appointments", data={"number": booked.number[-4:]}
+    )
+    assert response.status_code == 303

@@ -21,10 +21,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ... import clock
+from ...accounts.secrets import keyed_hash
 from ...appointments import arrival
 from ...appointments import queries as appointments
 from ...errors import DomainError
-from ...extensions import db
+from ...extensions import db, limiter
 from ...models import (
     Appointment,
     Branch,
@@ -41,6 +42,10 @@ from ..qr import qr_svg
 from .forms import CheckInForm, ScanForm, TicketForm
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+
+# Anyone at a kiosk could try to check in someone else's appointment of the day by its
+# last 4 digits: unknown numbers typed at a kiosk are limited (a mistype or two is not).
+WRONG_NUMBERS = "10 per minute"
 
 LANGUAGES = ("fr", "wo")
 
@@ -212,7 +217,28 @@ def check_in():
     return _check_in_page(CheckInForm(formdata=None))
 
 
+def _kiosk_key() -> str:
+    """Rate-limit key of a kiosk link (hashed: the link's token is its secret)."""
+    return "kiosk:" + keyed_hash(g.get("kiosk_token") or "")[:24]
+
+
+@bp.errorhandler(429)
+def _too_many_wrong_numbers(error):
+    _check_device()  # the limit is checked before the link: an unknown link stays a 404
+    with force_locale(kiosk_locale()):
+        message = _("Trop de numéros inconnus ont été tapés sur cette borne.")
+        lead = _("Patientez une minute, ou adressez-vous à l'accueil.")
+        return render_template(
+            "kiosk/refused.html", service=None, message=message, lead=lead
+        ), 429
+
+
 @bp.post("/<token>/appointments")
+@limiter.limit(
+    WRONG_NUMBERS,
+    key_func=_kiosk_key,
+    deduct_when=lambda response: response.status_code == 404,
+)
 @in_kiosk_language
 def check_in_typed():
     form = CheckInForm()
