@@ -37,18 +37,6 @@ def revoke_device(device: Device, *, by: User) -> None:
     db.session.commit()
 
 
-def find_device(token: str, kind: DeviceKind) -> Device | None:
-    """The active device of this kind behind a link token, or None."""
-    if not token or len(token) > 100:
-        return None
-    device = db.session.scalar(
-        select(Device).where(Device.token_hash == keyed_hash(token))
-    )
-    if device is None or not device.is_active or device.kind is not kind:
-        return None
-    return device
-
-
 _device = Device.__table__
 _DEVICE_BRANCH = select(_device.c.branch_id).where(
     _device.c.token_hash == bindparam("token_hash"),
@@ -59,7 +47,7 @@ _DEVICE_BRANCH = select(_device.c.branch_id).where(
 
 def device_branch_id(token: str, kind: DeviceKind) -> int | None:
     """The branch of the active device of this kind behind a link token, or None: what a
-    kiosk checks on every request, in one prepared Core statement (no ORM object)."""
+    kiosk or board checks on every request, one prepared Core statement (no ORM object)."""
     if not token or len(token) > 100:
         return None
     return (

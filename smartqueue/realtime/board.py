@@ -9,7 +9,7 @@ from simple_websocket import ConnectionClosed
 
 from ..extensions import sock
 from ..models import DeviceKind
-from ..queueing.devices import find_device
+from ..queueing.devices import device_branch_id
 from . import channels
 from .relay import relay
 
@@ -24,11 +24,10 @@ def live(ws, token: str):
     from ..web.board.live import render_board_snapshot  # the interface's own fragment
 
     try:
-        device = find_device(token, DeviceKind.BOARD)
-        if device is None:
+        branch_id = device_branch_id(token, DeviceKind.BOARD)
+        if branch_id is None:
             ws.close(reason=REFUSED, message="device link revoked")
             return
-        branch_id = device.branch_id
         relay(
             ws,
             [channels.board(branch_id)],

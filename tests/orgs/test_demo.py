@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from smartqueue.appointments import queries as appointments
 from smartqueue.demo import seed_demo
 from smartqueue.models import Branch, DeviceKind, Organization, Service, User
-from smartqueue.queueing.devices import find_device
+from smartqueue.queueing.devices import device_branch_id
 
 
 def test_demo_loads_twice_and_offers_bookable_times(db, backend, frozen):
@@ -20,8 +20,8 @@ def test_demo_loads_twice_and_offers_bookable_times(db, backend, frozen):
         == 1
     )
     plateau = db.session.scalar(select(Branch).where(Branch.name == "Agence Plateau"))
-    assert find_device("demo-kiosk-plateau", DeviceKind.KIOSK).branch_id == plateau.id
-    assert find_device("demo-board-plateau", DeviceKind.BOARD).branch_id == plateau.id
+    assert device_branch_id("demo-kiosk-plateau", DeviceKind.KIOSK) == plateau.id
+    assert device_branch_id("demo-board-plateau", DeviceKind.BOARD) == plateau.id
     bookable = db.session.scalar(
         select(Service).where(
             Service.branch_id == plateau.id, Service.accepts_appointments.is_(True)
