@@ -150,14 +150,9 @@ def _bookable_slot(
 
 
 def _check_customer(customer_id: int, slot: Slot, exclude_id: int | None = None):
-    query = select(Appointment).where(
-        Appointment.customer_id == customer_id,
-        Appointment.day == local_day(slot.starts_at),
-        queries.holding(clock.now()),
+    held = queries.list_customer_holdings(
+        customer_id, local_day(slot.starts_at), exclude_id
     )
-    if exclude_id is not None:
-        query = query.where(Appointment.id != exclude_id)
-    held = db.session.scalars(query).all()
     if len(held) >= MAX_PER_CUSTOMER_PER_DAY:
         raise LimitReached(
             _l(

@@ -318,12 +318,20 @@ def list_branch_appointments(
     )
 
 
+def list_customer_holdings(
+    customer_id: int, day: date, exclude_id: int | None = None
+) -> list[Appointment]:
+    """Appointments a customer holds on a (Dakar) day: what the daily limit counts."""
+    query = select(Appointment).where(
+        Appointment.customer_id == customer_id,
+        Appointment.day == day,
+        holding(clock.now()),
+    )
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    return list(db.session.scalars(query))
+
+
 def count_customer_appointments(customer: User, day: date) -> int:
     """Appointments a customer holds on a (Dakar) day."""
-    return db.session.scalar(
-        select(func.count(Appointment.id)).where(
-            Appointment.customer_id == customer.id,
-            Appointment.day == day,
-            holding(clock.now()),
-        )
-    )
+    return len(list_customer_holdings(customer.id, day))

@@ -41,17 +41,17 @@ def check_access():
     g.branch_ids = staffed_branch_ids(current_user)
     if not g.branch_ids:
         abort(403)
-    counter_id = (request.view_args or {}).get("counter_id")
-    if counter_id is not None:
-        g.counter = db.session.get(Counter, counter_id)
-        if g.counter is None:
-            abort(404)
-        if g.counter.branch_id not in g.branch_ids:
-            abort(403)
-    branch_id = (request.view_args or {}).get("branch_id")
-    if branch_id is not None:
-        g.branch = db.session.get(Branch, branch_id)
-        if g.branch is None:
-            abort(404)
-        if g.branch.id not in g.branch_ids:
-            abort(403)
+    args = request.view_args or {}
+    if args.get("counter_id") is not None:
+        g.counter = _staffed(db.session.get(Counter, args["counter_id"]), "branch_id")
+    if args.get("branch_id") is not None:
+        g.branch = _staffed(db.session.get(Branch, args["branch_id"]), "id")
+
+
+def _staffed(found, branch_attribute: str):
+    """What the URL names, if it exists (404) and is at one of the user's branches (403)."""
+    if found is None:
+        abort(404)
+    if getattr(found, branch_attribute) not in g.branch_ids:
+        abort(403)
+    return found
