@@ -37,6 +37,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..queueing import events
 from .errors import (
     CounterNumberTaken,
     InvalidHours,
@@ -300,12 +301,25 @@ def create_service(branch: Branch, **data) -> Service:
     _apply_service(service, data)
     db.session.add(service)
     _commit(PrefixTaken(_l("Cette lettre est déjà utilisée dans l'agence.")))
+    _service_changed(service)
     return service
 
 
 def update_service(service: Service, **data) -> None:
     _apply_service(service, data)
     _commit(PrefixTaken(_l("Cette lettre est déjà utilisée dans l'agence.")))
+    _service_changed(service)
+
+
+def _service_changed(service: Service) -> None:
+    """Boards, counter screens and the line's ticket pages show services: tell them."""
+    events.announce(
+        events.service_changed, branch_id=service.branch_id, service_id=service.id
+    )
+
+
+def _counter_changed(branch_id: int, counter_id: int) -> None:
+    events.announce(events.counter_changed, branch_id=branch_id, counter_id=counter_id)
 
 
 def _apply_counter(
@@ -337,6 +351,7 @@ def create_counter(
     _apply_counter(counter, number, name, service_ids or [])
     db.session.add(counter)
     _commit(CounterNumberTaken(_l("Le guichet %(n)s existe déjà.", n=number)))
+    _counter_changed(counter.branch_id, counter.id)
     return counter
 
 
@@ -345,11 +360,14 @@ def update_counter(
 ) -> None:
     _apply_counter(counter, number, name, service_ids)
     _commit(CounterNumberTaken(_l("Le guichet %(n)s existe déjà.", n=number)))
+    _counter_changed(counter.branch_id, counter.id)
 
 
 def delete_counter(counter: Counter) -> None:
+    branch_id, counter_id = counter.branch_id, counter.id
     db.session.delete(counter)
     db.session.commit()
+    _counter_changed(branch_id, counter_id)
 
 
 # --- staff -----------------------------------------------------------------------------------

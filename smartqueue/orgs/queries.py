@@ -1,7 +1,7 @@
 """Reads of the organizations domain (eager-loading what the pages show)."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -107,10 +107,12 @@ def list_counters(branch_id: int) -> list[Counter]:
 
 
 def list_services(branch_id: int) -> list[Service]:
+    """The branch's services by letter, each with its queue (screens show its state)."""
     return list(
         db.session.scalars(
             select(Service)
             .where(Service.branch_id == branch_id)
+            .options(joinedload(Service.queue))
             .order_by(Service.prefix)
         )
     )

@@ -1,10 +1,11 @@
-"""What the queue engine announces after each commit; the realtime interface listens.
+"""What the core announces after each commit; the realtime interface listens.
 
 The core never imports an interface: it sends these blinker signals, and whoever cares
 (live screens, notifications) connects a receiver at app start.
 """
 
 from blinker import Namespace
+from flask import current_app
 
 _signals = Namespace()
 
@@ -12,3 +13,13 @@ _signals = Namespace()
 tickets_changed = _signals.signal("tickets-changed")
 # sender: the app; kwargs: branch_id, counter_id
 counter_changed = _signals.signal("counter-changed")
+# sender: the app; kwargs: branch_id, service_id (its name, letter, queue or order changed)
+service_changed = _signals.signal("service-changed")
+
+
+def announce(signal, **kwargs) -> None:
+    """Send a signal after a commit: a listener's failure is logged, never undoes the write."""
+    try:
+        signal.send(current_app._get_current_object(), **kwargs)
+    except Exception:
+        current_app.logger.exception("announcing %s %s failed", signal.name, kwargs)

@@ -98,19 +98,14 @@ def _announce(
 ) -> None:
     """Tell listeners (live screens) after commit; their failure must not undo the move.
     `line_moved`: whether other waiting tickets' positions may have changed."""
-    try:
-        events.tickets_changed.send(
-            current_app._get_current_object(),
-            branch_id=branch_id,
-            ticket_ids=ticket_ids,
-            action=action,
-            counter_id=counter_id,
-            line_moved=line_moved,
-        )
-    except Exception:
-        current_app.logger.exception(
-            "announcing %s on branch %s failed", action, branch_id
-        )
+    events.announce(
+        events.tickets_changed,
+        branch_id=branch_id,
+        ticket_ids=ticket_ids,
+        action=action,
+        counter_id=counter_id,
+        line_moved=line_moved,
+    )
 
 
 def _locked_ticket(ticket: Ticket) -> Ticket:
@@ -627,20 +622,29 @@ def set_counter_status(counter: Counter, status: CounterStatus, *, by: User) -> 
         raise CounterUnavailable(_l("Terminez d'abord le ticket en cours."))
     counter.status = status
     db.session.commit()
-    events.counter_changed.send(
-        current_app._get_current_object(),
-        branch_id=counter.branch_id,
-        counter_id=counter.id,
+    events.announce(
+        events.counter_changed, branch_id=counter.branch_id, counter_id=counter.id
     )
     return counter
 
 
 @unit_of_work
 def set_queue_status(queue: Queue, status: QueueStatus, *, by: User) -> Queue:
-    """Open, pause or close a queue."""
+    """Open, pause or close a queue (what waits stays; only new tickets are refused)."""
+    queue_id = queue.id
+    begin_write(db.session)
+    queue = db.session.get(
+        Queue, queue_id, with_for_update=True, populate_existing=True
+    )
     queue.status = status
+    service = queue.service
     db.session.commit()
-    _announce([], queue.service.branch_id, "queue")
+    current_app.logger.info(
+        "queue of service %s set to %s by user %s", service.id, status.value, by.id
+    )
+    events.announce(
+        events.service_changed, branch_id=service.branch_id, service_id=service.id
+    )
     return queue
 
 

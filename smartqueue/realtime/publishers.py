@@ -66,3 +66,18 @@ def _on_counter_changed(sender, branch_id: int, counter_id: int, **_):
             (channels.branch(branch_id), "counter"),
         ]
     )
+
+
+@events.service_changed.connect
+def _on_service_changed(sender, branch_id: int, service_id: int, **_):
+    """A service's name, letter, queue state or order: boards and counter screens show
+    them, and a new order moves the line's tickets."""
+    from ..web.board.live import render_board_update
+
+    publish_many(
+        [
+            (channels.board(branch_id), render_board_update(branch_id, "service", [])),
+            (channels.branch(branch_id), "service"),
+            (channels.service(service_id), "service"),
+        ]
+    )

@@ -72,10 +72,12 @@ def test_issue_writes_the_ticket_and_its_first_event(db, backend, desk, frozen):
 
 
 def test_issue_refuses_when_the_queue_or_branch_is_not_open(db, backend, desk, frozen):
-    desk.a.queue.status = QueueStatus.PAUSED
-    db.session.commit()
-    with pytest.raises(QueueUnavailable):
-        _issue(desk.a)
+    for status in (QueueStatus.PAUSED, QueueStatus.CLOSED, QueueStatus.MAINTENANCE):
+        ops.set_queue_status(desk.a.queue, status, by=desk.agent)
+        with pytest.raises(QueueUnavailable):
+            _issue(desk.a)
+    ops.set_queue_status(desk.a.queue, QueueStatus.ACTIVE, by=desk.agent)
+    reopened = _issue(desk.a)
     frozen.tick(hours=8)  # 18:00, after closing
     with pytest.raises(QueueUnavailable, match="ouverte de 08:00 à 17:00"):
         _issue(desk.b)
@@ -87,7 +89,7 @@ def test_issue_refuses_when_the_queue_or_branch_is_not_open(db, backend, desk, f
     db.session.commit()
     with pytest.raises(QueueUnavailable):
         _issue(desk.b)
-    assert db.session.scalars(select(Ticket)).all() == []
+    assert db.session.scalars(select(Ticket.id)).all() == [reopened.id]
 
 
 def test_issue_refuses_appointment_only_services_to_walk_ins(db, backend, desk):
@@ -148,9 +150,10 @@ def test_call_next_needs_an_open_counter_and_skips_paused_queues(db, backend, de
     with pytest.raises(CounterUnavailable):
         ops.call_next(desk.counter, by=desk.agent)
     ops.set_counter_status(desk.counter, CounterStatus.OPEN, by=desk.agent)
-    desk.a.queue.status = QueueStatus.PAUSED
-    db.session.commit()
-    assert ops.call_next(desk.counter, by=desk.agent) is None
+    ops.set_queue_status(desk.a.queue, QueueStatus.PAUSED, by=desk.agent)
+    assert ops.call_next(desk.counter, by=desk.agent) is None  # who waits, waits on
+    ops.set_queue_status(desk.a.queue, QueueStatus.ACTIVE, by=desk.agent)
+    assert ops.call_next(desk.counter, by=desk.agent) is not None
 
 
 def test_priority_strategy_serves_higher_levels_first(

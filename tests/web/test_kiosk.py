@@ -2,7 +2,6 @@
 
 import html as htmllib
 import re
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -22,6 +21,7 @@ from smartqueue.queueing.devices import create_device, revoke_device
 from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker
 from smartqueue.web.qr import qr_svg
+from tests.live import published_within
 
 TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
 SUNDAY_10H = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
@@ -227,17 +227,6 @@ def test_kiosk_does_not_issue_for_a_service_switched_off(client, db, kiosk):
     assert _tickets(db) == []
 
 
-def _published(messages, seconds: float) -> list[str]:
-    """What arrives on a subscription within `seconds` (it yields None each quiet second)."""
-    found, deadline = [], time.monotonic() + seconds
-    for message in messages:
-        if message is not None:
-            found.append(message)
-        if time.monotonic() >= deadline:
-            return found
-    return found
-
-
 def test_kiosk_tickets_reach_board_and_counters_once_per_burst(app, client, kiosk):
     """Within NEW_TICKETS_DELAY, a kiosk's tickets make one board update (the final
     counts) and one 'issue' for the counter screens, not one each."""
@@ -246,7 +235,7 @@ def test_kiosk_tickets_reach_board_and_counters_once_per_burst(app, client, kios
     with get_broker().subscribe([board, branch]) as messages:
         for _ in range(3):
             assert _take(client, kiosk).status_code == 303
-        published = _published(messages, 2.5)
+        published = published_within(messages, 2.5)
     assert published[-1] == "issue" and published.count("issue") == 1
     updates = [m for m in published if m != "issue"]
     assert len(updates) == 1
@@ -331,4 +320,4 @@ def test_only_a_ticket_that_may_jump_ahead_stirs_the_pages_of_the_line(app, db, 
     with get_broker().subscribe([channels.service(kiosk.a.id)]) as messages:
         operations.issue_ticket(kiosk.a, channel=Channel.KIOSK)
         operations.issue_ticket(kiosk.a, channel=Channel.KIOSK, priority=Priority.HIGH)
-        assert _published(messages, 1.5) == ["issue"]
+        assert published_within(messages, 1.5) == ["issue"]

@@ -66,6 +66,7 @@ ROUTES = [
     ),
     ("manage.service", "GET", "/manage/services/{service}", "branch_a1"),
     ("manage.service", "POST", "/manage/services/{service}", "branch_a1"),
+    ("manage.queue_status", "POST", "/manage/services/{service}/queue", "branch_a1"),
     (
         "manage.new_counter",
         "GET",

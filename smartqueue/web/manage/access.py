@@ -55,6 +55,7 @@ ENDPOINTS = {
     "manage.delete_closure": "branch",
     "manage.new_service": "branch",
     "manage.service": "branch",
+    "manage.queue_status": "branch",
     "manage.new_counter": "branch",
     "manage.counter": "branch",
     "manage.delete_counter": "branch",

@@ -2,15 +2,34 @@
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from ...errors import DomainError
 from ...geo import queries as geo
+from ...models import QueueStatus
 from ...orgs import operations as orgs
 from ...orgs import queries as org_queries
+from ...queueing import operations as queueing
 from ..forms import EmptyForm
+from ..labels import label
 from . import bp
 from .common import form_data, int_arg, refuse, status
-from .forms import BranchForm, ClosureForm, CounterForm, HoursForm, ServiceForm
+from .forms import (
+    BranchForm,
+    ClosureForm,
+    CounterForm,
+    HoursForm,
+    QueueStatusForm,
+    ServiceForm,
+)
+
+# The branch page's one-click queue buttons (maintenance stays in the service's form).
+QUEUE_VERBS = [
+    (QueueStatus.ACTIVE, _l("Ouvrir")),
+    (QueueStatus.PAUSED, _l("Mettre en pause")),
+    (QueueStatus.CLOSED, _l("Fermer")),
+]
 
 # --- branches --------------------------------------------------------------------------------
 
@@ -91,6 +110,7 @@ def branch(branch_id: int):
         branch=g.branch,
         services=org_queries.list_services(branch_id),
         counters=org_queries.list_counters(branch_id),
+        queue_verbs=QUEUE_VERBS,
     ), status(form)
 
 
@@ -187,6 +207,31 @@ def service(service_id: int):
     return render_template(
         "manage/service.html", form=form, branch=g.branch, service=g.service
     ), status(form)
+
+
+@bp.post("/services/<int:service_id>/queue")
+def queue_status(service_id: int):
+    """Open, pause or close a service's queue from the branch page, in one click."""
+    form = QueueStatusForm()
+    if form.validate_on_submit():
+        queue = queueing.get_queue(g.service)
+        queueing.set_queue_status(queue, form.status.data, by=current_user)
+        flash(
+            _(
+                "File « %(service)s » : %(status)s.",
+                service=g.service.name_fr,
+                status=label(form.status.data),
+            ),
+            "success",
+        )
+    else:  # an expired page, or a hand-made request
+        flash(
+            _("L'état de la file n'a pas changé : rechargez la page et réessayez."),
+            "error",
+        )
+    return redirect(
+        url_for("manage.branch", branch_id=g.branch.id, _anchor="service-list")
+    )
 
 
 def _with_services(form: CounterForm, branch) -> CounterForm:

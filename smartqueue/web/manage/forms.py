@@ -255,6 +255,14 @@ class ServiceForm(FlaskForm):
         self.notify_before.data = queue.notify_before
 
 
+class QueueStatusForm(FlaskForm):
+    """The branch page's open / pause / close buttons: each posts the state it sets."""
+
+    status = SelectField(
+        _l("État de la file"), choices=choices(QueueStatus), coerce=QueueStatus
+    )
+
+
 class CounterForm(FlaskForm):
     number = IntegerField(
         _l("Numéro"), validators=[InputRequired(), NumberRange(min=1, max=999)]

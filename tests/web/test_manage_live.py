@@ -1,0 +1,133 @@
+"""What a manager changes reaches the live screens at once: queue state, services, counters."""
+
+import html as htmllib
+import re
+
+import pytest
+from sqlalchemy import select
+
+from smartqueue.models import Counter, Queue, QueueStatus, Service
+from smartqueue.realtime import channels
+from smartqueue.realtime.broker import get_broker
+from tests.live import published_within
+
+
+@pytest.fixture
+def manager(client, auth, world):
+    users, ids = world
+    auth.login(users["manager_a1"])
+    return ids
+
+
+def _status(db, service_id: int) -> QueueStatus:
+    db.session.expire_all()
+    return db.session.scalar(select(Queue.status).where(Queue.service_id == service_id))
+
+
+def _screens(ids) -> list[str]:
+    return [
+        channels.board(ids["branch"]),
+        channels.branch(ids["branch"]),
+        channels.service(ids["service"]),
+    ]
+
+
+def _buttons(page: str) -> dict[str, str]:
+    """The queue buttons of the branch page: the state each sets -> its words."""
+    return dict(re.findall(r'name="status" value="(\w+)"[^>]*>([^<]+)<', page))
+
+
+def test_branch_page_offers_the_other_queue_states_in_one_click(client, manager):
+    page = htmllib.unescape(client.get(f"/manage/branches/{manager['branch']}").text)
+    action = f'action="/manage/services/{manager["service"]}/queue"'
+    assert action in page
+    assert _buttons(page) == {"paused": "Mettre en pause", "closed": "Fermer"}
+
+
+def test_pausing_a_queue_tells_boards_counters_and_the_line_at_once(
+    client, db, manager
+):
+    with get_broker().subscribe(_screens(manager)) as messages:
+        response = client.post(
+            f"/manage/services/{manager['service']}/queue", data={"status": "paused"}
+        )
+        published = published_within(messages, 1.5)
+    assert response.status_code == 302
+    assert response.location.endswith(
+        f"/manage/branches/{manager['branch']}#service-list"
+    )
+    assert _status(db, manager["service"]) is QueueStatus.PAUSED
+    board = [m for m in published if "board-waiting" in m]
+    assert len(board) == 1 and "File : En pause" in htmllib.unescape(board[0])
+    assert (
+        published.count("service") == 2
+    )  # the counter screens' and the line's channel
+    page = htmllib.unescape(client.get(f"/manage/branches/{manager['branch']}").text)
+    assert "File « Ouverture de compte » : En pause." in page
+    assert _buttons(page) == {"active": "Ouvrir", "closed": "Fermer"}
+
+
+def test_reopening_clears_the_boards_notice(client, db, manager):
+    url = f"/manage/services/{manager['service']}/queue"
+    client.post(url, data={"status": "closed"})
+    with get_broker().subscribe([channels.board(manager["branch"])]) as messages:
+        client.post(url, data={"status": "active"})
+        published = published_within(messages, 1.5)
+    assert _status(db, manager["service"]) is QueueStatus.ACTIVE
+    assert len(published) == 1 and "service-state" not in published[0]
+
+
+@pytest.mark.parametrize("data", [{}, {"status": "gold"}, {"status": ""}])
+def test_a_queue_state_that_is_not_one_changes_nothing_and_says_so(
+    client, db, manager, data
+):
+    with get_broker().subscribe(_screens(manager)) as messages:
+        response = client.post(
+            f"/manage/services/{manager['service']}/queue", data=data
+        )
+        published = published_within(messages, 1.0)
+    assert response.status_code == 302
+    assert _status(db, manager["service"]) is QueueStatus.ACTIVE
+    assert published == []
+    page = htmllib.unescape(client.get(f"/manage/branches/{manager['branch']}").text)
+    assert "L'état de la file n'a pas changé : rechargez la page et réessayez." in page
+
+
+def test_editing_a_service_reaches_the_board_with_its_new_name(client, db, manager):
+    service = db.session.get(Service, manager["service"])
+    form = {
+        "prefix": service.prefix,
+        "name_fr": "Retraits et dépôts",
+        "estimated_minutes": "7",
+        "price_fcfa": "0",
+        "queue_type": "normal",
+        "queue_status": "active",
+        "strategy": "priority",
+        "capacity": "0",
+        "expiry_minutes": "0",
+        "notify_before": "3",
+        "is_active": "y",
+    }
+    with get_broker().subscribe(_screens(manager)) as messages:
+        response = client.post(f"/manage/services/{manager['service']}", data=form)
+        published = published_within(messages, 1.5)
+    assert response.status_code == 302
+    board = [m for m in published if "board-waiting" in m]
+    assert len(board) == 1 and "Retraits et dépôts" in htmllib.unescape(board[0])
+    assert published.count("service") == 2
+
+
+def test_adding_and_removing_a_counter_refreshes_the_counter_screens(
+    client, db, manager
+):
+    branch = channels.branch(manager["branch"])
+    with get_broker().subscribe([branch]) as messages:
+        created = client.post(
+            f"/manage/branches/{manager['branch']}/counters/new",
+            data={"number": "7", "service_ids": [str(manager["service"])]},
+        )
+        assert created.status_code == 302
+        counter_id = db.session.scalar(select(Counter.id).where(Counter.number == 7))
+        client.post(f"/manage/counters/{counter_id}/delete")
+        published = published_within(messages, 1.5)
+    assert published == ["counter", "counter"]
