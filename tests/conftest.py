@@ -14,6 +14,7 @@ for _var in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
     os.environ.pop(_var, None)
 
 import pytest
+from redis import Redis
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
@@ -39,6 +40,8 @@ def pytest_generate_tests(metafunc):
         marker = metafunc.definition.get_closest_marker("backends")
         if marker:
             backends = list(marker.args)
+        elif metafunc.definition.get_closest_marker("production"):
+            backends = ["postgresql"]
         else:
             path = str(Path(metafunc.definition.fspath).relative_to(ROOT))
             backends = (
@@ -51,6 +54,9 @@ def pytest_generate_tests(metafunc):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "backends(*names): databases a test runs on")
+    config.addinivalue_line(
+        "markers", "production: PostgreSQL and a flushed private Redis (REDIS_URL set)"
+    )
 
 
 # --- services ------------------------------------------------------------------------------
@@ -164,13 +170,18 @@ def backend():
 
 
 @pytest.fixture
-def app_config(database_urls, backend, smtp_sink):
-    """Configuration of a test app; tests may change it before asking for `app`."""
+def app_config(request, database_urls, backend, smtp_sink):
+    """Configuration of a test app; tests may change it before asking for `app`.
+    A test marked `production` gets the production mode: REDIS_URL, on an empty Redis."""
+    redis_url = None
+    if request.node.get_closest_marker("production"):
+        redis_url = request.getfixturevalue("redis_url")
+        Redis.from_url(redis_url).flushdb()
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_urls(backend),
-        "REDIS_URL": None,
+        "REDIS_URL": redis_url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_sink.port,
         "MAIL_SUPPRESS_SEND": False,

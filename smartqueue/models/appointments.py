@@ -168,10 +168,5 @@ class Appointment(db.Model):
     def is_upcoming(self) -> bool:
         return self.status in UPCOMING_STATUSES
 
-    @property
-    def check_in_path(self) -> str:
-        """The customer's own check-in link, also the payload of the check-in QR code."""
-        return f"/appointments/{self.number}/check-in?token={self.check_in_token}"
-
     def __str__(self) -> str:
         return self.number

@@ -1,5 +1,5 @@
-"""A branch open around the clock, for tests that run on the real clock (separate
-processes do not share a frozen one)."""
+"""Appointment test helpers: a branch open around the clock, for tests that run on the
+real clock (separate processes do not share a frozen one), and the check-in link."""
 
 from datetime import time
 
@@ -29,3 +29,9 @@ def open_all_week(branch, service, slot_minutes=30, capacity=2):
             for day in range(7)
         ],
     )
+
+
+def check_in_path(appointment) -> str:
+    """The customer's own check-in link (the payload of the check-in QR code), written out
+    here rather than built by the app, so that the tests pin what customers are given."""
+    return f"/appointments/{appointment.number}/check-in?token={appointment.check_in_token}"

@@ -19,14 +19,7 @@ from tests.services import run_worker
 from .helpers import open_all_week
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.backends("postgresql")
-
-
-@pytest.fixture
-def app_config(app_config, redis_url):
-    """Production mode: PostgreSQL and Redis."""
-    Redis.from_url(redis_url).flushdb()
-    return dict(app_config, REDIS_URL=redis_url)
+pytestmark = pytest.mark.production
 
 
 def test_worker_sends_the_due_24h_reminder_once_and_none_for_a_cancelled_one(

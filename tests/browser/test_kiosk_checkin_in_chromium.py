@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, expect
 from smartqueue.appointments import operations as appointments
 from smartqueue.models import AppointmentStatus, Channel, DeviceKind
 from smartqueue.queueing.devices import create_device
+from tests.appointments.helpers import check_in_path
 from tests.conftest import at
 
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -46,7 +47,7 @@ def checkin(live_server, db, agenda, frozen, make_user):
     class CheckIn:
         url = f"{live_server.url}/kiosk/{token}"
         appointment = booked
-        qr = live_server.url + booked.check_in_path
+        qr = live_server.url + check_in_path(booked)
 
     return CheckIn
 

@@ -11,14 +11,7 @@ from smartqueue.jobs import enqueue
 from tests.services import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.backends("postgresql")
-
-
-@pytest.fixture
-def app_config(app_config, redis_url):
-    """Production mode: PostgreSQL and Redis."""
-    Redis.from_url(redis_url).flushdb()
-    return dict(app_config, REDIS_URL=redis_url)
+pytestmark = pytest.mark.production
 
 
 def test_worker_process_sends_the_verification_mail_after_commit(

@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from redis import Redis
 from simple_websocket import Client
 
 from smartqueue import clock
@@ -24,14 +23,7 @@ from smartqueue.queueing.operations import issue_ticket
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.backends("postgresql")
-
-
-@pytest.fixture
-def app_config(app_config, redis_url):
-    """Production mode for the test's own app too: PostgreSQL and Redis."""
-    Redis.from_url(redis_url).flushdb()
-    return dict(app_config, REDIS_URL=redis_url)
+pytestmark = pytest.mark.production
 
 
 def _serve(app_config, port):
