@@ -11,7 +11,14 @@ from simple_websocket import Client, ConnectionClosed
 from sqlalchemy import select
 
 from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, Counter, Ticket, TicketStatus, User
+from smartqueue.models import (
+    Channel,
+    Counter,
+    QueueStatus,
+    Ticket,
+    TicketStatus,
+    User,
+)
 from smartqueue.queueing import operations as ops
 from smartqueue.realtime import channels
 from tests.queueing import conftest as queueing
@@ -183,6 +190,21 @@ def test_ticket_page_follows_the_line_until_it_is_your_turn(client, desk):
     html = _text(client.get(f"/t/{mine.token}"))
     assert "C'est votre tour" in html and "Guichet 1" in html
     assert 'data-status="called"' in html
+
+
+def test_ticket_page_says_when_its_service_stops_calling_and_when_it_resumes(
+    client, desk
+):
+    mine = _kiosk(desk.a)
+    stopped = "Ce service n'appelle plus pour l'instant. Votre place est gardée"
+    for status in (QueueStatus.PAUSED, QueueStatus.CLOSED):
+        ops.set_queue_status(desk.a.queue, status, by=desk.agent)
+        html = _text(client.get(f"/t/{mine.token}"))
+        assert stopped in html and "Vous êtes le prochain" not in html
+        assert re.search(r"<dt>Avant vous</dt><dd>0</dd>", html)  # the place is kept
+    ops.set_queue_status(desk.a.queue, QueueStatus.ACTIVE, by=desk.agent)
+    html = _text(client.get(f"/t/{mine.token}"))
+    assert stopped not in html and "Vous êtes le prochain" in html
 
 
 def test_ticket_page_answers_htmx_with_the_fragment(client, desk):
