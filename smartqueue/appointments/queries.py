@@ -155,6 +155,13 @@ def list_slots(service: Service, day: date) -> list[Slot]:
     return _grid_between(service, day, day)[day]
 
 
+def list_slots_between(
+    service: Service, first: date, last: date
+) -> dict[date, list[Slot]]:
+    """`list_slots` for each day from first to last, read in one go (a week's calendar)."""
+    return _grid_between(service, first, last)
+
+
 def list_available_times(service: Service, day: date) -> list[Slot]:
     """The slots a customer can book on a day: with room, after the minimum notice, and
     within the maximum advance."""

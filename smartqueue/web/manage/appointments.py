@@ -198,8 +198,10 @@ def _week(branch: Branch, monday: date) -> Week:
     )
     cells: dict[tuple[date, time], dict[int, Entry]] = defaultdict(dict)
     for service in services:
-        for day in dates:
-            for slot in queries.list_slots(service, day):
+        for day, slots in queries.list_slots_between(
+            service, dates[0], dates[-1]
+        ).items():
+            for slot in slots:
                 cells[day, slot.local_start.time()][service.id] = Entry(service, slot)
     appointments = queries.list_branch_appointments(branch, monday, 7)
     for appointment in appointments:
