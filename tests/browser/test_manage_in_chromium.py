@@ -86,3 +86,59 @@ def test_org_admin_opens_a_branch_with_a_service_a_counter_and_an_agent(
     expect(page.locator(".flash-success")).to_contain_text("Banque Teranga")
     # an agent serves at the counter; the manage area is not theirs
     assert page.goto(live_server.url + "/manage/").status == 403
+
+
+TV = {"width": 1920, "height": 1080}
+PHONE = {"width": 360, "height": 740}
+
+
+def test_a_manager_pauses_a_queue_and_the_board_and_the_line_see_it_live(
+    browser,
+    page: Page,
+    live_server,
+    frozen,
+    make_branch,
+    make_service,
+    make_user,
+    screenshots_dir,
+):
+    """One click on the branch page: the TV marks the queue, the waiting customer's
+    page says calls have stopped, without either reloading; reopening undoes both."""
+    from smartqueue.models import Channel, DeviceKind
+    from smartqueue.queueing import operations
+    from smartqueue.queueing.devices import create_device
+
+    branch = make_branch(name="Agence Plateau")
+    service = make_service(branch, "A", "Ouverture de compte")
+    make_user(email="manager@example.sn", role="branch_manager", branch=branch)
+    ticket = operations.issue_ticket(service, channel=Channel.KIOSK)
+    _device, token = create_device(branch, DeviceKind.BOARD, "Salle", by=None)
+
+    tv = browser.new_page(viewport=TV, locale="fr-FR")
+    tv.goto(f"{live_server.url}/board/{token}")
+    expect(tv.locator("#board-waiting .service-count")).to_have_text("1")
+    phone = browser.new_page(viewport=PHONE, locale="fr-FR")
+    phone.goto(f"{live_server.url}/t/{ticket.token}")
+    expect(phone.locator("#ticket-live")).to_have_attribute("data-status", "waiting")
+    for screen in (tv, phone):
+        screen.evaluate("window.sqNotReloaded = true")
+
+    page.set_viewport_size(DESKTOP)
+    _sign_in(page, live_server.url, "manager@example.sn")
+    page.goto(f"{live_server.url}/manage/branches/{branch.id}")
+    page.get_by_role("button", name="Mettre en pause").click()
+    expect(page.locator(".flash-success")).to_contain_text(
+        "File « Ouverture de compte » : En pause."
+    )
+
+    expect(tv.locator("#board-waiting .service-state")).to_have_text("File : En pause")
+    expect(phone.locator("#ticket-calls-stopped")).to_be_visible()
+    tv.screenshot(path=screenshots_dir / "tv-board-queue-paused.png")
+    phone.screenshot(path=screenshots_dir / "phone-ticket-queue-paused.png")
+
+    page.get_by_role("button", name="Ouvrir").click()
+    expect(tv.locator("#board-waiting .service-state")).to_have_count(0)
+    expect(phone.locator("#ticket-calls-stopped")).to_have_count(0)
+    for screen in (tv, phone):
+        assert screen.evaluate("window.sqNotReloaded") is True
+        screen.context.close()
