@@ -19,6 +19,10 @@ class CounterNumberTaken(OrgError):
     field = "number"
 
 
+class CounterBusy(OrgError):
+    pass
+
+
 class InvalidHours(OrgError):
     pass
 

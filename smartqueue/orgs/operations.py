@@ -35,10 +35,13 @@ from ..models import (
     Ticket,
     TicketStatus,
     User,
+    begin_write,
     utcnow,
 )
 from ..queueing import events
+from ..queueing.queries import get_current_ticket
 from .errors import (
+    CounterBusy,
     CounterNumberTaken,
     InvalidHours,
     InvalidInvitation,
@@ -364,7 +367,17 @@ def update_counter(
 
 
 def delete_counter(counter: Counter) -> None:
+    """Remove a counter, unless a customer is at it (their ticket would be lost)."""
     branch_id, counter_id = counter.branch_id, counter.id
+    begin_write(db.session)
+    counter = db.session.get(  # a call locks this row too: none can slip in meanwhile
+        Counter, counter_id, with_for_update=True, populate_existing=True
+    )
+    if get_current_ticket(counter) is not None:
+        db.session.rollback()
+        raise CounterBusy(
+            _l("Un client est à ce guichet : terminez d'abord son ticket.")
+        )
     db.session.delete(counter)
     db.session.commit()
     _counter_changed(branch_id, counter_id)

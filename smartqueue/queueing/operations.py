@@ -33,7 +33,7 @@ from ..models import (
     User,
     begin_write,
 )
-from . import events, rules, statements
+from . import events, queries, rules, statements
 from .errors import (
     CounterUnavailable,
     IllegalMove,
@@ -401,17 +401,6 @@ def let_others_pass(
 # --- the agent's moves -----------------------------------------------------------------------
 
 
-def _current_at(counter: Counter) -> Ticket | None:
-    return db.session.scalar(
-        select(Ticket)
-        .where(
-            Ticket.counter_id == counter.id,
-            Ticket.status.in_((TicketStatus.CALLED, TicketStatus.SERVING)),
-        )
-        .limit(1)
-    )
-
-
 @unit_of_work
 def call_next(counter: Counter, *, by: User) -> Ticket | None:
     """Call the best waiting ticket among the services this counter handles (None if empty).
@@ -429,7 +418,7 @@ def call_next(counter: Counter, *, by: User) -> Ticket | None:
     )
     if counter.status is not CounterStatus.OPEN:
         raise CounterUnavailable(_l("Ouvrez le guichet avant d'appeler."))
-    if _current_at(counter) is not None:
+    if queries.get_current_ticket(counter) is not None:
         raise IllegalMove(_l("Terminez d'abord le ticket en cours."))
     queues = [
         s.queue
@@ -618,7 +607,10 @@ def set_counter_status(counter: Counter, status: CounterStatus, *, by: User) -> 
     counter = db.session.get(
         Counter, counter_id, with_for_update=True, populate_existing=True
     )
-    if status is CounterStatus.CLOSED and _current_at(counter) is not None:
+    if (
+        status is CounterStatus.CLOSED
+        and queries.get_current_ticket(counter) is not None
+    ):
         raise CounterUnavailable(_l("Terminez d'abord le ticket en cours."))
     counter.status = status
     db.session.commit()

@@ -8,7 +8,10 @@ from sqlalchemy import select
 from smartqueue.errors import DomainError
 from smartqueue.models import (
     Branch,
+    Channel,
     Commune,
+    Counter,
+    CounterStatus,
     Department,
     Invitation,
     Membership,
@@ -21,6 +24,7 @@ from smartqueue.models import (
 )
 from smartqueue.orgs import operations as ops
 from smartqueue.orgs.errors import (
+    CounterBusy,
     CounterNumberTaken,
     InvalidHours,
     InvalidInvitation,
@@ -120,6 +124,31 @@ def test_counter_numbers_unique_and_services_from_its_own_branch(
         ops.create_counter(branch, 1)
     with pytest.raises(DomainError):
         ops.create_counter(branch, 2, service_ids=[theirs.id])
+
+
+def test_a_counter_with_a_customer_at_it_is_not_deleted(
+    db, backend, frozen, make_branch, make_service, make_user
+):
+    from smartqueue.queueing import operations as queueing
+
+    branch = make_branch()
+    service = make_service(branch, "A")
+    counter = ops.create_counter(branch, 1, service_ids=[service.id])
+    agent = make_user(role="agent", branch=branch)
+    queueing.set_counter_status(counter, CounterStatus.OPEN, by=agent)
+    queueing.issue_ticket(service, channel=Channel.KIOSK)
+    called = queueing.call_next(counter, by=agent)
+    for step in (None, queueing.start_serving):
+        if step:
+            called = step(called, by=agent)
+        with pytest.raises(CounterBusy, match="terminez d'abord son ticket"):
+            ops.delete_counter(counter)
+        assert db.session.get(Counter, counter.id) is not None
+    queueing.finish(called, by=agent)
+    ops.delete_counter(counter)
+    db.session.expire_all()
+    assert db.session.get(Counter, counter.id) is None
+    assert called.counter_id is None  # history kept, the counter gone
 
 
 def test_invite_staff_then_accept_creates_a_verified_account_with_the_role(

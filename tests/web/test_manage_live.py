@@ -131,3 +131,26 @@ def test_adding_and_removing_a_counter_refreshes_the_counter_screens(
         client.post(f"/manage/counters/{counter_id}/delete")
         published = published_within(messages, 1.5)
     assert published == ["counter", "counter"]
+
+
+def test_a_counter_with_a_customer_at_it_stays_and_the_manager_is_told_why(
+    client, db, frozen, manager, world
+):
+    from smartqueue.models import Channel, CounterStatus
+    from smartqueue.queueing import operations as queueing
+
+    users, _ids = world
+    counter = db.session.get(Counter, manager["counter"])
+    queueing.set_counter_status(counter, CounterStatus.OPEN, by=users["agent_a1"])
+    queueing.issue_ticket(
+        db.session.get(Service, manager["service"]), channel=Channel.KIOSK
+    )
+    queueing.call_next(counter, by=users["agent_a1"])
+    with get_broker().subscribe([channels.branch(manager["branch"])]) as messages:
+        response = client.post(f"/manage/counters/{manager['counter']}/delete")
+        published = published_within(messages, 1.0)
+    assert response.status_code == 302 and published == []
+    db.session.expire_all()
+    assert db.session.get(Counter, manager["counter"]) is not None
+    page = htmllib.unescape(client.get(f"/manage/branches/{manager['branch']}").text)
+    assert "Un client est à ce guichet : terminez d'abord son ticket." in page

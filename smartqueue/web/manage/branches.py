@@ -289,8 +289,12 @@ def counter(counter_id: int):
 def delete_counter(counter_id: int):
     branch_id = g.branch.id
     if EmptyForm().validate_on_submit():
-        orgs.delete_counter(g.counter)
-        flash(_("Guichet supprimé."), "success")
+        try:
+            orgs.delete_counter(g.counter)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Guichet supprimé."), "success")
     return redirect(
         url_for("manage.branch", branch_id=branch_id, _anchor="counter-list")
     )
