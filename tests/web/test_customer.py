@@ -205,6 +205,9 @@ def test_ticket_page_says_when_its_service_stops_calling_and_when_it_resumes(
     ops.set_queue_status(desk.a.queue, QueueStatus.ACTIVE, by=desk.agent)
     html = _text(client.get(f"/t/{mine.token}"))
     assert stopped not in html and "Vous êtes le prochain" in html
+    desk.a.is_active = False  # the service switched off: not called either
+    _db.session.commit()
+    assert stopped in _text(client.get(f"/t/{mine.token}"))
 
 
 def test_ticket_page_answers_htmx_with_the_fragment(client, desk):

@@ -161,7 +161,9 @@ def ticket_context(ticket: Ticket, **extra) -> dict:
             _successor(ticket) if ticket.status is TicketStatus.TRANSFERRED else None
         ),
         notify_before=queue.notify_before if queue else 3,
-        calls_stopped=queue is not None and queue.status is not QueueStatus.ACTIVE,
+        # call_next skips these: the holder should know why the line stands still
+        calls_stopped=not ticket.service.is_active
+        or (queue is not None and queue.status is not QueueStatus.ACTIVE),
         socket_path=_socket_path(ticket.token),
         passes_left=max(rules.MAX_PASSES - ticket.pass_count, 0),
         pass_places=rules.PASS_PLACES,
