@@ -77,7 +77,7 @@ ORGANIZATIONS = [
     (
         "Préfecture de Guédiawaye",
         OrganizationType.GOVERNMENT,
-        Plan.FREE,
+        Plan.STARTER,
         [
             ("Préfecture", "Golf Sud", "Boulevard de la Préfecture, Guédiawaye"),
         ],

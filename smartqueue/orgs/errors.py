@@ -23,6 +23,10 @@ class CounterBusy(OrgError):
     pass
 
 
+class PlanLimitReached(OrgError):
+    pass
+
+
 class InvalidHours(OrgError):
     pass
 

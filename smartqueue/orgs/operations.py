@@ -47,10 +47,18 @@ from .errors import (
     InvalidInvitation,
     InvalidLocation,
     NameTaken,
+    PlanLimitReached,
     PrefixTaken,
 )
 
 INVITATION_LIFETIME = timedelta(days=7)
+# Active queues (one per active service) per plan across the organization (DOMAIN.md, Plans).
+PLAN_QUEUE_LIMIT = {
+    Plan.FREE: 2,
+    Plan.STARTER: 5,
+    Plan.BUSINESS: 15,
+    Plan.ENTERPRISE: 50,
+}
 # Staff seats per plan (DOMAIN.md, Plans); None = unlimited.
 PLAN_STAFF_LIMIT = {
     Plan.FREE: 3,
@@ -300,6 +308,8 @@ def _apply_queue(service: Service, data: dict) -> None:
 
 def create_service(branch: Branch, **data) -> Service:
     """Add a service to a branch."""
+    if data.get("is_active", True):
+        _check_queue_room(branch.organization_id)
     service = Service(branch_id=branch.id, queue=Queue())
     _apply_service(service, data)
     db.session.add(service)
@@ -309,9 +319,37 @@ def create_service(branch: Branch, **data) -> Service:
 
 
 def update_service(service: Service, **data) -> None:
+    if data.get("is_active", True) and not service.is_active:
+        _check_queue_room(service.branch.organization_id)
     _apply_service(service, data)
     _commit(PrefixTaken(_l("Cette lettre est déjà utilisée dans l'agence.")))
     _service_changed(service)
+
+
+def _check_queue_room(org_id: int) -> None:
+    """Refuse one more active queue beyond the plan's; the organization's row is locked
+    until the commit, so that two managers adding services at once cannot both pass."""
+    begin_write(db.session)
+    plan = db.session.scalar(
+        select(Organization.plan).where(Organization.id == org_id).with_for_update()
+    )
+    limit = PLAN_QUEUE_LIMIT.get(plan)
+    active = db.session.scalar(
+        select(func.count(Service.id))
+        .join(Branch, Branch.id == Service.branch_id)
+        .where(Branch.organization_id == org_id, Service.is_active.is_(True))
+    )
+    if limit is not None and active >= limit:
+        db.session.rollback()
+        raise PlanLimitReached(
+            ngettext(
+                "Votre formule permet %(num)s file active au plus : désactivez un "
+                "service ou changez de formule.",
+                "Votre formule permet %(num)s files actives au plus : désactivez un "
+                "service ou changez de formule.",
+                limit,
+            )
+        )
 
 
 def _service_changed(service: Service) -> None:

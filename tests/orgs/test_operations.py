@@ -30,6 +30,7 @@ from smartqueue.orgs.errors import (
     InvalidInvitation,
     InvalidLocation,
     NameTaken,
+    PlanLimitReached,
     PrefixTaken,
 )
 
@@ -100,6 +101,34 @@ def test_service_prefix_is_one_letter_unique_per_branch(db, backend, make_branch
     with pytest.raises(PrefixTaken):
         ops.create_service(branch, prefix="AB", **data)
     ops.create_service(other, prefix="A", **data)  # another branch may use A
+
+
+def test_the_plan_caps_active_queues_across_the_organization(
+    db, backend, make_org, make_branch
+):
+    org = make_org(plan=Plan.FREE)  # 2 active queues
+    plateau, pikine = make_branch(org), make_branch(org)
+    data = dict(name_fr="Service", estimated_minutes=10)
+    first = ops.create_service(plateau, prefix="A", **data)
+    ops.create_service(pikine, prefix="A", **data)
+    with pytest.raises(PlanLimitReached, match="2 files actives au plus"):
+        ops.create_service(plateau, prefix="B", **data)
+    spare = ops.create_service(plateau, prefix="C", is_active=False, **data)
+    with pytest.raises(PlanLimitReached):
+        ops.update_service(spare, prefix="C", is_active=True, **data)
+    db.session.expire_all()
+    assert db.session.scalars(select(Service.prefix).order_by(Service.id)).all() == [
+        "A",
+        "A",
+        "C",
+    ]
+    assert db.session.get(Service, spare.id).is_active is False
+    ops.update_service(first, prefix="A", is_active=False, **data)  # one made room
+    ops.update_service(spare, prefix="C", is_active=True, **data)
+    ops.update_service(spare, prefix="C", is_active=True, **data)  # already counted
+    org.plan = Plan.STARTER
+    db.session.commit()
+    ops.create_service(plateau, prefix="B", **data)
 
 
 def test_requiring_an_appointment_implies_taking_them(db, backend, make_branch):

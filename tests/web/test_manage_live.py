@@ -1,4 +1,5 @@
-"""What a manager changes reaches the live screens at once: queue state, services, counters."""
+"""What a manager changes in a branch reaches the live screens at once (queue state,
+services, counters), within what the plan and the people being served allow."""
 
 import html as htmllib
 import re
@@ -10,6 +11,20 @@ from smartqueue.models import Counter, Queue, QueueStatus, Service
 from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker
 from tests.live import published_within
+
+# The manage service form, filled in.
+SERVICE_FORM = {
+    "name_fr": "Service",
+    "estimated_minutes": "7",
+    "price_fcfa": "0",
+    "queue_type": "normal",
+    "queue_status": "active",
+    "strategy": "priority",
+    "capacity": "0",
+    "expiry_minutes": "0",
+    "notify_before": "3",
+    "is_active": "y",
+}
 
 
 @pytest.fixture
@@ -95,19 +110,7 @@ def test_a_queue_state_that_is_not_one_changes_nothing_and_says_so(
 
 def test_editing_a_service_reaches_the_board_with_its_new_name(client, db, manager):
     service = db.session.get(Service, manager["service"])
-    form = {
-        "prefix": service.prefix,
-        "name_fr": "Retraits et dépôts",
-        "estimated_minutes": "7",
-        "price_fcfa": "0",
-        "queue_type": "normal",
-        "queue_status": "active",
-        "strategy": "priority",
-        "capacity": "0",
-        "expiry_minutes": "0",
-        "notify_before": "3",
-        "is_active": "y",
-    }
+    form = dict(SERVICE_FORM, prefix=service.prefix, name_fr="Retraits et dépôts")
     with get_broker().subscribe(_screens(manager)) as messages:
         response = client.post(f"/manage/services/{manager['service']}", data=form)
         published = published_within(messages, 1.5)
@@ -154,3 +157,25 @@ def test_a_counter_with_a_customer_at_it_stays_and_the_manager_is_told_why(
     assert db.session.get(Counter, manager["counter"]) is not None
     page = htmllib.unescape(client.get(f"/manage/branches/{manager['branch']}").text)
     assert "Un client est à ce guichet : terminez d'abord son ticket." in page
+
+
+def test_a_service_beyond_the_plans_queues_is_refused_on_the_form(
+    client, db, manager, world
+):
+    from smartqueue.models import Organization, Plan
+
+    db.session.get(Organization, manager["org"]).plan = Plan.FREE  # 2; A exists
+    db.session.commit()
+    url = f"/manage/branches/{manager['branch']}/services/new"
+    assert client.post(url, data=dict(SERVICE_FORM, prefix="B")).status_code == 302
+    refused = client.post(url, data=dict(SERVICE_FORM, prefix="C"))
+    assert refused.status_code == 422
+    assert "Votre formule permet 2 files actives au plus" in htmllib.unescape(
+        refused.text
+    )
+    assert db.session.scalars(
+        select(Service.prefix).order_by(Service.prefix)
+    ).all() == [
+        "A",
+        "B",
+    ]
