@@ -35,9 +35,6 @@ def test_book_appointment_confirms_and_mails_the_customer(db, backend, agenda, m
     )
     assert booked.branch_id == agenda.branch.id and booked.confirmed_at == at(1, 10)
     assert len(booked.check_in_token) >= 40
-    assert booked.check_in_path == (
-        f"/appointments/{booked.number}/check-in?token={booked.check_in_token}"
-    )
     [subject] = _subjects(mailbox, agenda.customer.email)
     assert subject.startswith(
         "Rendez-vous confirmé le mercredi 2 décembre 2026 à 09:30"
