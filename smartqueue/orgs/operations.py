@@ -5,7 +5,7 @@ from datetime import date, time, timedelta
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.operations import normalize_email
@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..queueing import events
 from ..queueing.queries import get_current_ticket
+from . import queries
 from .errors import (
     CounterBusy,
     CounterNumberTaken,
@@ -334,12 +335,7 @@ def _check_queue_room(org_id: int) -> None:
         select(Organization.plan).where(Organization.id == org_id).with_for_update()
     )
     limit = PLAN_QUEUE_LIMIT.get(plan)
-    active = db.session.scalar(
-        select(func.count(Service.id))
-        .join(Branch, Branch.id == Service.branch_id)
-        .where(Branch.organization_id == org_id, Service.is_active.is_(True))
-    )
-    if limit is not None and active >= limit:
+    if limit is not None and queries.count_active_queues(org_id) >= limit:
         db.session.rollback()
         raise PlanLimitReached(
             ngettext(
@@ -438,20 +434,6 @@ def _check_role_branch(
     return branch
 
 
-def _staff_count(org: Organization) -> int:
-    members = db.session.scalar(
-        select(func.count(Membership.id)).where(Membership.organization_id == org.id)
-    )
-    pending = db.session.scalar(
-        select(func.count(Invitation.id)).where(
-            Invitation.organization_id == org.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.expires_at > utcnow(),
-        )
-    )
-    return members + pending
-
-
 def _new_invitation(
     org: Organization, email: str, role: Role, branch_id: int | None, by: User | None
 ) -> tuple[Invitation, str]:
@@ -459,7 +441,7 @@ def _new_invitation(
     email = normalize_email(email)
     branch = _check_role_branch(org, role, branch_id)
     limit = PLAN_STAFF_LIMIT.get(org.plan)
-    if limit is not None and _staff_count(org) >= limit:
+    if limit is not None and queries.count_staff(org.id) >= limit:
         raise InvalidInvitation(
             ngettext(
                 "Votre formule permet %(num)s membre du personnel au plus.",

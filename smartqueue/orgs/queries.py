@@ -1,6 +1,6 @@
 """Reads of the organizations domain (eager-loading what the pages show)."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -151,3 +151,27 @@ def list_branches(organization_id: int) -> list[Branch]:
             .order_by(Branch.name)
         )
     )
+
+
+def count_active_queues(org_id: int) -> int:
+    """Active services (one queue each) across the organization: what plans count."""
+    return db.session.scalar(
+        select(func.count(Service.id))
+        .join(Branch, Branch.id == Service.branch_id)
+        .where(Branch.organization_id == org_id, Service.is_active.is_(True))
+    )
+
+
+def count_staff(org_id: int) -> int:
+    """Staff seats taken: members, and invitations still open (they hold a seat)."""
+    members = db.session.scalar(
+        select(func.count(Membership.id)).where(Membership.organization_id == org_id)
+    )
+    pending = db.session.scalar(
+        select(func.count(Invitation.id)).where(
+            Invitation.organization_id == org_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
+    return members + pending

@@ -179,3 +179,20 @@ def test_a_service_beyond_the_plans_queues_is_refused_on_the_form(
         "A",
         "B",
     ]
+
+
+def test_the_organization_page_shows_what_the_plan_allows_and_what_is_used(
+    client, db, auth, world
+):
+    from smartqueue.models import Organization, Plan
+
+    users, ids = world
+    db.session.get(Organization, ids["org"]).plan = Plan.FREE
+    db.session.commit()
+    auth.login(users["admin_a"])
+    page = htmllib.unescape(client.get(f"/manage/organizations/{ids['org']}").text)
+    queues = re.search(r'<span class="badge( warn)?" id="usage-1">([^<]+)<', page)
+    staff = re.search(r'<span class="badge( warn)?" id="usage-2">([^<]+)<', page)
+    assert queues.groups() == (None, "Files actives : 1 / 2")
+    # the world's org A: an agent, a manager of A1, one of A2 and its admin = 4 of 3
+    assert staff.groups() == (" warn", "Personnel : 4 / 3")

@@ -112,6 +112,18 @@ def organization(org_id: int):
         form=form,
         org=g.org,
         branches=org_queries.list_branches(org_id),
+        usage=[  # (label, used, the plan's limit or None)
+            (
+                _("Files actives"),
+                org_queries.count_active_queues(org_id),
+                orgs.PLAN_QUEUE_LIMIT.get(g.org.plan),
+            ),
+            (
+                _("Personnel"),
+                org_queries.count_staff(org_id),
+                orgs.PLAN_STAFF_LIMIT.get(g.org.plan),
+            ),
+        ],
     ), status(form)
 
 
