@@ -1,10 +1,18 @@
 """Reads of the queue engine: positions, waiting lines, estimates."""
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
@@ -119,11 +127,40 @@ def _per_service(service_ids: list[int], value) -> list:
     one small index read per service."""
     if not service_ids:
         return []
-    parts = [
-        select(literal(service_id).label("service_id"), value(service_id).label("v"))
-        for service_id in service_ids
-    ]
-    return db.session.execute(union_all(*parts)).all()
+    statement = _per_service_statement(value, len(service_ids))
+    params = {f"s{n}": service_id for n, service_id in enumerate(service_ids)}
+    return db.session.execute(statement, params).all()
+
+
+@functools.cache
+def _per_service_statement(value, services: int):
+    """Built once per (read, number of services): screens redraw these counts after every
+    change, and building the statement cost more than running it."""
+    parts = []
+    for n in range(services):
+        service_id = bindparam(f"s{n}", type_=Integer)
+        parts.append(
+            select(service_id.label("service_id"), value(service_id).label("v"))
+        )
+    return union_all(*parts)
+
+
+def _capped_count(service_id):
+    head = (
+        select(Ticket.id)
+        .where(Ticket.service_id == service_id, Ticket.status == WAITING)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    return select(func.count()).select_from(head).scalar_subquery()
+
+
+def _oldest_arrival(service_id):
+    return (
+        select(func.min(Ticket.arrived_at))
+        .where(Ticket.service_id == service_id, Ticket.status == WAITING)
+        .scalar_subquery()
+    )
 
 
 def count_waiting(service_ids: list[int]) -> dict[int, int]:
@@ -133,31 +170,13 @@ def count_waiting(service_ids: list[int]) -> dict[int, int]:
     each call cost more as the line grows. Each service's count reads at most COUNT_CAP
     entries of its waiting-line index, so a screen shows "999+" past that.
     """
-
-    def capped_count(service_id):
-        head = (
-            select(Ticket.id)
-            .where(Ticket.service_id == service_id, Ticket.status == WAITING)
-            .limit(COUNT_CAP + 1)
-            .subquery()
-        )
-        return select(func.count()).select_from(head).scalar_subquery()
-
-    return dict(_per_service(service_ids, capped_count))
+    return dict(_per_service(service_ids, _capped_count))
 
 
 def waiting_since(service_ids: list[int]) -> dict[int, datetime]:
     """The arrival of the oldest waiting ticket of each service that has one (an index
     lookup per service: ix_ticket_waiting_arrival)."""
-
-    def oldest(service_id):
-        return (
-            select(func.min(Ticket.arrived_at))
-            .where(Ticket.service_id == service_id, Ticket.status == WAITING)
-            .scalar_subquery()
-        )
-
-    rows = _per_service(service_ids, oldest)
+    rows = _per_service(service_ids, _oldest_arrival)
     return {service_id: since for service_id, since in rows if since is not None}
 
 
