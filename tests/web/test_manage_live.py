@@ -196,3 +196,16 @@ def test_the_organization_page_shows_what_the_plan_allows_and_what_is_used(
     assert queues.groups() == (None, "Files actives : 1 / 2")
     # the world's org A: an agent, a manager of A1, one of A2 and its admin = 4 of 3
     assert staff.groups() == (" warn", "Personnel : 4 / 3")
+
+
+def test_the_queue_button_speaks_the_managers_language(client, db, auth, world):
+    users, ids = world
+    users["manager_a1"].locale = "wo"
+    db.session.get(Service, ids["service"]).name_wo = "Ubbi kont"
+    db.session.commit()
+    auth.login(users["manager_a1"])
+    url = f"/manage/services/{ids['service']}/queue"
+    page = htmllib.unescape(
+        client.post(url, data={"status": "paused"}, follow_redirects=True).text
+    )
+    assert "File « Ubbi kont » : En pause." in page

@@ -1,6 +1,7 @@
 """Manage area: a branch, its opening hours, closures, services and counters."""
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -219,7 +220,7 @@ def queue_status(service_id: int):
         flash(
             _(
                 "File « %(service)s » : %(status)s.",
-                service=g.service.name_fr,
+                service=g.service.name_for(str(get_locale() or "fr")),
                 status=label(form.status.data),
             ),
             "success",
