@@ -12,6 +12,7 @@ from ..models import (
     Organization,
     Service,
     User,
+    counter_services,
     utcnow,
 )
 
@@ -149,6 +150,22 @@ def list_branches(organization_id: int) -> list[Branch]:
                 selectinload(Branch.counters),
             )
             .order_by(Branch.name)
+        )
+    )
+
+
+def list_counter_services(counter_id: int) -> list[Service]:
+    """The active services a counter handles, by letter, each with its queue."""
+    return list(
+        db.session.scalars(
+            select(Service)
+            .join(counter_services, counter_services.c.service_id == Service.id)
+            .where(
+                counter_services.c.counter_id == counter_id,
+                Service.is_active.is_(True),
+            )
+            .options(joinedload(Service.queue))
+            .order_by(Service.prefix)
         )
     )
 

@@ -5,6 +5,7 @@ each line's count (bounded, see queries.count_waiting) and oldest arrival come f
 queries too: the screen's cost does not grow with the length of the lines.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from ...models import (
     Ticket,
     TicketStatus,
 )
-from ...orgs.queries import list_services
+from ...orgs.queries import list_counter_services, list_services
 from ...queueing import queries, rules
 
 HEAD = 6  # tickets shown at the head of each line
@@ -53,9 +54,26 @@ class CounterScreen:
     since: int  # seconds since the current ticket was called (or started)
     lines: list[Line]
     tally: dict[str, int]
-    transfer_to: list[Service]
-    appointment: Appointment | None = None  # the current ticket's, if it came from one
     max_recalls: int = rules.MAX_RECALLS
+
+    # Read only when the panel is drawn: a socket's redraw after another counter's call
+    # usually leaves the panel out (see realtime/counter.py).
+    @functools.cached_property
+    def transfer_to(self) -> list[Service]:
+        """The services the current ticket may be transferred to."""
+        current = self.ticket.service_id if self.ticket is not None else None
+        return [
+            s
+            for s in list_services(self.counter.branch_id)
+            if s.is_active and s.id != current
+        ]
+
+    @functools.cached_property
+    def appointment(self) -> Appointment | None:
+        """The current ticket's appointment, if it came from one."""
+        if self.ticket is None:
+            return None
+        return appointments.get_ticket_appointment(self.ticket.id)
 
     @property
     def waiting(self) -> int:
@@ -83,7 +101,7 @@ def _seconds(since: datetime | None, now: datetime) -> int:
 def get_counter_screen(counter: Counter) -> CounterScreen:
     """The counter, its current ticket, its services' lines and today's tally."""
     now = clock.now()
-    services = [s for s in counter.services if s.is_active]
+    services = list_counter_services(counter.id)
     ids = [s.id for s in services]
     counts = queries.count_waiting(ids)
     oldest = queries.waiting_since(ids)
@@ -98,24 +116,13 @@ def get_counter_screen(counter: Counter) -> CounterScreen:
     if ticket is not None:
         since = ticket.serving_at if ticket.status is TicketStatus.SERVING else None
         since = since or ticket.called_at
-    transfer_to = [
-        s
-        for s in list_services(counter.branch_id)
-        if s.is_active and (ticket is None or s.id != ticket.service_id)
-    ]
     return CounterScreen(
         counter=counter,
         ticket=ticket,
         since=_seconds(since, now),
         lines=lines,
         tally=queries.count_today_at_counter(counter),
-        transfer_to=transfer_to,
-        appointment=_appointment_of(ticket),
     )
-
-
-def _appointment_of(ticket: Ticket | None) -> Appointment | None:
-    return appointments.get_ticket_appointment(ticket.id) if ticket else None
 
 
 def list_counter_branches(branch_ids: set[int]) -> list[Branch]:
