@@ -95,20 +95,19 @@ def current(desk) -> Ticket | None:
 # --- access ----------------------------------------------------------------------------------
 
 ACTIONS = ["call", "recall", "start", "finish", "no-show", "transfer", "pause", "close"]
+# Who may use a branch's counter pages (and its appointments list): its staff only.
+BRANCH_STAFF_ACCESS = [
+    ("agent", True),
+    ("manager", True),
+    ("admin", True),
+    ("agent_other_branch", False),
+    ("admin_other_org", False),
+    ("customer", False),
+    ("platform", False),
+]
 
 
-@pytest.mark.parametrize(
-    "role, allowed",
-    [
-        ("agent", True),
-        ("manager", True),
-        ("admin", True),
-        ("agent_other_branch", False),
-        ("admin_other_org", False),
-        ("customer", False),
-        ("platform", False),
-    ],
-)
+@pytest.mark.parametrize("role, allowed", BRANCH_STAFF_ACCESS)
 def test_counter_pages_are_for_the_staff_of_its_branch(
     client, auth, desk, role, allowed
 ):

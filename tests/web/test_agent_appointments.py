@@ -21,6 +21,7 @@ from smartqueue.models import (
     TicketStatus,
 )
 from tests.conftest import at
+from tests.web.test_agent import BRANCH_STAFF_ACCESS
 
 HTMX = {"HX-Request": "true"}
 MONDAY_10H = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
@@ -298,18 +299,7 @@ def test_no_show_of_a_checked_in_appointment_is_refused(client, agent, day, froz
 # --- who may, and bad addresses --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "role, allowed",
-    [
-        ("agent", True),
-        ("manager", True),
-        ("admin", True),
-        ("agent_other_branch", False),
-        ("admin_other_org", False),
-        ("customer", False),
-        ("platform", False),
-    ],
-)
+@pytest.mark.parametrize("role, allowed", BRANCH_STAFF_ACCESS)
 def test_appointments_are_for_the_staff_of_the_branch(client, auth, day, role, allowed):
     auth.login(day.users[role])
     response = client.get(page_url(day))
