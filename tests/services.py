@@ -126,11 +126,22 @@ class RedisServer:
                 time.sleep(0.05)
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server but keep its port and folder: `start()` brings it back (an outage)."""
         subprocess.run(
             ["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
             capture_output=True,
         )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                time.sleep(0.05)
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
