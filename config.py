@@ -20,6 +20,11 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _count(name: str) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() else 0
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
@@ -82,7 +87,28 @@ class Config:
 
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    # Redis down: the counters move into each process's memory (one warning line) and
+    # back to Redis once it answers again, instead of every limited form answering 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A dead or unreachable Redis costs a limited request at most half a second.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     RATELIMIT_HEADERS_ENABLED = True
+
+    # How many reverse proxies in front of the app set X-Forwarded-* (0: none trusted,
+    # the headers are ignored, so a client cannot pick its own address).
+    PROXY_FIX_X_FOR = _count("PROXY_FIX_X_FOR")
+    PROXY_FIX_X_PROTO = _count("PROXY_FIX_X_PROTO")
+    PROXY_FIX_X_HOST = _count("PROXY_FIX_X_HOST")
+    PROXY_FIX_X_PORT = _count("PROXY_FIX_X_PORT")
+    PROXY_FIX_X_PREFIX = _count("PROXY_FIX_X_PREFIX")
+    # Websockets that use the session accept pages from this site's own host, and these
+    # origins (comma-separated, e.g. https://app.smartqueue.sn).
+    WEBSOCKET_ALLOWED_ORIGINS = [
+        o.strip().rstrip("/")
+        for o in os.environ.get("WEBSOCKET_ALLOWED_ORIGINS", "").split(",")
+        if o.strip()
+    ]
 
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     # Without Redis, the one process runs periodic jobs (ticket expiry) in a thread.

@@ -27,4 +27,6 @@ csrf = CSRFProtect()
 mail = Mail()
 sock = Sock()
 babel = Babel()
+# Keyed by default on request.remote_addr, which ProxyFix sets behind trusted proxies
+# (web/limits.py holds the keys views name explicitly).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
