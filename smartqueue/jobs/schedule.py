@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def expire_due_tickets() -> int:
     """Expire tickets left at closing time (and queue expiry limits); idempotent."""
-    from ..queueing.operations import expire_tickets
+    from ..queueing.expiry import expire_tickets
 
     return expire_tickets()
 

@@ -145,6 +145,13 @@ class Ticket(db.Model):
             sqlite_where=text("status = 'waiting'"),
         ),
         Index("ix_ticket_branch_day_status", "branch_id", "day", "status"),
+        # The expiry job's "left from a past day", without reading today's live tickets.
+        Index(
+            "ix_ticket_live_day",
+            "day",
+            postgresql_where=text("status IN ('waiting', 'called')"),
+            sqlite_where=text("status IN ('waiting', 'called')"),
+        ),
         # The board's latest calls, from the end of an index of called tickets only.
         Index(
             "ix_ticket_recent_calls",

@@ -18,7 +18,6 @@ from ..extensions import db
 from ..jobs import enqueue
 from ..models import (
     ACTIVE_STATUSES,
-    Branch,
     Channel,
     Counter,
     CounterStatus,
@@ -638,37 +637,6 @@ def set_queue_status(queue: Queue, status: QueueStatus, *, by: User) -> Queue:
         events.service_changed, branch_id=service.branch_id, service_id=service.id
     )
     return queue
-
-
-@unit_of_work
-def expire_tickets(branch_id: int | None = None) -> int:
-    """Expire what is still waiting or called at closing time (and anything from past days)."""
-
-    begin_write(db.session)
-    now = clock.now()
-    query = select(Ticket).where(
-        Ticket.status.in_((TicketStatus.WAITING, TicketStatus.CALLED))
-    )
-    if branch_id is not None:
-        query = query.where(Ticket.branch_id == branch_id)
-    expired: dict[int, list[int]] = {}
-    for ticket in db.session.scalars(query.with_for_update(skip_locked=True)):
-        branch = db.session.get(Branch, ticket.branch_id)
-        hours = branch.hours_on(clock.local(now).weekday())
-        past_day = ticket.day < clock.today()
-        after_closing = hours is None or clock.local(now).time() >= hours.closes_at
-        queue = ticket.service.queue
-        too_old = bool(queue and queue.expiry_minutes) and (
-            (now - ticket.arrived_at).total_seconds() > queue.expiry_minutes * 60
-        )
-        if past_day or after_closing or too_old:
-            _record(ticket, TicketStatus.EXPIRED, "expire")
-            ticket.finished_at = now
-            expired.setdefault(ticket.branch_id, []).append(ticket.id)
-    db.session.commit()
-    for branch, ids in expired.items():
-        _announce(ids, branch, "expire")
-    return sum(len(ids) for ids in expired.values())
 
 
 # --- notifications ---------------------------------------------------------------------------

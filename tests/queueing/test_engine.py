@@ -299,18 +299,6 @@ def test_let_others_pass_moves_back_three_places_twice_at_most(
         ops.let_others_pass(first)
 
 
-def test_expire_at_closing_time(db, backend, desk, frozen):
-    waiting, called = _issue(desk.a), _issue(desk.b)
-    ops.call_next(desk.counter, by=desk.agent)
-    assert ops.expire_tickets() == 0  # still open
-    frozen.tick(hours=7, minutes=1)  # 17:01
-    assert ops.expire_tickets(desk.branch.id) == 2
-    db.session.expire_all()
-    assert {db.session.get(Ticket, t.id).status for t in (waiting, called)} == {
-        TicketStatus.EXPIRED
-    }
-
-
 def test_wait_estimate_is_ahead_times_mean_over_counters(db, backend, desk, frozen):
     for _ in range(4):
         _issue(desk.a)

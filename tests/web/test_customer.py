@@ -20,6 +20,7 @@ from smartqueue.models import (
     User,
 )
 from smartqueue.queueing import operations as ops
+from smartqueue.queueing.expiry import expire_tickets
 from smartqueue.realtime import channels
 from tests.queueing import conftest as queueing
 
@@ -291,7 +292,7 @@ def test_ticket_page_final_states(client, desk, frozen, ending, says):
     mine = _kiosk(desk.a)
     if ending == "expired":
         frozen.tick(hours=8)
-        ops.expire_tickets(desk.branch.id)
+        expire_tickets(desk.branch.id)
     else:
         ops.call_next(desk.counter, by=desk.agent)
         if ending == "served":
