@@ -1,7 +1,8 @@
 """Writes of the accounts domain: each function is one unit of work, side effects after commit."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext
 from sqlalchemy import select
@@ -15,7 +16,6 @@ from .errors import (
     CodeExpired,
     CodeInvalid,
     CodeLocked,
-    EmailTaken,
     ResendTooSoon,
 )
 from .phones import normalize_phone
@@ -27,6 +27,7 @@ from .secrets import (
     same_hash,
     unusable_password,
 )
+from .sessions import revoke_sessions
 
 CODE_LIFETIME = timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
@@ -68,12 +69,21 @@ def register_user(
     full_name: str | None = None,
     phone: str | None = None,
     locale: str = "fr",
-) -> User:
-    """Create a customer account (never a staff role) and email it a verification code."""
+) -> User | None:
+    """Create a customer account (never a staff role) and email it a verification code.
+
+    An address already taken gets None and the same outward answer (no account probing):
+    its owner is emailed that someone tried, with the way to reset the password.
+    """
     email = normalize_email(email)
     phone = normalize_phone(phone)
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise EmailTaken(_l("Un compte existe déjà avec cette adresse e-mail."))
+    owner_id = db.session.scalar(select(User.id).where(User.email == email))
+    if owner_id is not None:
+        hash_password(password)  # about the cost of a real sign-up: no timing hint
+        link = url_for("auth.forgot", _external=True)
+        enqueue(mail_jobs.send_signup_attempt, owner_id, link)
+        db.session.commit()
+        return None
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -117,6 +127,18 @@ def _consume_code(user: User, purpose: CodePurpose, code: str) -> None:
     record.used_at = now
 
 
+def refuse_phantom_code(sent_at: datetime, attempts: int) -> None:
+    """The refusal a code check gives a sign-up that made no account (address taken):
+    the same words in the same order as a real code's, so the page tells nothing."""
+    if attempts >= CODE_MAX_ATTEMPTS:
+        raise CodeLocked(_l("Trop d'essais. Demandez un nouveau code."))
+    if sent_at + CODE_LIFETIME <= utcnow():
+        raise CodeExpired(_l("Ce code a expiré. Demandez-en un nouveau."))
+    if attempts + 1 >= CODE_MAX_ATTEMPTS:
+        raise CodeLocked(_l("Trop d'essais. Demandez un nouveau code."))
+    raise CodeInvalid(_l("Code incorrect."))
+
+
 def verify_email(user: User, code: str) -> None:
     """Mark the user's email verified if the code is right."""
     if user.is_verified:
@@ -129,7 +151,13 @@ def verify_email(user: User, code: str) -> None:
 def _check_resend(user: User, purpose: CodePurpose) -> None:
     latest = _latest_code(user, purpose)
     if latest is not None:
-        wait = latest.created_at + RESEND_AFTER - utcnow()
+        check_resend_since(latest.created_at)
+
+
+def check_resend_since(sent_at: datetime) -> None:
+    """Refuse a new code within a minute of the last one."""
+    if sent_at is not None:
+        wait = sent_at + RESEND_AFTER - utcnow()
         if wait.total_seconds() > 0:
             seconds = int(wait.total_seconds()) + 1
             message = ngettext(
@@ -175,15 +203,26 @@ def request_password_reset(email: str) -> None:
     enqueue(mail_jobs.send_password_reset_code, user.id, code)
 
 
+RESET_REFUSED = _l("Code incorrect ou expiré. Demandez un nouveau code si besoin.")
+
+
 def reset_password(email: str, code: str, new_password: str) -> User:
-    """Set a new password with an emailed code; proves the email too."""
+    """Set a new password with an emailed code; proves the email too; ends every sign-in.
+
+    Every refusal reads the same (unknown address, no code, wrong, expired, used up), so
+    the form tells a stranger nothing; wrong tries still count against the code.
+    """
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.is_active:
-        raise CodeInvalid(_l("Code incorrect."))
-    _consume_code(user, CodePurpose.RESET_PASSWORD, code)
+        raise CodeInvalid(RESET_REFUSED)
+    try:
+        _consume_code(user, CodePurpose.RESET_PASSWORD, code)
+    except CodeInvalid:
+        raise CodeInvalid(RESET_REFUSED) from None
     user.password_hash = hash_password(new_password)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
+    revoke_sessions(user)  # whoever knew the old password is signed out everywhere
     db.session.commit()
     return user
 
@@ -206,6 +245,8 @@ def change_password(user: User, current: str, new: str) -> None:
             _l("Mot de passe actuel incorrect."), field="current_password"
         )
     user.password_hash = hash_password(new)
+    current = user.current_session.id if user.current_session else None
+    revoke_sessions(user, keep=current)  # the other devices may be the intruder's
     db.session.commit()
 
 
@@ -219,4 +260,5 @@ def delete_account(user: User) -> None:
     user.deleted_at = utcnow()
     user.memberships.clear()
     db.session.execute(db.delete(EmailCode).where(EmailCode.user_id == user.id))
+    revoke_sessions(user)
     db.session.commit()

@@ -66,3 +66,13 @@ def send_invitation(invitation_id: int, link: str) -> None:
     deliver(
         invitation.email, subject, "invitation", "fr", invitation=invitation, link=link
     )
+
+
+def send_signup_attempt(user_id: int, link: str) -> None:
+    """Tell an account's owner that someone tried to sign up again with their address."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return
+    with force_locale(user.locale):
+        subject = _("Tentative d'inscription avec votre adresse SmartQueue")
+    deliver(user.email, subject, "signup_attempt", user.locale, user=user, link=link)

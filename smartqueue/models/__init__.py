@@ -1,6 +1,14 @@
 """All models, re-exported so that Alembic sees the whole schema."""
 
-from .accounts import CodePurpose, EmailCode, Invitation, Membership, Role, User
+from .accounts import (
+    CodePurpose,
+    EmailCode,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    UserSession,
+)
 from .appointments import (
     HOLDING_STATUSES,
     UPCOMING_STATUSES,

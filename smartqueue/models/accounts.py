@@ -38,6 +38,24 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    # The sign-in this object was loaded for (set by accounts.sessions, never stored).
+    session_token = None
+    current_session = None
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session and the remember cookie: naming the
+        # sign-in, not only the person, lets the loader refuse a revoked one.
+        if self.session_token is None:
+            raise RuntimeError("sign in through accounts.sessions.start_session()")
+        return f"{self.id}:{self.session_token}"
+
+    def __eq__(self, other) -> bool:  # UserMixin compares get_id(): same person instead
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.deleted_at is None
@@ -58,6 +76,22 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return bool(self.memberships)
+
+
+class UserSession(db.Model):
+    """One sign-in on one device; the browser keeps a random token whose hash is the key."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    device: Mapped[str | None] = mapped_column(String(80))  # "Chrome, Android"
+    address: Mapped[str | None] = mapped_column(String(64))  # truncated: 41.82.13.0
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class EmailCode(db.Model):

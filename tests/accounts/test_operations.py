@@ -10,7 +10,6 @@ from smartqueue.accounts.errors import (
     CodeExpired,
     CodeInvalid,
     CodeLocked,
-    EmailTaken,
     InvalidPhone,
     ResendTooSoon,
 )
@@ -57,14 +56,18 @@ def test_register_user_emails_a_code_that_is_stored_hashed(db, backend, mailbox)
     assert stored.expires_at - stored.created_at == timedelta(minutes=15)
 
 
-def test_register_user_refuses_a_taken_email_whatever_the_case(db, backend, mailbox):
-    _register()
-    with pytest.raises(EmailTaken):
-        _register(email="AWA@example.sn")
-    assert (
-        db.session.scalar(select(User).where(User.email == "awa@example.sn"))
-        is not None
-    )
+def test_register_user_with_a_taken_email_makes_nothing_and_tells_the_owner(
+    db, backend, mailbox
+):
+    owner = _register()
+    password_hash = owner.password_hash
+    mailbox.clear()
+    assert _register(email="AWA@example.sn", phone=None) is None
+    db.session.expire_all()
+    assert db.session.scalars(select(User)).all() == [owner]
+    assert owner.password_hash == password_hash and owner.phone == "+221771234567"
+    [warning] = mailbox.wait_for("awa@example.sn")
+    assert "/auth/forgot" in warning.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_register_user_refuses_a_bad_phone_and_writes_nothing(db, backend, mailbox):
@@ -148,6 +151,39 @@ def test_password_reset_for_unknown_email_says_nothing_and_sends_nothing(
 ):
     ops.request_password_reset("ghost@example.sn")
     assert mailbox.messages() == []
+
+
+def test_password_reset_refusals_all_read_the_same(db, backend, mailbox):
+    _register()
+    ops.request_password_reset("awa@example.sn")
+    code = mailbox.last_code("awa@example.sn")
+    wrong = "999999" if code != "999999" else "888888"
+    messages = set()
+    for email, attempt in [("ghost@example.sn", wrong)] + [
+        ("awa@example.sn", wrong)
+    ] * 6:
+        with pytest.raises(CodeInvalid) as refused:
+            ops.reset_password(email, attempt, "new-pass-123")
+        messages.add(str(refused.value.message))
+    assert messages == {str(ops.RESET_REFUSED)}
+
+
+def test_password_change_and_reset_end_sessions(db, backend, mailbox):
+    from smartqueue.accounts import sessions
+    from smartqueue.models import UserSession
+
+    user = _register()
+    sessions.start_session(user, None, None)  # elsewhere
+    here = sessions.start_session(user, "Firefox/121.0 (Windows NT 10.0)", "41.82.13.7")
+    assert here.device == "Firefox, Windows" and here.address == "41.82.13.0"
+    ops.change_password(user, "s3cret-pass", "new-pass-123")  # signed in on `here`
+    assert [s.id for s in sessions.list_active_sessions(user)] == [here.id]
+
+    mailbox.clear()
+    ops.request_password_reset("awa@example.sn")
+    ops.reset_password("awa@example.sn", mailbox.last_code(user.email), "pass-456789")
+    assert sessions.list_active_sessions(user) == []
+    assert db.session.get(UserSession, here.id).revoked_at is not None
 
 
 def test_update_profile(db, backend, mailbox):

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TelField
+from wtforms import HiddenField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import REQUIRED, language_field, new_password_fields
@@ -32,3 +32,7 @@ class DeleteAccountForm(FlaskForm):
         _l("Tapez votre adresse e-mail pour confirmer"),
         validators=[DataRequired(message=REQUIRED), Length(max=254)],
     )
+
+
+class EndSessionForm(FlaskForm):
+    session_id = HiddenField(validators=[DataRequired(), Length(max=64)])
