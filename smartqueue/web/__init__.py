@@ -1,10 +1,12 @@
 """The web interface: blueprints per audience over the core."""
 
-from flask import Flask, request
+from flask import Flask, abort, request
+from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
 from ..extensions import db
 from ..models import begin_write
+from .forms import has_control_characters
 from .safety import MAX_ID
 
 
@@ -20,6 +22,19 @@ def _writes_take_the_write_lock() -> None:
     """A form post reads then writes: on SQLite it holds the write lock from the start."""
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         begin_write(db.session)
+
+
+def _refuse_control_characters_in_urls() -> None:
+    """Text from a URL reaches the database (a ticket's token, a check-in link's
+    ?token=), and PostgreSQL refuses NUL with an error: a path with control characters
+    names nothing (404), a query with them is refused with a message (400)."""
+    if has_control_characters(request.path):
+        abort(404)
+    if any(
+        has_control_characters(key) or has_control_characters(value)
+        for key, value in request.args.items(multi=True)
+    ):
+        abort(400, _("Ce lien contient des caractères non autorisés."))
 
 
 def register_web(app: Flask) -> None:
@@ -52,6 +67,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(bp)
     register_sockets(app)
     errors.register(app)
+    app.before_request(_refuse_control_characters_in_urls)
     app.before_request(_writes_take_the_write_lock)
     filters.register(app)
     security.register(app)

@@ -31,7 +31,10 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return _render(error.code)
+        # Our own abort(code, message) says why, in the user's language; Werkzeug's
+        # default descriptions are English and technical.
+        ours = error.description != type(error).description
+        return _render(error.code, error.description if ours else None)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

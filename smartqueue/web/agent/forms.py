@@ -1,14 +1,14 @@
 """Forms of the counter screen (shape only: what may move, and where, is the engine's call)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.validators import ValidationError
 
+from ..forms import Form
 from ..safety import parse_id
 
 
-class TicketActionForm(FlaskForm):
+class TicketActionForm(Form):
     """A button of the counter. `ticket` is the ticket the screen showed, if any: acting on
     another one (the screen was stale, or a second tab moved on) is refused."""
 

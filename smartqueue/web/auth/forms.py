@@ -1,11 +1,10 @@
 """Sign-up, sign-in, codes and passwords."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from ..forms import REQUIRED, language_field, new_password_fields
+from ..forms import REQUIRED, Form, language_field, new_password_fields
 
 _email = [
     DataRequired(message=REQUIRED),
@@ -18,7 +17,7 @@ _code = [
 ]
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     email = EmailField(
         _l("Adresse e-mail"), validators=_email, render_kw={"autocomplete": "email"}
     )
@@ -36,7 +35,7 @@ class RegisterForm(FlaskForm):
     locale = language_field()
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     code = StringField(
         _l("Code reçu par e-mail"),
         validators=_code,
@@ -48,7 +47,7 @@ class VerifyForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("Adresse e-mail"), validators=_email, render_kw={"autocomplete": "email"}
     )
@@ -60,11 +59,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Rester connecté"))
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     email = EmailField(_l("Adresse e-mail"), validators=_email)
 
 
-class ResetForm(FlaskForm):
+class ResetForm(Form):
     email = EmailField(_l("Adresse e-mail"), validators=_email)
     code = StringField(
         _l("Code reçu par e-mail"),
@@ -74,7 +73,7 @@ class ResetForm(FlaskForm):
     password, confirm = new_password_fields()
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     full_name = StringField(
         _l("Nom complet"), validators=[DataRequired(message=REQUIRED), Length(max=120)]
     )

@@ -4,15 +4,16 @@ import re
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, ValidationError
 from wtforms.validators import InputRequired
+
+from ..forms import Form
 
 PICK_A_TIME = _l("Choisissez une heure dans la liste.")
 HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-class TimeForm(FlaskForm):
+class TimeForm(Form):
     """One of the day's times (HH:MM, Dakar) to book or to move an appointment to. The
     page offers them as radio buttons; whether a time is bookable is the core's call."""
 

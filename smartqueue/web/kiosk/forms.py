@@ -4,7 +4,6 @@ appointment checked in)."""
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import (
     AnyOf,
@@ -20,13 +19,14 @@ from ...accounts.errors import InvalidPhone
 from ...accounts.phones import normalize_phone
 from ...appointments.queries import normalize_number
 from ...models import Priority
+from ..forms import Form
 
 # Elderly, pregnant and disabled people all go to the front the same way: the kiosk only
 # ever sends "high" and keeps no record of which of the three it was.
 PRIORITIES = {"normal": Priority.NORMAL, "high": Priority.HIGH}
 
 
-class TicketForm(FlaskForm):
+class TicketForm(Form):
     """The last step: the priority chosen before, and an optional phone or email."""
 
     # A label, even empty: without one WTForms translates the field's name, loading its
@@ -81,7 +81,7 @@ def typed_appointment_number(typed: str | None) -> str | None:
     return normalize_number(compact)
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     """An appointment number typed on the keypad (or the screen's keyboard)."""
 
     number = StringField(
@@ -108,7 +108,7 @@ class CheckInForm(FlaskForm):
             )
 
 
-class ScanForm(FlaskForm):
+class ScanForm(Form):
     """What the camera read from the check-in QR code: the number and its link's token."""
 
     number = HiddenField(validators=[DataRequired(), Length(max=40)])

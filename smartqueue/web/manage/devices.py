@@ -4,7 +4,6 @@ from flask import flash, g, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -12,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 from ...errors import DomainError
 from ...models import DeviceKind
 from ...queueing import devices as device_ops
-from ..forms import REQUIRED, EmptyForm
+from ..forms import REQUIRED, EmptyForm, Form
 from ..labels import choices
 from . import bp
 from .common import refuse, status
@@ -21,7 +20,7 @@ from .common import refuse, status
 SCREENS = {DeviceKind.BOARD: "board.show", DeviceKind.KIOSK: "kiosk.start"}
 
 
-class DeviceForm(FlaskForm):
+class DeviceForm(Form):
     kind = SelectField(_l("Type"), choices=choices(DeviceKind), coerce=DeviceKind)
     name = StringField(
         _l("Nom"),

@@ -1,7 +1,6 @@
 """Forms of the manage area: shape only (the operations hold the rules)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,7 +27,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models import OrganizationType, Plan, QueueStatus, QueueType, Role, Strategy
-from ..forms import REQUIRED
+from ..forms import REQUIRED, Form
 from ..labels import choices
 from ..safety import parse_id
 
@@ -47,7 +46,7 @@ def optional_int(value) -> int | None:
 # --- organizations ---------------------------------------------------------------------------
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(
         _l("Nom"), validators=[DataRequired(message=REQUIRED), Length(min=2, max=120)]
     )
@@ -78,7 +77,7 @@ class NewOrganizationForm(PlatformOrganizationForm):
 # --- branches --------------------------------------------------------------------------------
 
 
-class BranchForm(FlaskForm):
+class BranchForm(Form):
     name = StringField(
         _l("Nom de l'agence"),
         validators=[DataRequired(message=REQUIRED), Length(min=2, max=120)],
@@ -112,7 +111,7 @@ class BranchForm(FlaskForm):
     phone = TelField(_l("Téléphone (facultatif)"), **_phone)
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     """Seven rows, Monday (0) to Sunday (6): closed, or opening and closing times."""
 
     def __init__(self, *args, **kwargs):
@@ -164,7 +163,7 @@ for _day in range(7):
 del _day
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(Form):
     date = DateField(_l("Date"), validators=[DataRequired(message=REQUIRED)])
     reason = StringField(
         _l("Motif (facultatif)"),
@@ -176,7 +175,7 @@ class ClosureForm(FlaskForm):
 # --- services and counters --------------------------------------------------------------------
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(Form):
     name_fr = StringField(
         _l("Nom (français)"),
         validators=[DataRequired(message=REQUIRED), Length(max=120)],
@@ -255,7 +254,7 @@ class ServiceForm(FlaskForm):
         self.notify_before.data = queue.notify_before
 
 
-class QueueStatusForm(FlaskForm):
+class QueueStatusForm(Form):
     """The branch page's open / pause / close buttons: each posts the state it sets."""
 
     status = SelectField(
@@ -263,7 +262,7 @@ class QueueStatusForm(FlaskForm):
     )
 
 
-class CounterForm(FlaskForm):
+class CounterForm(Form):
     number = IntegerField(
         _l("Numéro"), validators=[InputRequired(), NumberRange(min=1, max=999)]
     )
@@ -283,7 +282,7 @@ class CounterForm(FlaskForm):
 # --- staff -----------------------------------------------------------------------------------
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     role = SelectField(_l("Rôle"), choices=choices(Role), coerce=Role)
     branch_id = SelectField(_l("Agence"), coerce=optional_int)
 
@@ -316,7 +315,7 @@ def _range(low: int, high: int) -> NumberRange:
     return NumberRange(min=low, max=high, message=_l("De %(min)s à %(max)s."))
 
 
-class SlotTemplateForm(FlaskForm):
+class SlotTemplateForm(Form):
     """A weekly range of slots; opening hours, lengths and overlaps are the core's rules."""
 
     weekday = SelectField(
@@ -353,7 +352,7 @@ class SlotTemplateForm(FlaskForm):
             raise ValidationError(_DAY)
 
 
-class DeleteSlotTemplateForm(FlaskForm):
+class DeleteSlotTemplateForm(Form):
     template_id = IntegerField(validators=[InputRequired()])
 
 
@@ -361,7 +360,7 @@ class DeleteSlotTemplateForm(FlaskForm):
 NOTICE_LIMITS = {"hours": 7 * 24, "minutes": 7 * 24 * 60}
 
 
-class BookingSettingsForm(FlaskForm):
+class BookingSettingsForm(Form):
     """How a service takes bookings (the limits of planning.SETTING_LIMITS)."""
 
     min_notice = IntegerField(
