@@ -21,7 +21,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ... import clock
-from ...accounts.secrets import keyed_hash
 from ...appointments import arrival
 from ...appointments import queries as appointments
 from ...errors import DomainError
@@ -38,6 +37,7 @@ from ...queueing import operations, queries
 from ...queueing.devices import device_branch_id
 from ...queueing.errors import UnknownService
 from ...queueing.rules import closed_reason
+from ..limits import kiosk_link
 from ..qr import qr_svg
 from .forms import CheckInForm, ScanForm, TicketForm
 
@@ -46,6 +46,12 @@ bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 # Anyone at a kiosk could try to check in someone else's appointment of the day by its
 # last 4 digits: unknown numbers typed at a kiosk are limited (a mistype or two is not).
 WRONG_NUMBERS = "10 per minute"
+# Tickets per kiosk link, at a person's pace: one takes at least ~5 s (service,
+# priority, contact), so 60 in 5 minutes is an opening rush at full speed, and 6 in 10 s
+# lets a family take theirs one after another. A stuck or scripted kiosk (60 tickets in
+# 0.6 s) stops there. Every tap counts, before the ticket: a limit counted after the
+# answer would let simultaneous taps all through.
+TICKETS = "6 per 10 seconds; 60 per 5 minutes"
 
 LANGUAGES = ("fr", "wo")
 
@@ -159,6 +165,7 @@ def contact(service_id: int):
 
 
 @bp.post("/<token>/services/<int:service_id>/tickets")
+@limiter.limit(TICKETS, key_func=kiosk_link)
 @in_kiosk_language
 def issue(service_id: int):
     # The service is loaded only for a page to show: every kiosk's busiest request is a
@@ -217,17 +224,20 @@ def check_in():
     return _check_in_page(CheckInForm(formdata=None))
 
 
-def _kiosk_key() -> str:
-    """Rate-limit key of a kiosk link (hashed: the link's token is its secret)."""
-    return "kiosk:" + keyed_hash(g.get("kiosk_token") or "")[:24]
-
-
 @bp.errorhandler(429)
-def _too_many_wrong_numbers(error):
+def _too_many(error):
+    """A limit of this kiosk link, said on its own screen, in its own language."""
     _check_device()  # the limit is checked before the link: an unknown link stays a 404
     with force_locale(kiosk_locale()):
-        message = _("Trop de numéros inconnus ont été tapés sur cette borne.")
-        lead = _("Patientez une minute, ou adressez-vous à l'accueil.")
+        if request.endpoint == "kiosk.issue":
+            message = _("Trop de tickets ont été demandés sur cette borne.")
+            lead = _(
+                "Aucun ticket n'a été délivré. Patientez quelques secondes, "
+                "puis réessayez, ou adressez-vous à l'accueil."
+            )
+        else:
+            message = _("Trop de numéros inconnus ont été tapés sur cette borne.")
+            lead = _("Patientez une minute, ou adressez-vous à l'accueil.")
         return render_template(
             "kiosk/refused.html", service=None, message=message, lead=lead
         ), 429
@@ -236,7 +246,7 @@ def _too_many_wrong_numbers(error):
 @bp.post("/<token>/appointments")
 @limiter.limit(
     WRONG_NUMBERS,
-    key_func=_kiosk_key,
+    key_func=kiosk_link,
     deduct_when=lambda response: response.status_code == 404,
 )
 @in_kiosk_language
