@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from smartqueue.models import User
+from tests.conftest import PASSWORD
 
 REGISTER = {
     "email": "awa@example.sn",
@@ -179,3 +180,106 @@ def test_each_role_lands_where_it_works(client, make_branch, make_user):
             "/auth/login", data={"email": user.email, "password": "correct-horse-42"}
         )
         assert response.location.endswith(path), role
+
+
+# --- rate limits: narrow per account, wide per address (issue 16, item 8) -------------------
+
+
+@pytest.fixture
+def limited(app, app_config):
+    """The app with its rate limits on (tests run without them), counters in memory."""
+    from smartqueue import create_app
+
+    return create_app(dict(app_config, RATELIMIT_ENABLED=True))
+
+
+NAT = {"REMOTE_ADDR": "41.82.13.7"}  # one carrier address shared by many people
+ELSEWHERE = {"REMOTE_ADDR": "196.207.1.9"}
+
+
+def _login(client, email, password, environ=NAT):
+    return client.post(
+        "/auth/login",
+        data={"email": email, "password": password},
+        environ_base=environ,
+    )
+
+
+def test_wrong_passwords_lock_that_account_and_not_the_neighbours(limited, make_user):
+    victim, neighbour = make_user(), make_user()
+    client = limited.test_client()
+    codes = [_login(client, victim.email, "wrong-pass").status_code for _ in range(10)]
+    assert codes == [422] * 10
+    refused = _login(client, victim.email, "wrong-pass")
+    assert refused.status_code == 429
+    assert "Trop de tentatives" in refused.get_data(as_text=True)
+    # the account is what is limited: from anywhere, even with its right password ...
+    assert (
+        _login(limited.test_client(), victim.email, PASSWORD, ELSEWHERE).status_code
+        == 429
+    )
+    # ... while the next person behind the same address signs in
+    assert _login(limited.test_client(), neighbour.email, PASSWORD).status_code == 302
+
+
+def test_successful_sign_ins_do_not_use_up_the_limits(limited, make_user):
+    user = make_user()
+    for _ in range(15):
+        assert _login(limited.test_client(), user.email, PASSWORD).status_code == 302
+
+
+def test_one_address_trying_many_accounts_is_stopped(limited):
+    client = limited.test_client()
+    codes = [
+        _login(client, f"guess{n}@example.sn", "wrong-pass").status_code
+        for n in range(201)
+    ]
+    assert codes[:200] == [422] * 200 and codes[200] == 429
+    other = _login(limited.test_client(), "guess0@example.sn", "x", ELSEWHERE)
+    assert other.status_code == 422
+
+
+def test_a_shared_address_is_not_capped_at_ten_sign_ups(limited, db, mailbox):
+    client = limited.test_client()
+    codes = [
+        client.post(
+            "/auth/register",
+            data=dict(REGISTER, email=f"client{n}@example.sn", phone=""),
+            environ_base=NAT,
+        ).status_code
+        for n in range(25)
+    ]
+    assert codes == [302] * 25
+
+
+def test_sign_ups_with_one_address_are_limited_to_spare_its_mailbox(
+    limited, db, mailbox
+):
+    client = limited.test_client()
+    codes = [
+        client.post(
+            "/auth/register", data=dict(REGISTER, phone=""), environ_base=NAT
+        ).status_code
+        for _ in range(4)
+    ]
+    assert codes == [302, 302, 302, 429]
+
+
+def test_reset_guesses_are_limited_per_account(limited, make_user, mailbox):
+    make_user(email="awa@example.sn")
+    client = limited.test_client()
+
+    def guess(environ):
+        return client.post(
+            "/auth/reset",
+            data={
+                "email": "awa@example.sn",
+                "code": "123456",
+                "password": "brand-new-pass",
+                "confirm": "brand-new-pass",
+            },
+            environ_base=environ,
+        ).status_code
+
+    assert [guess(NAT) for _ in range(10)] == [422] * 10
+    assert guess(ELSEWHERE) == 429
