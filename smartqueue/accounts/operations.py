@@ -94,8 +94,8 @@ def register_user(
     db.session.add(user)
     db.session.flush()
     code = _issue_code(user, CodePurpose.VERIFY_EMAIL)
-    db.session.commit()
     enqueue(mail_jobs.send_verification_code, user.id, code)
+    db.session.commit()
     return user
 
 
@@ -174,8 +174,8 @@ def resend_verification_code(user: User) -> None:
         return
     _check_resend(user, CodePurpose.VERIFY_EMAIL)
     code = _issue_code(user, CodePurpose.VERIFY_EMAIL)
-    db.session.commit()
     enqueue(mail_jobs.send_verification_code, user.id, code)
+    db.session.commit()
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -199,8 +199,8 @@ def request_password_reset(email: str) -> None:
     except ResendTooSoon:
         return
     code = _issue_code(user, CodePurpose.RESET_PASSWORD)
-    db.session.commit()
     enqueue(mail_jobs.send_password_reset_code, user.id, code)
+    db.session.commit()
 
 
 RESET_REFUSED = _l("Code incorrect ou expiré. Demandez un nouveau code si besoin.")

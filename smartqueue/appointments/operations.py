@@ -12,7 +12,6 @@ taken in the same order (the appointment row, the customer, the slot, the number
 
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
@@ -89,15 +88,10 @@ def lock_appointment(appointment: Appointment) -> Appointment:
 
 
 def _notify(appointment_id: int, kind: str) -> None:
-    """After commit: the customer's email (a job), never undoing what was committed."""
+    """The customer's email (a job), enqueued in the unit of work, before its commit."""
     from ..jobs import enqueue, reminders
 
-    try:
-        enqueue(reminders.notify_appointment, appointment_id, kind)
-    except Exception:
-        current_app.logger.exception(
-            "could not enqueue %s mail of appointment %s", kind, appointment_id
-        )
+    enqueue(reminders.notify_appointment, appointment_id, kind)
 
 
 # --- booking ---------------------------------------------------------------------------------
@@ -226,9 +220,9 @@ def book_appointment(
     appointment = _new_appointment(
         customer, service, slot, locale=locale or customer.locale, **paid
     )
-    db.session.commit()
     if appointment.status is AppointmentStatus.CONFIRMED:
         _notify(appointment.id, "booked")
+    db.session.commit()
     return appointment
 
 
@@ -273,8 +267,8 @@ def confirm_payment(appointment: Appointment) -> Appointment:
         _check_room(appointment.service_id, slot, exclude_id=appointment.id)
     appointment.status = AppointmentStatus.CONFIRMED
     appointment.confirmed_at = now
-    db.session.commit()
     _notify(appointment.id, "booked")
+    db.session.commit()
     return appointment
 
 
@@ -294,9 +288,8 @@ def expire_unpaid() -> int:
     ).all()
     for appointment in lapsed:
         _cancel(appointment, now, reason=LAPSED_REASON)
-    db.session.commit()
-    for appointment in lapsed:
         _notify(appointment.id, "cancelled")
+    db.session.commit()
     return len(lapsed)
 
 
@@ -349,8 +342,8 @@ def cancel_appointment(
     else:
         _check_change_allowed(appointment, "cancel")
     _cancel(appointment, clock.now(), by=by, reason=reason)
-    db.session.commit()
     _notify(appointment.id, "cancelled")
+    db.session.commit()
     return appointment
 
 
@@ -390,7 +383,7 @@ def reschedule_appointment(
         confirmed_at=old.confirmed_at,
         rescheduled_from_id=old.id,
     )
-    db.session.commit()
     if new.status is AppointmentStatus.CONFIRMED:
         _notify(new.id, "booked")
+    db.session.commit()
     return new

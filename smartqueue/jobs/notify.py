@@ -18,22 +18,17 @@ KINDS = {
 def notify_ticket(ticket_id: int, kind: str) -> bool:
     """Email the holder of a ticket that it is near ('near') or called ('called'), once."""
     column, status = KINDS[kind]
-    # Claim the notice with one conditional UPDATE: a second job for it finds nothing to do.
-    claimed = db.session.execute(
-        update(Ticket)
-        .where(
-            Ticket.id == ticket_id,
-            column.is_(None),
-            Ticket.status == status,
-            Ticket.contact_email.is_not(None),
-        )
-        .values({column: clock.now()})
-        .returning(Ticket.id)
-    ).scalar()
-    db.session.commit()
-    if claimed is None:
-        return False
     ticket = db.session.get(Ticket, ticket_id)
+    if (
+        ticket is None
+        or ticket.status is not status
+        or not ticket.contact_email
+        or getattr(ticket, column.key) is not None
+    ):
+        return False
+    # The outbox row is the claim (one pending row per notice, leased while it runs), so
+    # the notice is marked after sending: a worker killed mid-send leaves it unmarked
+    # and the retry sends it (a claim made before sending would have been lost with it).
     with force_locale(ticket.locale):
         if kind == "called":
             subject = _(
@@ -43,19 +38,16 @@ def notify_ticket(ticket_id: int, kind: str) -> bool:
             )
         else:
             subject = _("Votre tour approche : ticket %(code)s", code=ticket.code)
-    try:
-        deliver(
-            ticket.contact_email,
-            subject,
-            f"ticket_{kind}",
-            ticket.locale,
-            ticket=ticket,
-        )
-    except Exception:
-        # Give the notice back so that a retry can send it; then let RQ record the failure.
-        db.session.execute(
-            update(Ticket).where(Ticket.id == ticket_id).values({column: None})
-        )
-        db.session.commit()
-        raise
+    deliver(
+        ticket.contact_email, subject, f"ticket_{kind}", ticket.locale, ticket=ticket
+    )
+    db.session.execute(
+        update(Ticket).where(Ticket.id == ticket_id).values({column: clock.now()})
+    )
+    db.session.commit()
     return True
+
+
+def notice_key(ticket_id: int, kind: str) -> str:
+    """The outbox key allowing one pending job per ticket notice."""
+    return f"notify_ticket:{ticket_id}:{kind}"

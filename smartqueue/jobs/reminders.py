@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from .. import clock
 from ..extensions import db
-from ..models import Appointment, AppointmentStatus
+from ..models import Appointment, AppointmentStatus, begin_write
 from . import enqueue
 from .mail import deliver
 
@@ -61,6 +61,7 @@ def send_due_reminders() -> int:
 
     A reminder whose moment had already passed when the appointment was booked (or moved)
     is skipped: the confirmation said it all."""
+    begin_write(db.session)  # reads, then writes the outbox rows
     now = clock.now()
     due = []
     for kind, (column, before, until) in REMINDERS.items():
@@ -78,9 +79,15 @@ def send_due_reminders() -> int:
             for appointment_id, starts_at, created_at in rows
             if created_at <= starts_at - before
         ]
-    db.session.commit()  # end the read before the jobs run (in this process without Redis)
     for appointment_id, kind in due:
-        enqueue(send_appointment_reminder, appointment_id, kind)
+        # One pending job per reminder, however many runs find it due meanwhile.
+        enqueue(
+            send_appointment_reminder,
+            appointment_id,
+            kind,
+            key=f"reminder:{appointment_id}:{kind}",
+        )
+    db.session.commit()
     return len(due)
 
 
@@ -88,34 +95,24 @@ def send_appointment_reminder(appointment_id: int, kind: str) -> bool:
     """Email the 24 h ('24h') or 2 h ('2h') reminder of an appointment, once, if it still
     stands (never for a cancelled or moved one)."""
     column = REMINDERS[kind][0]
-    # Claim the reminder with one conditional UPDATE: a second job for it finds nothing.
-    claimed = db.session.execute(
-        update(Appointment)
-        .where(
-            Appointment.id == appointment_id,
-            column.is_(None),
-            Appointment.status == AppointmentStatus.CONFIRMED,
-            Appointment.customer_id.is_not(None),
-            Appointment.starts_at > clock.now(),
-        )
-        .values({column: clock.now()})
-        .returning(Appointment.id)
-    ).scalar()
-    db.session.commit()
-    if claimed is None:
-        return False
     appointment = db.session.get(Appointment, appointment_id)
-    try:
-        _send(appointment, "appointment_reminder", kind)
-    except Exception:
-        # Give the reminder back so that a retry can send it; RQ records the failure.
-        db.session.execute(
-            update(Appointment)
-            .where(Appointment.id == appointment_id)
-            .values({column: None})
-        )
-        db.session.commit()
-        raise
+    if (
+        appointment is None
+        or getattr(appointment, column.key) is not None
+        or appointment.status is not AppointmentStatus.CONFIRMED
+        or appointment.customer_id is None
+        or appointment.starts_at <= clock.now()
+    ):
+        return False
+    # The outbox row is the claim (one pending row per reminder, leased while it runs):
+    # marked after sending, so a worker killed mid-send leaves it to the retry.
+    _send(appointment, "appointment_reminder", kind)
+    db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment_id)
+        .values({column: clock.now()})
+    )
+    db.session.commit()
     return True
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 
 from ..extensions import db
+from .outbox import drain_outbox
 from .reminders import run_appointment_jobs
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ def expire_due_tickets() -> int:
 
 # (job, every N seconds)
 PERIODIC = [(expire_due_tickets, 60), (run_appointment_jobs, 60)]
+# Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
+EMBEDDED = [(drain_outbox, 15)]
 
 
 def run_cron(app) -> None:
@@ -43,7 +46,7 @@ def start_embedded(app, stop: threading.Event | None = None) -> threading.Thread
     def loop():
         last: dict = {}
         while not stop.is_set():
-            for job, every in PERIODIC:
+            for job, every in PERIODIC + EMBEDDED:
                 if time.monotonic() - last.get(job, -every) >= every:
                     last[job] = time.monotonic()
                     with app.app_context():

@@ -31,6 +31,7 @@ from .orgs import (
     Service,
     counter_services,
 )
+from .outbox import OutboxJob as OutboxJob  # re-exported for Alembic
 from .queueing import (
     ACTIVE_STATUSES,
     Channel,

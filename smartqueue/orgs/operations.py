@@ -109,9 +109,9 @@ def create_organization(
     if admin_email:
         db.session.flush()
         invitation, token = _new_invitation(org, admin_email, Role.ORG_ADMIN, None, by)
-    _commit(taken)
     if token:
         _send_invitation(invitation, token)
+    _commit(taken)
     return org
 
 
@@ -470,6 +470,8 @@ def _new_invitation(
 
 
 def _send_invitation(invitation: Invitation, token: str) -> None:
+    """Enqueue the invitation's mail in the unit of work that adds it (caller commits)."""
+    db.session.flush()  # its id, for the job
     link = url_for("auth.accept_invitation", token=token, _external=True)
     enqueue(mail_jobs.send_invitation, invitation.id, link)
 
@@ -479,8 +481,8 @@ def invite_staff(
 ) -> Invitation:
     """Invite someone by email to join an organization with a role; emails a link."""
     invitation, token = _new_invitation(org, email, role, branch_id, by)
-    db.session.commit()
     _send_invitation(invitation, token)
+    db.session.commit()
     return invitation
 
 

@@ -445,9 +445,9 @@ def call_next(counter: Counter, *, by: User) -> Ticket | None:
         return None
     _record(ticket, TicketStatus.CALLED, "call", by=by, counter=counter)
     ticket.called_at, ticket.counter_id, ticket.agent_id = now, counter.id, by.id
+    _notify_after_call(ticket)
     db.session.commit()
     _announce([ticket.id], ticket.branch_id, "call", counter.id)
-    _notify_after_call(ticket)
     return ticket
 
 
@@ -643,11 +643,17 @@ def set_queue_status(queue: Queue, status: QueueStatus, *, by: User) -> Queue:
 
 
 def _notify_after_call(called: Ticket) -> None:
-    """Tell the called customer, and those now within "notify N turns before" (jobs, once)."""
+    """Tell the called customer, and those now within "notify N turns before" (jobs,
+    once each: one pending outbox row per notice). In call_next's unit of work."""
     from ..jobs import notify
 
     if called.contact_email and called.called_notified_at is None:
-        enqueue(notify.notify_ticket, called.id, "called")
+        enqueue(
+            notify.notify_ticket,
+            called.id,
+            "called",
+            key=notify.notice_key(called.id, "called"),
+        )
     queue = called.service.queue
     ahead_limit = queue.notify_before if queue else 3
     near = db.session.scalars(
@@ -661,4 +667,9 @@ def _notify_after_call(called: Ticket) -> None:
     ).all()
     for ticket in near:
         if ticket.contact_email and ticket.near_notified_at is None:
-            enqueue(notify.notify_ticket, ticket.id, "near")
+            enqueue(
+                notify.notify_ticket,
+                ticket.id,
+                "near",
+                key=notify.notice_key(ticket.id, "near"),
+            )

@@ -1,11 +1,12 @@
-"""/healthz: is the database reachable, is Redis, when did a worker last beat."""
+"""/healthz: is the database reachable, is Redis, when did a worker last beat, and how
+many jobs wait in the outbox (and since when)."""
 
 from flask import Blueprint, current_app, jsonify
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from ..extensions import db, limiter
-from ..jobs import get_redis, last_heartbeat
+from ..jobs import get_redis, last_heartbeat, outbox_backlog
 
 bp = Blueprint("health", __name__)
 
@@ -13,9 +14,17 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
-    report = {"database": "ok", "redis": "not configured", "worker_heartbeat": None}
+    report = {
+        "database": "ok",
+        "redis": "not configured",
+        "worker_heartbeat": None,
+        "outbox": None,
+    }
     try:
         db.session.execute(text("SELECT 1"))
+        # A growing backlog or an old oldest job: workers down, or Redis unreachable.
+        report["outbox"] = outbox_backlog()
+        db.session.commit()
     except Exception as error:  # any driver error means unreachable
         db.session.rollback()
         report["database"] = f"error: {type(error).__name__}"

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
+from sqlalchemy import select, text
 
 from smartqueue.accounts import operations as accounts
 from smartqueue.jobs import enqueue
@@ -50,19 +51,34 @@ def test_healthz_says_when_redis_is_down(app, backend, client):
     assert response.get_json()["redis"].startswith("error")
 
 
-def test_enqueue_in_embedded_mode_runs_the_job_now_and_survives_its_failure(
-    app_config, mailbox
+def test_enqueue_in_embedded_mode_runs_the_job_after_commit_and_survives_its_failure(
+    app, app_config, mailbox
 ):
     from smartqueue import create_app
+    from smartqueue.extensions import db
+    from smartqueue.models import OutboxJob
 
     embedded = create_app(dict(app_config, REDIS_URL=None))
-    ran = []
+    RAN.clear()
     with embedded.app_context():
-        enqueue(ran.append, 1)
-        enqueue(
-            _explode
-        )  # logged, not raised: the request that enqueued it already committed
-    assert ran == [1]
+        db.session.execute(text("SELECT 1"))  # a unit of work in progress
+        enqueue(_record, 1)
+        assert RAN == []  # not before the commit
+        db.session.commit()
+        assert RAN == [1]
+        # Logged, not raised: the unit of work that asked for it has committed.
+        enqueue(_explode)
+        failed = db.session.scalars(select(OutboxJob)).one()
+        assert failed.func.endswith("_explode") and failed.attempts == 1
+        assert failed.last_error == "RuntimeError: job failed"
+        db.session.remove()
+
+
+RAN: list = []
+
+
+def _record(value):
+    RAN.append(value)
 
 
 def _explode():
