@@ -1,14 +1,13 @@
 """A person's own profile."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import REQUIRED, language_field, new_password_fields
+from ..forms import REQUIRED, Form, language_field, new_password_fields
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     full_name = StringField(_l("Nom complet"), validators=[Optional(), Length(max=120)])
     phone = TelField(
         _l("Téléphone (facultatif)"),
@@ -18,7 +17,7 @@ class ProfileForm(FlaskForm):
     locale = language_field()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(
         _l("Mot de passe actuel"),
         validators=[DataRequired(message=REQUIRED)],
@@ -27,12 +26,12 @@ class PasswordForm(FlaskForm):
     password, confirm = new_password_fields()
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     confirm_email = StringField(
         _l("Tapez votre adresse e-mail pour confirmer"),
         validators=[DataRequired(message=REQUIRED), Length(max=254)],
     )
 
 
-class EndSessionForm(FlaskForm):
+class EndSessionForm(Form):
     session_id = HiddenField(validators=[DataRequired(), Length(max=64)])
