@@ -94,6 +94,9 @@ class Config:
     # A dead or unreachable Redis costs a limited request at most half a second.
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     RATELIMIT_HEADERS_ENABLED = True
+    # Counted over the last N seconds, not per calendar window: a burst that straddles a
+    # window's edge cannot pass twice the limit.
+    RATELIMIT_STRATEGY = "moving-window"
 
     # How many reverse proxies in front of the app set X-Forwarded-* (0: none trusted,
     # the headers are ignored, so a client cannot pick its own address).

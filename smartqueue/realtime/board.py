@@ -4,13 +4,13 @@ The route hangs on a blueprint of its own (registered by the web app), not on `s
 default: that default binds to whichever app was built first, and tests build many.
 """
 
-from flask import Blueprint, current_app
-from simple_websocket import ConnectionClosed
+from flask import Blueprint
 
 from ..extensions import sock
 from ..models import DeviceKind
 from ..queueing.devices import device_branch_id
 from . import channels
+from .guard import live_socket
 from .relay import relay
 
 bp = Blueprint("board_socket", __name__)
@@ -19,24 +19,22 @@ bp = Blueprint("board_socket", __name__)
 REFUSED = 4403
 
 
+# The board's link is its only access: no cookie, no per-person data, no form token in
+# its fragments, so a page elsewhere gains nothing a holder of the link does not already
+# have. Its Origin is not checked (TVs may show it from a kiosk-mode launcher).
 @sock.route("/ws/board/<token>", bp=bp)
+@live_socket("board", uses_session=False)
 def live(ws, token: str):
     from ..web.board.live import render_board_snapshot  # the interface's own fragment
 
-    try:
-        branch_id = device_branch_id(token, DeviceKind.BOARD)
-        if branch_id is None:
-            ws.close(reason=REFUSED, message="device link revoked")
-            return
-        relay(
-            ws,
-            [channels.board(branch_id)],
-            snapshot=lambda: render_board_snapshot(branch_id),
-        )
-    except ConnectionClosed:
-        raise
-    except Exception:
-        # Redis gone, database restarting...: close with "internal error", which the
-        # board retries; the snapshot sent on reconnect resynchronizes it.
-        current_app.logger.exception("board socket failed")
-        ws.close(reason=1011)
+    branch_id = device_branch_id(token, DeviceKind.BOARD)
+    if branch_id is None:
+        ws.close(reason=REFUSED, message="device link revoked")
+        return
+    # Redis gone or the database restarting: live_socket closes with a code the board
+    # retries; the snapshot sent on reconnect resynchronizes it.
+    relay(
+        ws,
+        [channels.board(branch_id)],
+        snapshot=lambda: render_board_snapshot(branch_id),
+    )

@@ -14,12 +14,14 @@ from flask_login import current_user
 from ..extensions import db, sock
 from ..models import Counter
 from . import channels
+from .guard import POLICY, live_socket
 from .relay import relay
 
 bp = Blueprint("counter_socket", __name__)
 
 
 @sock.route("/ws/counter/<int:counter_id>", bp=bp)
+@live_socket("counter", uses_session=True)
 def counter_socket(ws, counter_id: int):
     """Send the counter's screen now, then again after each change in its branch."""
     from ..web.agent.access import may_staff  # the interface decides, and renders
@@ -27,7 +29,7 @@ def counter_socket(ws, counter_id: int):
 
     counter = db.session.get(Counter, counter_id)
     if counter is None or not may_staff(current_user, counter):
-        ws.close(reason=1008, message="forbidden")
+        ws.close(reason=POLICY, message="forbidden")
         return
     branch_id = counter.branch_id
     # The page says which panel it shows: the first snapshot leaves an unchanged panel

@@ -9,19 +9,23 @@ from flask import Blueprint
 from ..extensions import sock
 from ..queueing import queries
 from . import channels
+from .guard import POLICY, live_socket
 from .relay import relay
 
 bp = Blueprint("live_ticket", __name__)
 
 
+# The ticket's fragment carries a CSRF token of the visitor's session (its cancel form)
+# and is drawn in the session's language: the Origin is checked.
 @sock.route("/ws/ticket/<token>", bp=bp)
+@live_socket("ticket", uses_session=True)
 def ticket_socket(ws, token: str):
     """Send the ticket now, then again each time it or its line moves."""
     from ..web.customer.views import render_live_ticket  # the interface renders
 
     ticket = queries.get_ticket_by_token(token)
     if ticket is None:
-        ws.close(reason=1008, message="unknown ticket")  # policy: not retried
+        ws.close(reason=POLICY, message="unknown ticket")  # not retried
         return
     # Kept open even once the ticket is over: a close from this side makes Werkzeug's
     # dev server write its HTTP response into the socket, which browsers take for a

@@ -97,6 +97,18 @@
 
   var live = document.getElementById("live-state");
 
+  // Reconnect with back-off: about 2, 4, 8, 16 then 30 s, each with jitter so that a
+  // room of screens does not come back at the same instant. Reset only by a message: a
+  // server that accepts and then closes at once (Redis away) keeps it growing.
+  var failures = 0;
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function () {
+      var ceiling = Math.min(2000 * Math.pow(2, failures++), 30000);
+      return ceiling / 2 + Math.random() * ceiling / 2;
+    };
+  }
+  document.body.addEventListener("htmx:wsAfterMessage", function () { failures = 0; });
+
   function setLive(state) {
     screen.setAttribute("data-live", state);
     if (live) {

@@ -8,12 +8,17 @@
   var REFUSED = 4403; // the device link was revoked
   var HIGHLIGHT_MS = 12000;
 
-  // Reconnect quickly after a cut or a restart: 1, 2, 4, 8 then every ~10 s (with jitter).
-  if (window.htmx) {
-    htmx.config.wsReconnectDelay = function (retry) {
-      return Math.min(1000 * Math.pow(2, retry), 10000) * (0.5 + Math.random() / 2);
-    };
+  // Reconnect with back-off: about 2, 4, 8, 16 then 30 s, each with jitter so that a
+  // room of screens does not come back at the same instant. Reset only by a message: a
+  // server that accepts and then closes at once (Redis away) keeps it growing.
+  var failures = 0;
+
+  function nextDelay() {
+    var ceiling = Math.min(2000 * Math.pow(2, failures++), 30000);
+    return ceiling / 2 + Math.random() * ceiling / 2;
   }
+
+  if (window.htmx) htmx.config.wsReconnectDelay = nextDelay;
 
   // --- clock -------------------------------------------------------------------------------
   var timeFormat = new Intl.DateTimeFormat("fr-FR", {
@@ -166,7 +171,7 @@
     if (RETRIED_BY_HTMX.indexOf(code) < 0 && event.detail && event.detail.socketWrapper) {
       // A clean close (a server stopping, a proxy timing out): the extension would give
       // up, so retry ourselves; the snapshot sent on reconnect resynchronizes the board.
-      setTimeout(event.detail.socketWrapper.reconnect, 2000 + Math.random() * 3000);
+      setTimeout(event.detail.socketWrapper.reconnect, nextDelay());
     }
   }
 
@@ -181,6 +186,7 @@
     document.body.addEventListener("htmx:wsOpen", onOpen);
     document.body.addEventListener("htmx:wsClose", onClose);
     document.body.addEventListener("htmx:wsAfterMessage", function () {
+      failures = 0;
       noticeAnnouncement();
       highlight();
       tick();

@@ -42,6 +42,18 @@
     last = key;
   }
 
+  // Reconnect with back-off: about 2, 4, 8, 16 then 30 s, each with jitter so that a
+  // thousand phones do not come back at the same instant. Reset only by a message: a
+  // server that accepts and then closes at once (Redis away) keeps it growing.
+  var failures = 0;
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function () {
+      var ceiling = Math.min(2000 * Math.pow(2, failures++), 30000);
+      return ceiling / 2 + Math.random() * ceiling / 2;
+    };
+  }
+  document.addEventListener("htmx:wsAfterMessage", function () { failures = 0; });
+
   document.addEventListener("pointerdown", unlock, { once: true });
   document.addEventListener("htmx:oobAfterSwap", refresh);
   document.addEventListener("htmx:afterSwap", refresh);

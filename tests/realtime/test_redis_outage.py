@@ -1,0 +1,84 @@
+"""Redis stopped while boards are open: their sockets close with a code the page retries
+later, one warning line each and no traceback; once Redis is back, a board gets the
+snapshot and then live updates again."""
+
+import logging
+import re
+
+import pytest
+from simple_websocket import Client, ConnectionClosed
+
+from smartqueue.models import Channel, CounterStatus, DeviceKind
+from smartqueue.queueing import operations
+from smartqueue.queueing.devices import create_device
+from tests.services import RedisServer
+
+pytestmark = pytest.mark.production
+
+TRY_AGAIN_LATER = 1013
+
+
+@pytest.fixture
+def outage_redis():
+    """A Redis of this test's own, which it stops and starts again on the same port."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_config(app_config, outage_redis):
+    """The test's app and the live server on that Redis."""
+    return dict(app_config, REDIS_URL=f"redis://127.0.0.1:{outage_redis.port}/0")
+
+
+@pytest.fixture
+def hall(db, frozen, make_branch, make_service, make_counter, make_user):
+    """A branch with service A, an open counter 3, its agent and a board link."""
+    branch = make_branch()
+    service = make_service(branch, "A")
+    counter = make_counter(branch, 3, [service])
+    counter.status = CounterStatus.OPEN
+    agent = make_user(role="agent", branch=branch)
+    db.session.commit()
+    _, board = create_device(branch, DeviceKind.BOARD, "Salle", by=agent)
+    return service, counter, agent, board
+
+
+def _words(html: str) -> list[str]:
+    return re.sub(r"<[^>]+>", " ", html).split()
+
+
+def test_a_board_socket_closes_quietly_while_redis_is_down_and_resyncs_after(
+    live_server, hall, outage_redis, caplog
+):
+    service, counter, agent, board = hall
+    url = live_server.url.replace("http", "ws", 1) + f"/ws/board/{board}"
+
+    outage_redis.halt()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        ws = Client.connect(url)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.receive(timeout=10)
+    assert closed.value.reason == TRY_AGAIN_LATER  # the page retries, with back-off
+    refused = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].levelno == logging.WARNING
+    assert not any(r.exc_info for r in caplog.records)  # no traceback in the log
+
+    outage_redis.start()
+    ws = Client.connect(url)
+    try:
+        snapshot = ws.receive(timeout=10)
+        assert snapshot and 'id="board-' in snapshot
+        ticket = operations.issue_ticket(service, channel=Channel.KIOSK)
+        operations.call_next(counter, by=agent)
+        seen = ""
+        while ticket.code not in _words(seen):
+            seen = ws.receive(timeout=10)
+            assert seen is not None, "no live update after Redis came back"
+        assert "3" in _words(seen)  # called to counter 3
+    finally:
+        if ws.connected:
+            ws.close()
