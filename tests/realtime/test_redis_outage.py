@@ -82,3 +82,49 @@ def test_a_board_socket_closes_quietly_while_redis_is_down_and_resyncs_after(
     finally:
         if ws.connected:
             ws.close()
+
+
+# Each reconnection's time on the page's (fake) clock: when the socket closed, and when
+# the next one was started.
+RECORD_RECONNECTS = """
+document.addEventListener("htmx:wsConnecting", () => {
+  const html = document.documentElement;
+  html.dataset.connects = (html.dataset.connects || "") + Date.now() + ",";
+});
+document.addEventListener("htmx:wsClose", () => {
+  const html = document.documentElement;
+  html.dataset.closes = (html.dataset.closes || "") + Date.now() + ",";
+});
+"""
+
+
+def _times(page, name: str) -> list[float]:
+    value = page.locator("html").get_attribute(f"data-{name}") or ""
+    return [float(t) for t in value.split(",") if t]
+
+
+def test_a_board_page_backs_off_while_redis_is_down(
+    live_server, hall, outage_redis, page
+):
+    """2, 4, 8, 16 then 30 s between attempts (each with jitter), not every 2 s: a room
+    of screens does not hammer a server that is recovering."""
+    from playwright.sync_api import expect
+
+    board = hall[3]
+    outage_redis.halt()
+    page.add_init_script(RECORD_RECONNECTS)
+    page.clock.install()
+    page.goto(f"{live_server.url}/board/{board}")
+    html = page.locator("html")
+    for attempt in range(1, 7):
+        expect(html).to_have_attribute(
+            "data-closes", re.compile(r"^(\d+,){%d}$" % attempt)
+        )
+        page.clock.run_for(31_000)  # the longest wait: the next attempt starts in it
+    closes, connects = _times(page, "closes"), _times(page, "connects")
+    waits = [
+        (start - closed) / 1000
+        for closed, start in zip(closes[:6], connects[1:7], strict=True)
+    ]
+    for wait, ceiling in zip(waits, [2, 4, 8, 16, 30, 30], strict=True):
+        assert ceiling / 2 <= wait <= ceiling, waits
