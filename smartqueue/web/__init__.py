@@ -6,6 +6,7 @@ from werkzeug.routing import IntegerConverter
 
 from ..extensions import db
 from ..models import begin_write
+from .errors import BadLink
 from .forms import has_control_characters
 from .safety import MAX_ID
 
@@ -34,7 +35,7 @@ def _refuse_control_characters_in_urls() -> None:
         has_control_characters(key) or has_control_characters(value)
         for key, value in request.args.items(multi=True)
     ):
-        abort(400, _("Ce lien contient des caractères non autorisés."))
+        raise BadLink(_("Ce lien contient des caractères non autorisés."))
 
 
 def register_web(app: Flask) -> None:

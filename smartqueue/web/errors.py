@@ -4,9 +4,14 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+
+
+class BadLink(BadRequest):
+    """A link that cannot be used as it is; its description, in the user's language,
+    is shown (Werkzeug's and the limiter's are English and technical)."""
 
 
 def _render(code: int, description: str | None = None):
@@ -31,10 +36,9 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        # Our own abort(code, message) says why, in the user's language; Werkzeug's
-        # default descriptions are English and technical.
-        ours = error.description != type(error).description
-        return _render(error.code, error.description if ours else None)
+        return _render(
+            error.code, error.description if isinstance(error, BadLink) else None
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -124,3 +124,6 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(address_app):
     assert [r.get_data(as_text=True) for r in seen[:3]] == ["10.0.0.1"] * 3
     # Claiming another address at each request does not dodge the limit.
     assert seen[3].status_code == 429
+    page = seen[3].get_data(as_text=True)
+    assert "Patientez une minute avant de réessayer." in page
+    assert "per 1 minute" not in page  # the limiter's own English description
