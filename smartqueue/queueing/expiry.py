@@ -32,6 +32,7 @@ from ..extensions import db
 from ..models import (
     Branch,
     BranchClosure,
+    Counter,
     OpeningHours,
     Queue,
     Ticket,
@@ -49,6 +50,7 @@ _ticket = Ticket.__table__
 _event = TicketEvent.__table__
 _queue = Queue.__table__
 _branch = Branch.__table__
+_counter = Counter.__table__
 _hours = OpeningHours.__table__
 _closure = BranchClosure.__table__
 
@@ -112,25 +114,38 @@ def _due_statement(one_branch: bool):
         _LIVE,
         *branch_filter,
     )
-    too_old = [
+    cutoff = minutes_before(
+        bindparam("now", type_=UTCDateTime), _queue.c.expiry_minutes
+    )
+    # From each queue with an expiry down its line's (service, arrival) index...
+    waiting_too_old = (
         select(_ticket.c.id, _ticket.c.branch_id)
         .select_from(_ticket.join(_queue, _queue.c.service_id == _ticket.c.service_id))
         .where(
             _queue.c.expiry_minutes > 0,
-            status,
-            _ticket.c.arrived_at
-            < minutes_before(
-                bindparam("now", type_=UTCDateTime), _queue.c.expiry_minutes
-            ),
+            text("ticket.status = 'waiting'"),
+            _ticket.c.arrived_at < cutoff,
             *branch_filter,
         )
-        # Split by status: the waiting part reads the line's (service, arrival) index.
-        for status in (
-            text("ticket.status = 'waiting'"),
-            text("ticket.status = 'called'"),
+    )
+    # ... and from each counter to the ticket it has called (the index of a counter's
+    # current ticket), then to that ticket's queue.
+    called_too_old = (
+        select(_ticket.c.id, _ticket.c.branch_id)
+        .select_from(
+            _counter.join(
+                _ticket,
+                and_(
+                    _ticket.c.counter_id == _counter.c.id,
+                    text("ticket.status = 'called'"),
+                ),
+            ).join(_queue, _queue.c.service_id == _ticket.c.service_id)
         )
-    ]
-    due = union(past_day, after_closing, *too_old).subquery()
+        .where(
+            _queue.c.expiry_minutes > 0, _ticket.c.arrived_at < cutoff, *branch_filter
+        )
+    )
+    due = union(past_day, after_closing, waiting_too_old, called_too_old).subquery()
     return select(due.c.id, due.c.branch_id).order_by(due.c.branch_id, due.c.id)
 
 
