@@ -202,6 +202,8 @@ def run_outbox_job(outbox_id: int) -> bool:
         )
         db.session.commit()
         raise
+    # End the job's own reads first: on SQLite a read turned write may fail at once.
+    db.session.commit()
     db.session.execute(delete(OutboxJob).where(OutboxJob.id == outbox_id))
     db.session.commit()
     return True

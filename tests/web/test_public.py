@@ -63,4 +63,5 @@ def test_healthz_embedded(client):
         "database": "ok",
         "redis": "not configured",
         "worker_heartbeat": "in-process",
+        "outbox": {"pending": 0, "oldest_seconds": None, "failed": 0},
     }
