@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from redis import Redis
 from rq import Queue
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select, text, update
 
@@ -143,6 +144,7 @@ def workers(app_config, mailbox, tmp_path):
 # --- the outbox contract ---------------------------------------------------------------------
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_a_rolled_back_unit_of_work_leaves_no_outbox_row_and_no_job(
     app, backend, db, private_redis, make_user
 ):
@@ -154,6 +156,7 @@ def test_a_rolled_back_unit_of_work_leaves_no_outbox_row_and_no_job(
     assert Queue("default", connection=Redis.from_url(private_redis.url)).count == 0
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_enqueue_writes_one_pending_row_per_key(app, backend, db, private_redis):
     _stop(private_redis)  # nothing leaves the outbox: the rows stay to be seen
     db.session.execute(text("SELECT 1"))
@@ -165,6 +168,22 @@ def test_enqueue_writes_one_pending_row_per_key(app, backend, db, private_redis)
     assert [(r.func, r.args, r.key) for r in rows] == [
         ("smartqueue.jobs.mail.send_invitation", [1, "https://x/1"], "invite:1")
     ]
+
+
+def test_a_committed_job_is_pushed_with_its_timeout_retries_and_row_id(
+    app, backend, db, private_redis, make_user
+):
+    user = make_user(verified=False)
+    db.session.execute(text("SELECT 1"))
+    row_id = enqueue(mail.send_verification_code, user.id, "123456")
+    connection = Redis.from_url(private_redis.url)
+    assert not Job.exists(f"sq-outbox-{row_id}", connection=connection)
+    db.session.commit()
+    job = Job.fetch(f"sq-outbox-{row_id}", connection=connection)
+    assert job.func_name == "smartqueue.jobs.outbox.run_outbox_job"
+    assert list(job.args) == [row_id]
+    assert job.timeout == 3  # JOB_TIMEOUT
+    assert job.retries_left == 4 and job.retry_intervals == [0, 10, 60, 300]
 
 
 # --- Redis down ----------------------------------------------------------------------------
