@@ -1,8 +1,9 @@
 """ticket expiry: what is due, found by an index
 
 - ix_ticket_live_day: tickets still waiting or called, by day. The expiry job's "left
-  from a past day" reads it instead of every live ticket of the platform (its other
-  rules read ix_ticket_branch_day_status and ix_ticket_waiting_arrival).
+  from a past day" first reads the oldest live day from it (one index probe) and reads
+  no ticket when that is today; its other rules read ix_ticket_branch_day_status,
+  ix_ticket_waiting_arrival and ix_ticket_counter_current.
 
 Revision ID: c5f7e9a1b3d4
 Revises: 8d4a2c6e1f73

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    func,
     insert,
     literal,
     or_,
@@ -83,8 +84,8 @@ def _minutes_before_sqlite(element, compiler, **kw):
 
 
 def _due_statement(one_branch: bool):
-    """Ids and branches of the live tickets that are due, by rule; each part reads its
-    index, so live tickets of open branches within their expiry are never read."""
+    """Ids and branches of the live tickets that are due, one part per rule, each with
+    an index to read (so a waiting line of an open branch needs not be read at all)."""
     today = bindparam("today")
     branch_filter = (
         [_ticket.c.branch_id == bindparam("branch_id")] if one_branch else []
@@ -105,8 +106,12 @@ def _due_statement(one_branch: bool):
             )
         )
     )
+    # Read only when the oldest live day (one probe of ix_ticket_live_day) is before
+    # today: PostgreSQL cannot tell that live tickets are all from today (the column's
+    # statistics are mostly history) and would read every live ticket to find none.
+    oldest_live_day = select(func.min(_ticket.c.day)).where(_LIVE).scalar_subquery()
     past_day = select(_ticket.c.id, _ticket.c.branch_id).where(
-        _LIVE, _ticket.c.day < today, *branch_filter
+        oldest_live_day < today, _LIVE, _ticket.c.day < today, *branch_filter
     )
     after_closing = select(_ticket.c.id, _ticket.c.branch_id).where(
         _ticket.c.branch_id.in_(closed_branches),
