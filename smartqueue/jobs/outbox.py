@@ -56,9 +56,8 @@ log = logging.getLogger(__name__)
 PENDING = "sq_outbox"  # session.info: (row id, job name) written in this transaction
 QUEUE = "default"
 JOB_TIMEOUT = 30  # seconds a job may run (app config JOB_TIMEOUT overrides it)
-LEASE_MARGIN = (
-    2  # a lease outlives the timeout by this: RQ stops the job at the timeout
-)
+# A lease outlives the job's timeout by this much (RQ stops the job at the timeout).
+LEASE_MARGIN = 2
 # Back-off between tries. The first retry comes at once: after a killed worker the
 # abandoned job was only found once its timeout had passed.
 RETRY_INTERVALS = [0, 10, 60, 300]
