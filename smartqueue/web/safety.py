@@ -2,6 +2,15 @@
 
 from urllib.parse import urlsplit
 
+from flask_login import current_user
+
+
+def acting_user():
+    """The signed-in user as the real object, for operations (`by=`): they may keep what
+    they are given, and a stored `current_user` proxy resolves to itself (accepting an
+    invitation while signed in once crashed the process that way)."""
+    return current_user._get_current_object()
+
 
 def safe_next(target: str | None) -> str | None:
     """A relative path on this site, or None (no open redirects)."""

@@ -17,6 +17,7 @@ from ...accounts import operations as accounts
 from ...accounts import sessions
 from ...accounts.errors import AccountError
 from ..forms import EmptyForm, apply_domain_error
+from ..safety import acting_user
 from .forms import DeleteAccountForm, EndSessionForm, PasswordForm, ProfileForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -28,7 +29,7 @@ def _signed_in_only():
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     # Operations get the user itself, never the proxy (a stored proxy resolves to itself).
-    g.me = current_user._get_current_object()
+    g.me = acting_user()
 
 
 def _page(form=None, password_form=None, delete_form=None):

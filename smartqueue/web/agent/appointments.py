@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from ... import clock
 from ...appointments import arrival, queries
@@ -24,7 +23,7 @@ from ...models import (
 )
 from ..forms import EmptyForm
 from ..htmx import is_htmx
-from ..safety import parse_id
+from ..safety import acting_user, parse_id
 from . import bp
 
 ARRIVED = (
@@ -125,7 +124,7 @@ def appointments(branch_id: int):
 def check_in_appointment(branch_id: int, appointment_id: int):
     def check_in(appointment: Appointment) -> str:
         appointment = arrival.check_in(
-            appointment, channel=Channel.COUNTER, by=current_user
+            appointment, channel=Channel.COUNTER, by=acting_user()
         )
         code = appointment.ticket.code
         if appointment.is_late_arrival:
@@ -141,7 +140,7 @@ def check_in_appointment(branch_id: int, appointment_id: int):
 @bp.post("/branches/<int:branch_id>/appointments/<int:appointment_id>/no-show")
 def appointment_no_show(branch_id: int, appointment_id: int):
     def no_show(appointment: Appointment) -> str:
-        arrival.mark_appointment_no_show(appointment, by=current_user)
+        arrival.mark_appointment_no_show(appointment, by=acting_user())
         return _("Rendez-vous %(number)s marqué absent.", number=appointment.number)
 
     return _act(appointment_id, no_show)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from ...errors import DomainError
 from ...models import CounterStatus, Service, Ticket
@@ -18,6 +17,7 @@ from ...queueing import operations, queries
 from ...queueing.errors import IllegalMove
 from ...realtime import socket_path
 from ..htmx import is_htmx
+from ..safety import acting_user
 from . import appointments as _appointments  # noqa: F401  (its routes, on bp)
 from . import bp
 from .forms import TicketActionForm, TransferForm
@@ -56,7 +56,7 @@ def close_counter(counter_id: int):
 @bp.post("/counters/<int:counter_id>/call")
 def call_next(counter_id: int):
     def call(form):
-        if operations.call_next(g.counter, by=current_user) is None:
+        if operations.call_next(g.counter, by=acting_user()) is None:
             return _("Personne n'attend pour les services de ce guichet.")
 
     return _act(call)
@@ -64,29 +64,29 @@ def call_next(counter_id: int):
 
 @bp.post("/counters/<int:counter_id>/recall")
 def recall(counter_id: int):
-    return _act(lambda form: operations.recall(_current(form), by=current_user))
+    return _act(lambda form: operations.recall(_current(form), by=acting_user()))
 
 
 @bp.post("/counters/<int:counter_id>/start")
 def start(counter_id: int):
-    return _act(lambda form: operations.start_serving(_current(form), by=current_user))
+    return _act(lambda form: operations.start_serving(_current(form), by=acting_user()))
 
 
 @bp.post("/counters/<int:counter_id>/finish")
 def finish(counter_id: int):
-    return _act(lambda form: operations.finish(_current(form), by=current_user))
+    return _act(lambda form: operations.finish(_current(form), by=acting_user()))
 
 
 @bp.post("/counters/<int:counter_id>/no-show")
 def no_show(counter_id: int):
-    return _act(lambda form: operations.mark_no_show(_current(form), by=current_user))
+    return _act(lambda form: operations.mark_no_show(_current(form), by=acting_user()))
 
 
 @bp.post("/counters/<int:counter_id>/transfer")
 def transfer(counter_id: int):
     def move(form):
         target = _service(form.service_id.data)  # one of the choices: the form checked
-        operations.transfer(_current(form), target, by=current_user)
+        operations.transfer(_current(form), target, by=acting_user())
 
     services = [s for s in g.counter.branch.services if s.is_active]
     return _act(move, TransferForm(services))
@@ -133,7 +133,7 @@ def _screen(error: str | None = None, notice: str | None = None, status: int = 2
 
 
 def _set_status(status: CounterStatus) -> None:
-    operations.set_counter_status(g.counter, status, by=current_user)
+    operations.set_counter_status(g.counter, status, by=acting_user())
 
 
 def _current(form: TicketActionForm) -> Ticket:

@@ -24,7 +24,7 @@ from ...models import User, utcnow
 from ...orgs import operations as orgs
 from ..forms import EmptyForm, apply_domain_error
 from ..limits import client_address
-from ..safety import safe_next
+from ..safety import acting_user, safe_next
 from . import limits
 from .forms import (
     AcceptInvitationForm,
@@ -183,7 +183,7 @@ def _landing(user: User) -> str:
 def logout():
     if EmptyForm().validate_on_submit():
         if current_user.is_authenticated:  # this device's sign-in ends server-side too
-            user = current_user._get_current_object()
+            user = acting_user()
             sessions.end_session(user, user.current_session.id)
         logout_user()
         flash(_("Vous êtes déconnecté."), "info")
@@ -242,9 +242,7 @@ def accept_invitation(token: str):
                     return redirect(url_for("auth.login", next=request.path))
                 # The real object: the proxy stored by an operation or by login_user
                 # resolves to itself and the process dies (issue 16, item 1).
-                user = orgs.accept_invitation(
-                    invitation, user=current_user._get_current_object()
-                )
+                user = orgs.accept_invitation(invitation, user=acting_user())
             else:
                 user = orgs.accept_invitation(
                     invitation,

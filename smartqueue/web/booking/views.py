@@ -32,6 +32,7 @@ from ...orgs import queries as orgs
 from ..forms import EmptyForm
 from ..htmx import page_or_fragment
 from ..qr import qr_svg
+from ..safety import acting_user
 from .calendar import month_of_window
 from .forms import PICK_A_TIME, TimeForm
 
@@ -191,7 +192,7 @@ def calendar(service_id: int):
 @bp.route("/book/<int:service_id>/<day>", methods=["GET", "POST"])
 def times(service_id: int, day: str):
     service = _bookable_service(service_id)
-    customer = current_user._get_current_object()
+    customer = acting_user()
     return _choose_time(
         Flow(service),
         _day(day),
@@ -218,7 +219,7 @@ def move(number: str):
 @bp.route("/<number>/move/<day>", methods=["GET", "POST"])
 def move_times(number: str, day: str):
     appointment = _movable(number)
-    customer = current_user._get_current_object()
+    customer = acting_user()
     return _choose_time(
         Flow(appointment.service, appointment),
         _day(day),
@@ -272,9 +273,7 @@ def ics(number: str):
 def cancel(number: str):
     appointment = _mine(number)
     try:
-        operations.cancel_appointment(
-            appointment, by=current_user._get_current_object()
-        )
+        operations.cancel_appointment(appointment, by=acting_user())
     except DomainError as refused:
         return _appointment_page(_mine(number), error=str(refused.message)), 409
     flash(_("Votre rendez-vous est annulé."), "success")
@@ -286,7 +285,7 @@ def cancel(number: str):
 
 @bp.get("/")
 def my_appointments():
-    customer = current_user._get_current_object()
+    customer = acting_user()
     return render_template(
         "booking/my_appointments.html",
         upcoming=queries.list_customer_appointments(customer, upcoming=True),

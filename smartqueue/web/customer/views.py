@@ -26,6 +26,7 @@ from ...orgs import queries as orgs
 from ...queueing import operations, queries, rules
 from ...realtime import socket_path
 from ..htmx import is_htmx, page_or_fragment
+from ..safety import acting_user
 
 bp = Blueprint("customer", __name__)
 
@@ -118,7 +119,7 @@ def take_ticket(branch_id: int, service_id: int):
         ticket = operations.issue_ticket(
             service,
             channel=_channel(),
-            customer=current_user._get_current_object(),
+            customer=acting_user(),
             locale=str(get_locale() or "fr"),
         )
     except DomainError as error:
@@ -206,9 +207,7 @@ def _act(token: str, operation):
     """A button of the ticket page: the move, then the ticket as it now is; a refusal shows
     the engine's message in the ticket (409)."""
     ticket = _ticket_or_404(token)
-    holder = (
-        current_user._get_current_object() if current_user.is_authenticated else None
-    )
+    holder = acting_user() if current_user.is_authenticated else None
     try:
         operation(ticket, by=holder)
     except DomainError as error:

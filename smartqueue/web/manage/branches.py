@@ -4,7 +4,6 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from ...errors import DomainError
 from ...geo import queries as geo
@@ -14,6 +13,7 @@ from ...orgs import queries as org_queries
 from ...queueing import operations as queueing
 from ..forms import EmptyForm
 from ..labels import label
+from ..safety import acting_user
 from . import bp
 from .common import form_data, int_arg, refuse, status
 from .forms import (
@@ -216,7 +216,7 @@ def queue_status(service_id: int):
     form = QueueStatusForm()
     if form.validate_on_submit():
         queue = queueing.get_queue(g.service)
-        queueing.set_queue_status(queue, form.status.data, by=current_user)
+        queueing.set_queue_status(queue, form.status.data, by=acting_user())
         flash(
             _(
                 "File « %(service)s » : %(status)s.",

@@ -3,7 +3,6 @@
 from flask import flash, g, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -13,6 +12,7 @@ from ...models import DeviceKind
 from ...queueing import devices as device_ops
 from ..forms import REQUIRED, EmptyForm, Form
 from ..labels import choices
+from ..safety import acting_user
 from . import bp
 from .common import refuse, status
 
@@ -43,7 +43,7 @@ def devices(branch_id: int):
     if form.validate_on_submit():
         try:
             device, token = device_ops.create_device(
-                g.branch, form.kind.data, form.name.data, by=current_user
+                g.branch, form.kind.data, form.name.data, by=acting_user()
             )
         except DomainError as error:
             refuse(form, error)
@@ -68,7 +68,7 @@ def devices(branch_id: int):
 def revoke_device(device_id: int):
     branch_id = g.branch.id
     if EmptyForm().validate_on_submit() and g.device.is_active:
-        device_ops.revoke_device(g.device, by=current_user)
+        device_ops.revoke_device(g.device, by=acting_user())
         flash(
             _(
                 "Lien de « %(name)s » révoqué : il ne fonctionne plus.",

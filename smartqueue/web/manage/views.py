@@ -13,6 +13,7 @@ from ...orgs import operations as orgs
 from ...orgs import policy
 from ...orgs import queries as org_queries
 from ..forms import EmptyForm
+from ..safety import acting_user
 from . import appointments, bp, branches, devices  # noqa: F401  (their pages register on bp)
 from .common import refuse, status
 from .forms import (
@@ -63,7 +64,7 @@ def new_organization():
                 form.email.data,
                 form.phone.data,
                 admin_email=form.admin_email.data,
-                by=current_user,
+                by=acting_user(),
             )
         except DomainError as error:
             refuse(form, error)
@@ -175,7 +176,7 @@ def staff(org_id: int):
                 form.email.data,
                 form.role.data,
                 form.branch_id.data,
-                by=current_user,
+                by=acting_user(),
             )
         except DomainError as error:
             refuse(form, error)
@@ -193,7 +194,7 @@ def member(membership_id: int):
     if form.validate_on_submit():
         try:
             orgs.change_role(
-                g.membership, form.role.data, form.branch_id.data, by=current_user
+                g.membership, form.role.data, form.branch_id.data, by=acting_user()
             )
         except DomainError as error:
             refuse(form, error)
@@ -211,7 +212,7 @@ def remove_member(membership_id: int):
     email, org_id = g.membership.user.email, g.org.id
     if EmptyForm().validate_on_submit():
         try:
-            orgs.remove_staff(g.membership, by=current_user)
+            orgs.remove_staff(g.membership, by=acting_user())
         except DomainError as error:
             form = _member_form(g.membership)
             refuse(form, error)

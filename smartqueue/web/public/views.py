@@ -17,7 +17,7 @@ from ...geo import queries as geo
 from ...orgs import queries as orgs
 from ..customer.views import queue_lines
 from ..htmx import page_or_fragment
-from ..safety import parse_id, safe_next
+from ..safety import acting_user, parse_id, safe_next
 
 bp = Blueprint("public", __name__)
 
@@ -65,6 +65,6 @@ def set_language():
         session["locale"] = locale
         if current_user.is_authenticated:
             accounts.update_profile(
-                current_user, current_user.full_name, current_user.phone, locale
+                acting_user(), current_user.full_name, current_user.phone, locale
             )
     return redirect(safe_next(request.form.get("next")) or url_for("public.home"))
