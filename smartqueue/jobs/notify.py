@@ -41,6 +41,9 @@ def notify_ticket(ticket_id: int, kind: str) -> bool:
     deliver(
         ticket.contact_email, subject, f"ticket_{kind}", ticket.locale, ticket=ticket
     )
+    # End the read first: on SQLite a read turned write fails at once if anyone wrote
+    # meanwhile, and the mail just sent would then be sent again by the retry.
+    db.session.commit()
     db.session.execute(
         update(Ticket).where(Ticket.id == ticket_id).values({column: clock.now()})
     )

@@ -107,6 +107,7 @@ def send_appointment_reminder(appointment_id: int, kind: str) -> bool:
     # The outbox row is the claim (one pending row per reminder, leased while it runs):
     # marked after sending, so a worker killed mid-send leaves it to the retry.
     _send(appointment, "appointment_reminder", kind)
+    db.session.commit()  # end the read before writing (see notify_ticket)
     db.session.execute(
         update(Appointment)
         .where(Appointment.id == appointment_id)
