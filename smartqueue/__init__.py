@@ -91,27 +91,11 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Connectez-vous pour continuer.")
 
-    import logging
-
-    from flask import g
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from .accounts import sessions as user_sessions
+    from .accounts.sessions import load_session_user
 
     # "<user id>:<session token>" from the session or remember cookie: a sign-in that was
     # revoked (sign-out, password change or reset) or never existed is anonymous.
-    login_manager.user_loader(user_sessions.load_session_user)
-
-    @app.after_request
-    def _note_session_use(response):
-        user = g.get("_login_user")  # only if this request loaded it: no extra read
-        if getattr(user, "current_session", None) is not None:
-            try:
-                user_sessions.touch_session(user.current_session)
-            except SQLAlchemyError as error:  # a busy database must not spoil the answer
-                db.session.rollback()
-                logging.getLogger(__name__).warning("sign-in not touched: %s", error)
-        return response
+    login_manager.user_loader(load_session_user)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

@@ -80,6 +80,7 @@ __all__ = [
     "Role",
     "Service",
     "User",
+    "UserSession",
     "counter_services",
     "begin_write",
     "utcnow",

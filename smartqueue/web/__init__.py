@@ -1,9 +1,13 @@
 """The web interface: blueprints per audience over the core."""
 
-from flask import Flask, abort, request
+import logging
+
+from flask import Flask, abort, g, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import IntegerConverter
 
+from ..accounts.sessions import touch_session
 from ..extensions import db
 from ..models import begin_write
 from .errors import BadLink
@@ -23,6 +27,18 @@ def _writes_take_the_write_lock() -> None:
     """A form post reads then writes: on SQLite it holds the write lock from the start."""
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         begin_write(db.session)
+
+
+def _note_session_use(response):
+    """Mark the sign-in as used (at most once a minute), if this request loaded it."""
+    user = g.get("_login_user")  # set by Flask-Login only when something asked
+    if getattr(user, "current_session", None) is not None:
+        try:
+            touch_session(user.current_session)
+        except SQLAlchemyError as error:  # a busy database must not spoil the answer
+            db.session.rollback()
+            logging.getLogger(__name__).warning("sign-in not touched: %s", error)
+    return response
 
 
 def _refuse_control_characters_in_urls() -> None:
@@ -70,5 +86,6 @@ def register_web(app: Flask) -> None:
     errors.register(app)
     app.before_request(_refuse_control_characters_in_urls)
     app.before_request(_writes_take_the_write_lock)
+    app.after_request(_note_session_use)
     filters.register(app)
     security.register(app)
