@@ -548,8 +548,10 @@ WRONG_TOKENS = ["", "?token=", "?token=wrong", "?token=%00%ff", "?token=" + "x" 
 def test_check_in_with_a_wrong_token_is_404(client, db, agenda, booked):
     for query in WRONG_TOKENS:
         path = f"/appointments/{booked.number}/check-in{query}"
-        assert client.get(path).status_code == 404, query
-        assert client.post(path).status_code == 404, query
+        # A control character in a link is refused before anything is looked up.
+        expected = 400 if "%00" in query else 404
+        assert client.get(path).status_code == expected, query
+        assert client.post(path).status_code == expected, query
     db.session.refresh(booked)
     assert booked.status is AppointmentStatus.CONFIRMED
 

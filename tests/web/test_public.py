@@ -35,8 +35,14 @@ def test_finder_answers_htmx_with_just_the_fragment(client, db, make_branch):
 
 
 def test_finder_ignores_junk_parameters(client):
-    assert client.get("/?region=abc&commune=%00").status_code == 200
+    assert client.get("/?region=abc&commune=xyz").status_code == 200
     assert client.get("/?region=99999").status_code == 200
+    # Control characters are refused for every link, with a message (never a 500).
+    response = client.get("/?region=abc&commune=%00")
+    assert response.status_code == 400
+    assert "Ce lien contient des caractères non autorisés." in response.get_data(
+        as_text=True
+    )
 
 
 def test_branch_page_shows_services_and_hours(client, make_branch, make_service):
