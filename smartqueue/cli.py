@@ -1,4 +1,4 @@
-"""Command-line interface: flask worker, flask seed-reference, flask seed-demo."""
+"""Command-line interface: flask worker, cron, retry-failed-jobs, seed-reference, seed-demo."""
 
 import os
 
@@ -22,6 +22,15 @@ def cron_command() -> None:
     from .jobs.schedule import run_cron
 
     run_cron(current_app._get_current_object())
+
+
+@click.command("retry-failed-jobs")
+@with_appcontext
+def retry_failed_jobs_command() -> None:
+    """Run again the jobs that gave up (once their cause, e.g. SMTP, is fixed)."""
+    from .jobs.outbox import retry_failed_jobs
+
+    click.echo(f"jobs given new tries: {retry_failed_jobs()}")
 
 
 @click.command("seed-reference")
@@ -55,6 +64,7 @@ def register(app: Flask) -> None:
     for command in (
         worker_command,
         cron_command,
+        retry_failed_jobs_command,
         seed_reference_command,
         seed_demo_command,
     ):

@@ -286,6 +286,29 @@ def drain_outbox(limit: int = DRAIN_BATCH, grace: timedelta = DRAIN_GRACE) -> in
     return len(missing)
 
 
+def retry_failed_jobs() -> int:
+    """Give the jobs that gave up a new set of tries (after their cause was fixed): their
+    rows become pending again and RQ forgets the failed runs, so the next drain pushes
+    them afresh. Returns how many."""
+    ids = db.session.scalars(
+        select(OutboxJob.id).where(OutboxJob.failed_at.is_not(None))
+    ).all()
+    if not ids:
+        return 0
+    connection = get_redis()
+    if connection is not None:  # else the embedded drain runs them here
+        for job in Job.fetch_many([job_id(i) for i in ids], connection=connection):
+            if job is not None:
+                job.delete()
+    db.session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id.in_(ids))
+        .values(failed_at=None, attempts=0, checked_at=None, locked_until=None)
+    )
+    db.session.commit()
+    return len(ids)
+
+
 def outbox_backlog() -> dict:
     """Jobs waiting (how many, the oldest's age in seconds) and jobs given up, for /healthz."""
     pending, oldest = db.session.execute(

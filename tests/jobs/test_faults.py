@@ -365,3 +365,29 @@ def test_healthz_reports_the_outbox_backlog(app, backend, client, db, private_re
     assert report["outbox"]["pending"] == 1 and report["outbox"]["failed"] == 0
     assert report["outbox"]["oldest_seconds"] >= 0
     assert db.session.scalar(select(func.count()).select_from(OutboxJob)) == 1
+
+
+def test_jobs_that_gave_up_run_again_after_retry_failed_jobs(
+    app, app_config, backend, db, mailbox, private_redis
+):
+    user = accounts.register_user("awa@example.sn", "s3cret-pass")
+    # Its last try failed (SMTP refused it, say): the row is kept as given up.
+    db.session.execute(
+        update(OutboxJob).values(
+            failed_at=real_now(), created_at=real_now() - timedelta(minutes=1)
+        )
+    )
+    db.session.commit()
+    assert run_worker(app_config, mailbox.port).returncode == 0
+    assert mailbox.messages("awa@example.sn") == []  # a given-up row does not run
+
+    result = app.test_cli_runner().invoke(args=["retry-failed-jobs"])
+
+    assert "jobs given new tries: 1" in result.output
+    db.session.execute(  # past the drain's grace, as a real operator's would be
+        update(OutboxJob).values(created_at=real_now() - timedelta(minutes=1))
+    )
+    db.session.commit()
+    assert run_worker(app_config, mailbox.port).returncode == 0
+    accounts.verify_email(user, mailbox.last_code("awa@example.sn"))
+    assert _outbox(db) == []
