@@ -2,9 +2,18 @@
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+)
+
+from .. import extensions
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +35,6 @@ def _render(code: int, description: str | None = None):
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        from flask_babel import gettext as _
-
         return _render(
             400, _("Le formulaire a expiré. Rechargez la page et réessayez.")
         )
@@ -40,10 +47,32 @@ def register(app: Flask) -> None:
             error.code, error.description if isinstance(error, BadLink) else None
         )
 
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError):
+        # The database is restarting, unreachable or (SQLite) busy: nothing was
+        # written, and the page says to try again rather than that something broke.
+        log.warning("database unavailable on %s: %s", request.path, error.orig)
+        _forget_the_user()
+        try:
+            extensions.db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        return _render(
+            ServiceUnavailable.code,
+            _(
+                "Le service est momentanément indisponible. Rien n'a été perdu : "
+                "réessayez dans un instant."
+            ),
+        )
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s", request.path)
-        from .. import extensions
-
         extensions.db.session.rollback()
         return _render(InternalServerError.code)
+
+
+def _forget_the_user() -> None:
+    """Draw the error page as for a visitor: who is signed in is read from the database,
+    which is what failed (Flask-Login keeps the request's user in g._login_user)."""
+    g._login_user = extensions.login_manager.anonymous_user()

@@ -125,5 +125,5 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(address_app):
     # Claiming another address at each request does not dodge the limit.
     assert seen[3].status_code == 429
     page = seen[3].get_data(as_text=True)
-    assert "Patientez une minute avant de réessayer." in page
+    assert "Patientez quelques minutes avant de réessayer." in page
     assert "per 1 minute" not in page  # the limiter's own English description
