@@ -61,6 +61,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUES = ["default"]
+    # Seconds a job may run; a killed worker's job is retried about this + 5 s later.
+    JOB_TIMEOUT = _count("JOB_TIMEOUT") or 30
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None  # None = print and save
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

@@ -1,5 +1,6 @@
-"""Writes of the queue engine. Each function is one unit of work: lock, check, move, commit,
-then announce (signals) and enqueue notifications. Every move is recorded with who and when.
+"""Writes of the queue engine. Each function is one unit of work: lock, check, move, write
+the notifications it wants in the job outbox, commit, then announce (signals). Every move is
+recorded with who and when.
 """
 
 import functools
