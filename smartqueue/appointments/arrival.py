@@ -150,7 +150,7 @@ def mark_no_shows(day: date | None = None) -> int:
     for appointment in missed:
         if appointment.day == today:
             hours = appointment.branch.hours_on(today.weekday())
-            if hours is not None and local_now.time() < hours.closes_at:
+            if hours is not None and local_now.time() < hours.closes_today:
                 continue  # still open: a late customer may yet come
         appointment.status = AppointmentStatus.NO_SHOW
         appointment.finished_at = now

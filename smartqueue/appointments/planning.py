@@ -28,7 +28,7 @@ def _check_specs(service: Service, specs: list[SlotSpec]) -> None:
         problem = spec_problem(
             spec,
             hours.opens_at if hours else None,
-            hours.closes_at if hours else None,
+            hours.closes_today if hours else None,
         )
         if problem:
             field, message = TEMPLATE_MESSAGES[problem]

@@ -137,7 +137,7 @@ def _grid_between(service: Service, first: date, last: date) -> dict[date, list[
         else:
             days[day] = [
                 Slot(s.starts_at, s.ends_at, s.capacity, booked.get(s.starts_at, 0))
-                for s in grid(templates, day, hours.opens_at, hours.closes_at)
+                for s in grid(templates, day, hours.opens_at, hours.closes_today)
             ]
         day += timedelta(days=1)
     return days

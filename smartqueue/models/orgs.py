@@ -116,13 +116,41 @@ class Branch(db.Model):
 
 
 class OpeningHours(db.Model):
-    """Opening hours of a branch on one weekday (Monday = 0); no row = closed that day."""
+    """Opening hours of a branch on one weekday (Monday = 0); no row = closed that day.
+
+    The span starts on its weekday at `opens_at` and ends at `closes_at`:
+    - `opens_at < closes_at`: the same day (08:00-17:00);
+    - `closes_at < opens_at`: the next morning (20:00-02:00; 20:00-00:00 closes at
+      midnight), the part after midnight still belonging to this weekday's row;
+    - `opens_at == closes_at == 00:00`: around the clock that day ("24 h/24").
+    Two plain times keep every reader a comparison (no third column to forget), and
+    00:00-00:00 is the only equal pair allowed, so "24 h/24" has one spelling.
+    """
 
     __table_args__ = (
         UniqueConstraint("branch_id", "weekday"),
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
-        CheckConstraint("opens_at < closes_at", name="opens_before_closes"),
+        # '00:00:01' compares as a time on PostgreSQL and as text against SQLite's
+        # 'HH:MM:SS.ffffff': only 00:00 may equal its closing time.
+        CheckConstraint(
+            "opens_at <> closes_at OR opens_at < '00:00:01'", name="span_not_empty"
+        ),
     )
+
+    @property
+    def around_the_clock(self) -> bool:
+        return self.opens_at == self.closes_at
+
+    @property
+    def closes_today(self) -> time:
+        """The closing seen from its own day (appointment grids are day-bound): the end
+        of the day when the span runs to or past midnight."""
+        return self.closes_at if self.opens_at < self.closes_at else time.max
+
+    @property
+    def overnight(self) -> bool:
+        """Open past midnight into the next day (not when closing at 00:00 exactly)."""
+        return self.closes_at < self.opens_at and self.closes_at != time(0)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))

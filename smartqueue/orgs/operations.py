@@ -206,11 +206,17 @@ def update_branch(branch: Branch, **data) -> None:
 def set_opening_hours(
     branch: Branch, hours: dict[int, tuple[time, time] | None]
 ) -> None:
-    """Replace the week's hours: weekday -> (opens, closes), or None for closed."""
+    """Replace the week's hours: weekday -> (opens, closes), or None for closed.
+
+    Closing before opening closes the next morning (20:00-02:00); 00:00-00:00 is
+    "24 h/24" (models.OpeningHours)."""
     for weekday, span in hours.items():
-        if span is not None and span[0] >= span[1]:
+        if span is not None and span[0] == span[1] and span[0] != time(0):
             raise InvalidHours(
-                _l("L'heure d'ouverture doit précéder l'heure de fermeture."),
+                _l(
+                    "L'heure de fermeture doit différer de l'heure d'ouverture "
+                    "(00:00 à 00:00 : ouverte 24 h/24)."
+                ),
                 field=f"day_{weekday}",
             )
     branch.opening_hours.clear()

@@ -10,12 +10,11 @@ the job runs: it never holds a ticket that is not due.
 
 import functools
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import (
     and_,
     bindparam,
-    exists,
     func,
     insert,
     literal,
@@ -90,20 +89,54 @@ def _due_statement(one_branch: bool):
     branch_filter = (
         [_ticket.c.branch_id == bindparam("branch_id")] if one_branch else []
     )
-    hours_today = and_(
-        _hours.c.branch_id == _branch.c.id, _hours.c.weekday == bindparam("weekday")
+    # The after-closing rule follows the hours' three shapes (rules.py): a span closing
+    # after midnight keeps the day before's tickets live until it ends.
+    at = bindparam("local_time")
+    midnight = bindparam("midnight", type_=_hours.c.opens_at.type)
+    h1, h0 = _hours.alias("hours_today"), _hours.alias("hours_before")
+    c1, c0 = _closure.alias("closure_today"), _closure.alias("closure_before")
+    today_on = and_(h1.c.id.is_not(None), c1.c.id.is_(None))
+    before_on = and_(h0.c.id.is_not(None), c0.c.id.is_(None))
+    in_tail = and_(before_on, h0.c.closes_at < h0.c.opens_at, at < h0.c.closes_at)
+    in_today = and_(
+        today_on,
+        h1.c.opens_at <= at,
+        or_(h1.c.closes_at <= h1.c.opens_at, at < h1.c.closes_at),
     )
+    before_opening = and_(today_on, at < h1.c.opens_at)
+    branch_days = (
+        _branch.outerjoin(
+            h1,
+            and_(h1.c.branch_id == _branch.c.id, h1.c.weekday == bindparam("weekday")),
+        )
+        .outerjoin(c1, and_(c1.c.branch_id == _branch.c.id, c1.c.date == today))
+        .outerjoin(
+            h0,
+            and_(
+                h0.c.branch_id == _branch.c.id,
+                h0.c.weekday == bindparam("weekday_before"),
+            ),
+        )
+        .outerjoin(
+            c0,
+            and_(c0.c.branch_id == _branch.c.id, c0.c.date == bindparam("day_before")),
+        )
+    )
+    # Past their closing time (not before the day's opening: checked-in appointments).
     closed_branches = (
         select(_branch.c.id)
-        .select_from(_branch.outerjoin(_hours, hours_today))
+        .select_from(branch_days)
+        .where(~or_(in_tail, in_today, before_opening))
+    )
+    # Open now without a break since yesterday's span ran into midnight: yesterday's
+    # tickets are still in their shift.
+    carried_branches = (
+        select(_branch.c.id)
+        .select_from(branch_days)
         .where(
-            or_(
-                _hours.c.id.is_(None),
-                _hours.c.closes_at <= bindparam("local_time"),
-                exists().where(
-                    _closure.c.branch_id == _branch.c.id, _closure.c.date == today
-                ),
-            )
+            before_on,
+            h0.c.closes_at <= h0.c.opens_at,
+            or_(in_tail, and_(in_today, h1.c.opens_at == midnight)),
         )
     )
     # Read only when the oldest live day (one probe of ix_ticket_live_day) is before
@@ -111,7 +144,14 @@ def _due_statement(one_branch: bool):
     # statistics are mostly history) and would read every live ticket to find none.
     oldest_live_day = select(func.min(_ticket.c.day)).where(_LIVE).scalar_subquery()
     past_day = select(_ticket.c.id, _ticket.c.branch_id).where(
-        oldest_live_day < today, _LIVE, _ticket.c.day < today, *branch_filter
+        oldest_live_day < today,
+        _LIVE,
+        _ticket.c.day < today,
+        or_(
+            _ticket.c.day < bindparam("day_before"),
+            _ticket.c.branch_id.not_in(carried_branches),
+        ),
+        *branch_filter,
     )
     after_closing = select(_ticket.c.id, _ticket.c.branch_id).where(
         _ticket.c.branch_id.in_(closed_branches),
@@ -200,6 +240,9 @@ def list_due(branch_id: int | None = None, now: datetime | None = None) -> dict:
         "today": local.date(),
         "weekday": local.weekday(),
         "local_time": local.time(),
+        "weekday_before": (local.weekday() - 1) % 7,
+        "day_before": local.date() - timedelta(days=1),
+        "midnight": time(0),
         "now": now,
     }
     if branch_id is not None:

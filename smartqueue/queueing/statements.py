@@ -7,7 +7,7 @@ compiled SQL) and reads plain rows. Same SQL on SQLite and PostgreSQL except whe
 """
 
 import functools
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -44,6 +44,7 @@ _service = Service.__table__
 _branch = Branch.__table__
 _organization = Organization.__table__
 _hours = OpeningHours.__table__
+_hours_before = _hours.alias("hours_before")  # the day before's (overnight spans)
 _closure = BranchClosure.__table__
 _ticket = Ticket.__table__
 _event = TicketEvent.__table__
@@ -91,6 +92,14 @@ _ISSUE_INPUTS = (
             _closure.c.date == bindparam("local_date"),
         )
         .label("closed_today"),
+        _hours_before.c.opens_at,
+        _hours_before.c.closes_at,
+        exists()
+        .where(
+            _closure.c.branch_id == _branch.c.id,
+            _closure.c.date == bindparam("day_before"),
+        )
+        .label("closed_day_before"),
     )
     .select_from(
         _service.join(_queue, _queue.c.service_id == _service.c.id)
@@ -101,6 +110,13 @@ _ISSUE_INPUTS = (
             and_(
                 _hours.c.branch_id == _branch.c.id,
                 _hours.c.weekday == bindparam("weekday"),
+            ),
+        )
+        .outerjoin(
+            _hours_before,
+            and_(
+                _hours_before.c.branch_id == _branch.c.id,
+                _hours_before.c.weekday == bindparam("weekday_before"),
             ),
         )
     )
@@ -117,9 +133,26 @@ def issue_inputs(conn, service_id: int, local: datetime) -> IssueInputs | None:
             "service_id": service_id,
             "weekday": local.weekday(),
             "local_date": local.date(),
+            "weekday_before": (local.weekday() - 1) % 7,
+            "day_before": local.date() - timedelta(days=1),
         },
     ).first()
-    return IssueInputs(*row) if row is not None else None
+    if row is None:
+        return None
+    inputs = IssueInputs(*row[:14])
+    opens_before, closes_before, closed_day_before = row[14:]
+    # In the night's tail of the day before's span (20:00-02:00 at 00:30), the rules
+    # see that tail as this day's hours (00:00-02:00): it is what applies now.
+    if (
+        opens_before is not None
+        and not closed_day_before
+        and time(0) < closes_before < opens_before
+        and local.time() < closes_before
+    ):
+        inputs = inputs._replace(
+            opens_at=time(0), closes_at=closes_before, closed_today=False
+        )
+    return inputs
 
 
 _LOCK_QUEUE = (
@@ -232,3 +265,13 @@ def insert_numbered_ticket(
     ).scalar_one()
     conn.execute(_INSERT_EVENT, {**event, "ticket_id": ticket_id})
     return ticket_id, number
+
+
+def insert_transferred_ticket(conn, code: str, values: dict, event: dict) -> int:
+    """Write a transferred ticket under the code it already had, with no number of its
+    new line's day, and its first event; its id."""
+    ticket_id = conn.execute(
+        _INSERT_TICKET, {**values, "number": None, "code": code}
+    ).scalar_one()
+    conn.execute(_INSERT_EVENT, {**event, "ticket_id": ticket_id})
+    return ticket_id
