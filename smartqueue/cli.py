@@ -47,14 +47,17 @@ def seed_reference_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Add demo organizations, branches, services, counters and logins (idempotent)."""
-    from .demo import DEMO_LOGINS, seed_demo
+    from .demo import ALWAYS_OPEN, DEMO_LOGINS, seed_demo
 
     seed_demo()
     click.echo("Demo logins (password for all: %s):" % DEMO_LOGINS["password"])
     for role, email in DEMO_LOGINS["accounts"]:
         click.echo(f"  {role:<16} {email}")
     base = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
-    click.echo("Demo screens (Banque Teranga, Agence Plateau):")
+    click.echo(
+        f"Demo screens (Banque Teranga, {ALWAYS_OPEN}: open 24 h/24, 7 days a week;"
+        " the other demo branches keep office hours):"
+    )
     click.echo(f"  display board    {base}/board/demo-board-plateau")
     click.echo(f"  kiosk            {base}/kiosk/demo-kiosk-plateau")
     click.echo(f"  counter screen   {base}/agent/  (as agent@demo.sn)")

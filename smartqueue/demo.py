@@ -145,6 +145,28 @@ def _user(email: str, name: str, **extra) -> User:
     return user
 
 
+# The branch whose board, kiosk and counter links `flask seed-demo` and the README print:
+# open 24 h/24, 7 days, so that the demo can be tried whenever someone tries it. The
+# other branches keep office hours (and show "Fermé · ouvre ..." out of them).
+ALWAYS_OPEN = "Agence Plateau"
+
+
+def _always_open() -> None:
+    """Give the always-open branch its hours, also in a demo database seeded before."""
+    branch = db.session.scalar(select(Branch).where(Branch.name == ALWAYS_OPEN))
+    if (
+        all(h.around_the_clock for h in branch.opening_hours)
+        and len(branch.opening_hours) == 7
+    ):
+        return
+    branch.opening_hours.clear()
+    db.session.flush()
+    for weekday in range(7):
+        branch.opening_hours.append(
+            OpeningHours(weekday=weekday, opens_at=time(0), closes_at=time(0))
+        )
+
+
 def _branch(org: Organization, name: str, commune_name: str, address: str) -> Branch:
     commune = db.session.scalar(select(Commune).where(Commune.name == commune_name))
     if commune is None:
@@ -251,6 +273,7 @@ def seed_demo() -> None:
                 branch_id=branch.id if branch else None,
             )
         )
+    _always_open()
     _demo_devices()
     db.session.commit()
 
