@@ -57,7 +57,7 @@ def _refuse_control_characters_in_urls() -> None:
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     from ..realtime import register_sockets
-    from . import errors, filters, security
+    from . import assets, errors, filters, security
     from .account.views import bp as account_bp
     from .agent.views import bp as agent_bp
     from .auth.views import bp as auth_bp
@@ -69,6 +69,7 @@ def register_web(app: Flask) -> None:
     from .manage.views import bp as manage_bp
     from .public.views import bp as public_bp
 
+    assets.register(app)  # first, so that compression sees every other hook's answer
     for bp in (
         public_bp,
         auth_bp,

@@ -9,11 +9,18 @@ CSP = (
 )
 
 
+# Answers a browser only runs or applies (scripts, stylesheets) are never documents: the
+# document headers below would cost a 3G phone ~370 bytes on each of them for nothing.
+NOT_DOCUMENTS = ("text/css", "text/javascript", "application/javascript")
+
+
 def register(app: Flask) -> None:
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype in NOT_DOCUMENTS:
+            return response
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(

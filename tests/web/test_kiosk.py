@@ -286,8 +286,8 @@ def test_kiosk_ticket_page_shows_the_ticket_its_qr_and_prints(client, db, kiosk)
     # the QR code leads to the live ticket page
     assert str(qr_svg(f"http://localhost/t/{ticket.token}")) in html
     assert '<svg viewBox="0 0' in html and 'class="qr"' in html
-    assert 'href="/static/css/kiosk.css"' in html
-    assert 'src="/static/js/kiosk.js"' in html
+    assert re.search(r'href="/static/css/kiosk\.[0-9a-f]{10}\.css"', html)
+    assert re.search(r'src="/static/js/kiosk\.[0-9a-f]{10}\.js"', html)
     assert "data-kiosk-print" in html
     assert re.search(r'data-kiosk-idle="20"', html)
 
