@@ -35,6 +35,7 @@ from .outbox import OutboxJob as OutboxJob  # re-exported for Alembic
 from .queueing import (
     ACTIVE_STATUSES,
     Channel,
+    CounterEvent,
     DailyCounter,
     Device,
     DeviceKind,
@@ -59,6 +60,7 @@ __all__ = [
     "QueueStatus",
     "QueueType",
     "Strategy",
+    "CounterEvent",
     "Ticket",
     "TicketEvent",
     "TicketStatus",

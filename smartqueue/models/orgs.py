@@ -242,8 +242,15 @@ class Counter(db.Model):
     status: Mapped[CounterStatus] = mapped_column(
         enum_type(CounterStatus), default=CounterStatus.CLOSED
     )
+    # The agent holding the counter (who opened or took it over), and since when;
+    # None while paused or closed.
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    agent_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     branch: Mapped[Branch] = relationship(back_populates="counters")
+    agent: Mapped["User | None"] = relationship()  # noqa: F821
     services: Mapped[list[Service]] = relationship(
         secondary=counter_services, back_populates="counters", order_by="Service.prefix"
     )

@@ -179,7 +179,9 @@ class Ticket(db.Model):
         ForeignKey("service.id", ondelete="CASCADE")
     )
     day: Mapped[date] = mapped_column(Date)  # Dakar date the number belongs to
-    number: Mapped[int] = mapped_column(Integer)
+    # None for a transferred ticket: it keeps the code of the line it came from and takes
+    # no number of its new line (unique per service and day: NULLs never collide).
+    number: Mapped[int | None] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(8))  # "A007"
     status: Mapped[TicketStatus] = mapped_column(
         enum_type(TicketStatus), default=TicketStatus.WAITING, index=True
@@ -252,6 +254,23 @@ class TicketEvent(db.Model):
     note: Mapped[str | None] = mapped_column(String(255))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class CounterEvent(db.Model):
+    """Who opened, took over, paused or closed a counter, when, and from whom."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(
+        ForeignKey("counter.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20))  # open, take_over, pause, close
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    from_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
 
 
 class DailyCounter(db.Model):

@@ -368,6 +368,11 @@ def _counter_changed(branch_id: int, counter_id: int) -> None:
 def _apply_counter(
     counter: Counter, number: int, name: str | None, service_ids: list[int]
 ) -> None:
+    if not service_ids:  # nobody could ever be called there
+        raise DomainError(
+            _l("Choisissez au moins un service traité à ce guichet."),
+            field="service_ids",
+        )
     services = db.session.scalars(
         select(Service).where(
             Service.id.in_(service_ids), Service.branch_id == counter.branch_id

@@ -21,6 +21,7 @@ from ..models import (
     ACTIVE_STATUSES,
     Channel,
     Counter,
+    CounterEvent,
     CounterStatus,
     Priority,
     Queue,
@@ -119,6 +120,50 @@ def _locked_ticket(ticket: Ticket) -> Ticket:
         .execution_options(populate_existing=True)
     )
     return locked
+
+
+def _locked_counter(counter_id: int) -> Counter:
+    """The counter's row, locked until commit, with its state fresh (inside a write)."""
+    return db.session.scalar(
+        select(Counter)
+        .where(Counter.id == counter_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def check_holder(counter: Counter, by: User) -> None:
+    """Only the agent holding a counter works at it; the others take it over first."""
+    if counter.agent_id is None or counter.agent_id == by.id:
+        return
+    since = clock.local(counter.agent_since) if counter.agent_since else None
+    raise CounterUnavailable(
+        _l(
+            "%(name)s tient ce guichet depuis %(time)s : prenez-le pour y travailler.",
+            name=counter.agent.display_name if counter.agent else "?",
+            time=since.strftime("%H:%M") if since else "?",
+        )
+    )
+
+
+def _hold(counter: Counter, by: User, action: str) -> None:
+    """`by` holds the counter from now on; the change is written in its log."""
+    db.session.add(
+        CounterEvent(
+            counter_id=counter.id,
+            action=action,
+            at=clock.now(),
+            by_user_id=by.id,
+            from_user_id=counter.agent_id,
+        )
+    )
+    counter.agent_id, counter.agent_since = by.id, clock.now()
+
+
+def _check_ticket_counter(ticket: Ticket, by: User) -> None:
+    """A ticket at a counter is moved by the agent holding it (locked: a takeover waits)."""
+    if ticket.counter_id is not None:
+        check_holder(_locked_counter(ticket.counter_id), by)
 
 
 def get_queue(service: Service) -> Queue:
@@ -266,19 +311,25 @@ def _issue(
         "near_notified_at": None,
         "called_notified_at": None,
     }
+    event = {
+        "from_status": None,
+        "to_status": TicketStatus.WAITING.value,
+        "action": "transfer_in" if _from else "issue",
+        "at": now,
+        "by_user_id": by.id if by else None,
+        "counter_id": None,
+        "note": _from.code if _from else channel.value,
+    }
+    if _from is not None:
+        # The customer holds a paper with this code: it stays theirs in the new line,
+        # which gives it no number (see Ticket.number).
+        ticket_id = statements.insert_transferred_ticket(
+            conn, _from.code, values, event
+        )
+        values["number"], values["code"] = None, _from.code
+        return Issued(ticket_id, values)
     ticket_id, number = statements.insert_numbered_ticket(
-        conn,
-        inputs.prefix,
-        values,
-        {
-            "from_status": None,
-            "to_status": TicketStatus.WAITING.value,
-            "action": "transfer_in" if _from else "issue",
-            "at": now,
-            "by_user_id": by.id if by else None,
-            "counter_id": None,
-            "note": _from.code if _from else channel.value,
-        },
+        conn, inputs.prefix, values, event
     )
     values["number"] = number
     values["code"] = statements.ticket_code(inputs.prefix, number)
@@ -410,16 +461,7 @@ def call_next(counter: Counter, *, by: User) -> Ticket | None:
     """
     counter_id = counter.id
     begin_write(db.session)
-    counter = db.session.scalar(
-        select(Counter)
-        .where(Counter.id == counter_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if counter.status is not CounterStatus.OPEN:
-        raise CounterUnavailable(_l("Ouvrez le guichet avant d'appeler."))
-    if queries.get_current_ticket(counter) is not None:
-        raise IllegalMove(_l("Terminez d'abord le ticket en cours."))
+    counter = _ready_to_call(counter_id, by)
     queues = [
         s.queue
         for s in counter.services
@@ -446,6 +488,75 @@ def call_next(counter: Counter, *, by: User) -> Ticket | None:
         return None
     _record(ticket, TicketStatus.CALLED, "call", by=by, counter=counter)
     ticket.called_at, ticket.counter_id, ticket.agent_id = now, counter.id, by.id
+    _notify_after_call(ticket)
+    db.session.commit()
+    _announce([ticket.id], ticket.branch_id, "call", counter.id)
+    return ticket
+
+
+def _ready_to_call(counter_id: int, by: User) -> Counter:
+    """Lock the counter and check that `by` may call at it now. An open counter nobody
+    holds (opened before holders were recorded) goes to the first agent who calls."""
+    counter = _locked_counter(counter_id)
+    if counter.status is not CounterStatus.OPEN:
+        raise CounterUnavailable(_l("Ouvrez le guichet avant d'appeler."))
+    check_holder(counter, by)
+    if queries.get_current_ticket(counter) is not None:
+        raise IllegalMove(_l("Terminez d'abord le ticket en cours."))
+    if counter.agent_id is None:
+        _hold(counter, by, "open")
+    return counter
+
+
+OUT_OF_TURN_REASON_MAX = 120
+
+
+@unit_of_work
+def call_out_of_turn(
+    counter: Counter, ticket_id: int, *, reason: str, by: User
+) -> Ticket:
+    """Call a chosen waiting ticket of the counter's services before its turn, saying why
+    (written in the ticket's history). PostgreSQL: the ticket's row lock makes a
+    concurrent "call next" skip it, or this call wait and find it gone."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise IllegalMove(
+            _l("Dites pourquoi ce ticket passe avant son tour."), "reason"
+        )
+    if len(reason) > OUT_OF_TURN_REASON_MAX:
+        raise IllegalMove(
+            _l(
+                "Raison trop longue (%(n)s caractères au plus).",
+                n=OUT_OF_TURN_REASON_MAX,
+            ),
+            "reason",
+        )
+    counter_id = counter.id
+    begin_write(db.session)
+    counter = _ready_to_call(counter_id, by)
+    ticket = db.session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if ticket is None or ticket.service_id not in {s.id for s in counter.services}:
+        raise IllegalMove(_l("Ce ticket n'est pas dans les files de ce guichet."))
+    if ticket.status is not TicketStatus.WAITING:
+        raise IllegalMove(_l("Ce ticket n'attend plus : il a peut-être été appelé."))
+    _record(
+        ticket,
+        TicketStatus.CALLED,
+        "call_out_of_turn",
+        by=by,
+        counter=counter,
+        note=reason,
+    )
+    ticket.called_at, ticket.counter_id, ticket.agent_id = (
+        clock.now(),
+        counter.id,
+        by.id,
+    )
     _notify_after_call(ticket)
     db.session.commit()
     _announce([ticket.id], ticket.branch_id, "call", counter.id)
@@ -501,6 +612,7 @@ def _take_next_in_line(service_ids: list[int]) -> Ticket | None:
 def recall(ticket: Ticket, *, by: User) -> Ticket:
     """Call the same ticket again (up to MAX_RECALLS times)."""
     ticket = _locked_ticket(ticket)
+    _check_ticket_counter(ticket, by)
     if ticket.status is not TicketStatus.CALLED:
         raise IllegalMove(_l("Seul un ticket appelé peut être rappelé."))
     if ticket.recall_count >= rules.MAX_RECALLS:
@@ -519,6 +631,7 @@ def recall(ticket: Ticket, *, by: User) -> Ticket:
 def start_serving(ticket: Ticket, *, by: User) -> Ticket:
     """The customer is at the counter."""
     ticket = _locked_ticket(ticket)
+    _check_ticket_counter(ticket, by)
     _record(ticket, TicketStatus.SERVING, "start", by=by, counter=ticket.counter)
     ticket.serving_at = clock.now()
     db.session.commit()
@@ -530,6 +643,7 @@ def start_serving(ticket: Ticket, *, by: User) -> Ticket:
 def finish(ticket: Ticket, *, by: User) -> Ticket:
     """Served."""
     ticket = _locked_ticket(ticket)
+    _check_ticket_counter(ticket, by)
     if ticket.status is TicketStatus.CALLED:  # served straight away, without "start"
         _record(ticket, TicketStatus.SERVING, "start", by=by, counter=ticket.counter)
         ticket.serving_at = clock.now()
@@ -544,6 +658,7 @@ def finish(ticket: Ticket, *, by: User) -> Ticket:
 def mark_no_show(ticket: Ticket, *, by: User) -> Ticket:
     """The customer did not come after being called (and recalled up to the limit)."""
     ticket = _locked_ticket(ticket)
+    _check_ticket_counter(ticket, by)
     if ticket.status is TicketStatus.CALLED and ticket.recall_count < rules.MAX_RECALLS:
         raise IllegalMove(
             _l(
@@ -562,9 +677,11 @@ def mark_no_show(ticket: Ticket, *, by: User) -> Ticket:
 def transfer(
     ticket: Ticket, target: Service, *, by: User, keep_arrival: bool = True
 ) -> Ticket:
-    """Send a waiting or called ticket to another service of the branch: a new ticket there,
-    linked to the old one and, by default, keeping its original arrival time."""
+    """Send a waiting or called ticket to another service of the branch: a new ticket there
+    with the same code, linked to the old one and, by default, keeping its original
+    arrival time."""
     ticket = _locked_ticket(ticket)
+    _check_ticket_counter(ticket, by)
     if target.branch_id != ticket.branch_id or target.id == ticket.service_id:
         raise IllegalMove(_l("Choisissez un autre service de la même agence."))
     _record(
@@ -601,18 +718,50 @@ def transfer(
 
 @unit_of_work
 def set_counter_status(counter: Counter, status: CounterStatus, *, by: User) -> Counter:
-    """Open, pause or close a counter (a counter with a customer at it cannot close)."""
+    """Open, pause or close a counter (a counter with a customer at it cannot close).
+    Opening makes `by` its holder; pausing or closing frees it. A counter another agent
+    holds is taken over first (take_over_counter)."""
     counter_id = counter.id
     begin_write(db.session)
-    counter = db.session.get(
-        Counter, counter_id, with_for_update=True, populate_existing=True
-    )
+    counter = _locked_counter(counter_id)
+    check_holder(counter, by)
     if (
         status is CounterStatus.CLOSED
         and queries.get_current_ticket(counter) is not None
     ):
         raise CounterUnavailable(_l("Terminez d'abord le ticket en cours."))
+    if status is CounterStatus.OPEN:
+        if counter.agent_id is None:
+            _hold(counter, by, "open")
+    elif counter.status is not status or counter.agent_id is not None:
+        db.session.add(
+            CounterEvent(
+                counter_id=counter.id,
+                action=status.value,
+                at=clock.now(),
+                by_user_id=by.id,
+                from_user_id=counter.agent_id,
+            )
+        )
+        counter.agent_id = counter.agent_since = None
     counter.status = status
+    db.session.commit()
+    events.announce(
+        events.counter_changed, branch_id=counter.branch_id, counter_id=counter.id
+    )
+    return counter
+
+
+@unit_of_work
+def take_over_counter(counter: Counter, *, by: User) -> Counter:
+    """Take a counter another agent holds (or nobody does): `by` holds it, open, from
+    now; the log says from whom. The other agent's buttons stop working there."""
+    counter_id = counter.id
+    begin_write(db.session)
+    counter = _locked_counter(counter_id)
+    if counter.agent_id != by.id:
+        _hold(counter, by, "take_over" if counter.agent_id else "open")
+    counter.status = CounterStatus.OPEN
     db.session.commit()
     events.announce(
         events.counter_changed, branch_id=counter.branch_id, counter_id=counter.id

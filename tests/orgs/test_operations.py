@@ -150,7 +150,7 @@ def test_counter_numbers_unique_and_services_from_its_own_branch(
     counter = ops.create_counter(branch, 1, "Accueil", [mine.id])
     assert counter.services == [mine]
     with pytest.raises(CounterNumberTaken):
-        ops.create_counter(branch, 1)
+        ops.create_counter(branch, 1, service_ids=[mine.id])
     with pytest.raises(DomainError):
         ops.create_counter(branch, 2, service_ids=[theirs.id])
 

@@ -261,7 +261,7 @@ def test_transfer_keeps_the_original_arrival(db, backend, desk, frozen):
     t = ops.call_next(desk.counter2, by=desk.agent2)
     assert t.id == early.id
     new = ops.transfer(t, desk.b, by=desk.agent2)
-    assert new.code == "B002" and new.transferred_from_id == early.id
+    assert new.code == "A001" and new.transferred_from_id == early.id
     assert new.arrived_at == early.arrived_at
     db.session.expire_all()
     assert db.session.get(Ticket, early.id).status is TicketStatus.TRANSFERRED

@@ -278,6 +278,13 @@ class CounterForm(Form):
         option_widget=CheckboxInput(),
     )
 
+    def validate_service_ids(self, field):
+        # Not DataRequired: its `required` would land on every checkbox.
+        if not field.data:
+            raise ValidationError(
+                _l("Choisissez au moins un service traité à ce guichet.")
+            )
+
 
 # --- staff -----------------------------------------------------------------------------------
 
