@@ -179,7 +179,7 @@ def test_kiosk_skip_ignores_a_half_typed_contact(client, db, kiosk):
 
 def test_kiosk_refuses_on_a_closed_day_with_the_engines_message(client, db, kiosk):
     clock.freeze(SUNDAY_10H)
-    assert "L'agence est fermée aujourd'hui." in _text(client.get(kiosk.url))
+    assert "Fermé · ouvre demain à 08:00" in _text(client.get(kiosk.url))
     response = _take(client, kiosk)
     assert response.status_code == 409
     assert "L'agence est fermée aujourd'hui." in _text(response)
@@ -190,7 +190,7 @@ def test_kiosk_refuses_on_a_closed_day_with_the_engines_message(client, db, kios
 def test_kiosk_refuses_a_paused_queue(client, db, kiosk):
     kiosk.a.queue.status = QueueStatus.PAUSED
     db.session.commit()
-    assert "Fermé pour le moment" in _text(client.get(kiosk.url))
+    assert "File en pause · reprend bientôt" in _text(client.get(kiosk.url))
     response = _take(client, kiosk)
     assert response.status_code == 409
     assert "Cette file est fermée pour le moment." in _text(response)

@@ -15,11 +15,25 @@ from flask_login import current_user
 from ...accounts import operations as accounts
 from ...geo import queries as geo
 from ...orgs import queries as orgs
+from ...queueing import rules
 from ..customer.views import queue_lines
 from ..htmx import page_or_fragment
 from ..safety import acting_user, parse_id, safe_next
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_template_global()
+def branch_states(branches) -> dict[int, rules.BranchState]:
+    """Open or closed, and the next opening, of many branches in two reads (the finder)."""
+    return rules.branch_states(b.id for b in branches)
+
+
+@bp.app_template_global()
+def branch_state(branch) -> rules.BranchState:
+    """One branch's state (a Branch or its id): the branch page, kiosk and board."""
+    branch_id = getattr(branch, "id", branch)
+    return rules.branch_states([branch_id])[branch_id]
 
 
 def _int_arg(name: str) -> int | None:
@@ -53,7 +67,10 @@ def home():
 def branch(branch_id: int):
     branch = orgs.get_public_branch(branch_id) or abort(404)
     return render_template(
-        "public/branch.html", branch=branch, lines=queue_lines(branch)
+        "public/branch.html",
+        branch=branch,
+        lines=queue_lines(branch),
+        state=branch_state(branch),
     )
 
 

@@ -1,0 +1,138 @@
+"""Closed before the tap: the branch page, the finder, the kiosk's start screen and the
+board say when a closed branch opens next, where the ticket button would be, and do not
+offer the button; a paused queue and a closed queue read differently."""
+
+import html as htmllib
+
+import pytest
+from sqlalchemy import event
+
+from smartqueue import clock
+from smartqueue.models import DeviceKind, QueueStatus
+from smartqueue.queueing.devices import create_device
+from tests.conftest import at
+
+TAKE = "Prendre un ticket"
+NOBODY = "Personne n'attend : c'est bientôt à vous"
+PAUSED = "File en pause · reprend bientôt"
+SHUT = "File fermée"
+
+
+@pytest.fixture
+def place(db, make_branch, make_service, make_user):
+    """A branch open Monday to Saturday 08:00-17:00, service A, a kiosk and a board."""
+    branch = make_branch(name="Agence Plateau")
+    service = make_service(branch, "A", "Ouverture de compte")
+    manager = make_user(role="branch_manager", branch=branch)
+    _kiosk, kiosk_token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
+    _board, board_token = create_device(branch, DeviceKind.BOARD, "Salle", by=manager)
+
+    class Place:
+        pass
+
+    Place.branch, Place.service = branch, service
+    Place.urls = {
+        "branch": f"/branches/{branch.id}",
+        "finder": f"/?region={branch.region_id}",
+        "kiosk": f"/kiosk/{kiosk_token}",
+        "board": f"/board/{board_token}",
+    }
+    yield Place
+    clock.freeze(None)
+
+
+def _get(client, url, **headers):
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    "moment,label",
+    [
+        (at(6, 10), "Fermé · ouvre demain à 08:00"),  # Sunday
+        (at(5, 18), "Fermé · ouvre lundi à 08:00"),  # Saturday evening
+        (at(1, 7, 30), "Fermé · ouvre à 08:00"),  # Tuesday before opening
+    ],
+)
+@pytest.mark.parametrize("screen", ["branch", "finder", "kiosk", "board"])
+def test_a_closed_branch_says_when_it_opens_on_every_screen(
+    client, place, screen, moment, label
+):
+    clock.freeze(moment)
+    page = _get(client, place.urls[screen])
+    assert label in page
+    assert TAKE not in page
+    assert NOBODY not in page
+    if screen == "kiosk":  # no service button leading to a refusal two screens later
+        assert f"/services/{place.service.id}" not in page
+
+
+@pytest.mark.parametrize("screen", ["branch", "finder", "kiosk", "board"])
+def test_an_open_branch_offers_the_ticket(client, place, screen):
+    clock.freeze(at(1, 10))
+    page = _get(client, place.urls[screen])
+    assert "Fermé ·" not in page
+    if screen == "branch":
+        assert TAKE in page and NOBODY in page
+    if screen == "finder":
+        assert "Ouvert" in page
+    if screen == "kiosk":
+        assert f"/services/{place.service.id}" in page and NOBODY in page
+
+
+@pytest.mark.parametrize("status,text", [("paused", PAUSED), ("closed", SHUT)])
+@pytest.mark.parametrize("screen", ["branch", "kiosk", "board"])
+def test_a_paused_queue_and_a_closed_queue_read_differently(
+    client, db, place, screen, status, text
+):
+    clock.freeze(at(1, 10))
+    place.service.queue.status = QueueStatus(status)
+    db.session.commit()
+    page = _get(client, place.urls[screen])
+    assert text in page
+    assert ({PAUSED, SHUT} - {text}).pop() not in page
+    assert TAKE not in page and NOBODY not in page
+    if screen == "kiosk":
+        assert f"/services/{place.service.id}" not in page
+
+
+@pytest.mark.parametrize(
+    "lang,label",
+    [
+        ("wo", "Tëj na · dina ubbi ëllëg ci 08:00"),
+        ("en", "Closed · opens tomorrow at 08:00"),
+    ],
+)
+def test_the_closed_state_speaks_wolof_and_english(client, place, lang, label):
+    clock.freeze(at(6, 10))
+    assert label in _get(client, place.urls["branch"], **{"Accept-Language": lang})
+
+
+def test_the_finder_reads_the_states_of_all_its_branches_at_once(
+    client, db, place, make_branch
+):
+    """The states cost the same reads for two branches as for eight (no read per branch)."""
+    clock.freeze(at(6, 10))
+
+    def statements():
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = _get(client, place.urls["finder"])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen), page.count("Fermé · ouvre demain à 08:00")
+
+    make_branch()
+    few, shown = statements()
+    assert shown == 2
+    for _ in range(6):
+        make_branch()
+    many, shown = statements()
+    assert shown == 8
+    assert many == few
