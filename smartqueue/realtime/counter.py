@@ -32,6 +32,7 @@ def counter_socket(ws, counter_id: int):
         ws.close(reason=POLICY, message="forbidden")
         return
     branch_id = counter.branch_id
+    viewer_id = current_user.id  # whose panel: the holder's, or one who may take over
     # The page says which panel it shows: the first snapshot leaves an unchanged panel
     # alone, so it cannot replace it under the agent's finger as they press a key.
     sent = {"panel": request.args.get("panel")}
@@ -40,7 +41,7 @@ def counter_socket(ws, counter_id: int):
         counter = db.session.get(Counter, counter_id)
         if counter is None:  # deleted meanwhile: nothing left to show
             return ""
-        screen = get_counter_screen(counter)
+        screen = get_counter_screen(counter, viewer_id)
         with_panel = screen.panel_version != sent["panel"]
         sent["panel"] = screen.panel_version
         return render_update(screen, with_panel=with_panel)

@@ -1,9 +1,10 @@
 """Forms of the counter screen (shape only: what may move, and where, is the engine's call)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField
-from wtforms.validators import ValidationError
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, ValidationError
 
+from ...queueing.operations import OUT_OF_TURN_REASON_MAX
 from ..forms import Form
 from ..safety import parse_id
 
@@ -35,3 +36,27 @@ class TransferForm(TicketActionForm):
     def validate_service_id(self, field):
         if field.data not in {value for value, _label in field.choices}:
             raise ValidationError(_l("Choisissez un autre service de cette agence."))
+
+
+class CallTicketForm(Form):
+    """Call a chosen waiting ticket out of its turn, with a reason (whether it is still
+    waiting, and in this counter's lines, is the engine's call)."""
+
+    waiting = SelectField(_l("Ticket"), coerce=parse_id, validate_choice=False)
+    reason = StringField(
+        _l("Raison"),
+        validators=[
+            InputRequired(message=_l("Dites pourquoi ce ticket passe avant son tour.")),
+            Length(
+                max=OUT_OF_TURN_REASON_MAX,
+                message=_l(
+                    "Raison trop longue (%(n)s caractères au plus).",
+                    n=OUT_OF_TURN_REASON_MAX,
+                ),
+            ),
+        ],
+    )
+
+    def validate_waiting(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Choisissez un ticket en attente."))

@@ -21,15 +21,18 @@ from ...models import (
     Appointment,
     Branch,
     Counter,
+    CounterEvent,
     QueueStatus,
     Service,
     Ticket,
+    TicketEvent,
     TicketStatus,
 )
 from ...orgs.queries import list_counter_services, list_services
 from ...queueing import queries, rules
 
 HEAD = 6  # tickets shown at the head of each line
+OUT_OF_TURN_CHOICES = 60  # waiting tickets offered to call out of turn
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,47 @@ class CounterScreen:
     since: int  # seconds since the current ticket was called (or started)
     lines: list[Line]
     tally: dict[str, int]
+    viewer_id: int | None = None  # the agent looking at the screen
     max_recalls: int = rules.MAX_RECALLS
+
+    @property
+    def is_held_by_other(self) -> bool:
+        """Another agent holds this counter: the viewer may only take it over."""
+        holder = self.counter.agent_id
+        return holder is not None and holder != self.viewer_id
+
+    @functools.cached_property
+    def was_taken_from_viewer(self) -> bool:
+        """The counter's last change was another agent taking it from the viewer."""
+        last = db.session.execute(
+            select(CounterEvent.action, CounterEvent.from_user_id)
+            .where(CounterEvent.counter_id == self.counter.id)
+            .order_by(CounterEvent.id.desc())
+            .limit(1)
+        ).first()
+        return last is not None and tuple(last) == ("take_over", self.viewer_id)
+
+    @functools.cached_property
+    def out_of_turn_reason(self) -> str | None:
+        """Why the current ticket was called before its turn, if it was."""
+        if self.ticket is None:
+            return None
+        last = db.session.execute(
+            select(TicketEvent.action, TicketEvent.note)
+            .where(
+                TicketEvent.ticket_id == self.ticket.id,
+                TicketEvent.action.in_(("call", "call_out_of_turn")),
+            )
+            .order_by(TicketEvent.id.desc())
+            .limit(1)
+        ).first()
+        return last.note if last and last.action == "call_out_of_turn" else None
+
+    @functools.cached_property
+    def callable_tickets(self) -> list[Ticket]:
+        """The waiting tickets an agent may call out of turn here, in calling order."""
+        ids = [line.service.id for line in self.lines if line.count]
+        return queries.list_waiting(ids, limit=OUT_OF_TURN_CHOICES)
 
     # Read only when the panel is drawn: a socket's redraw after another counter's call
     # usually leaves the panel out (see realtime/counter.py).
@@ -85,6 +128,8 @@ class CounterScreen:
         t = self.ticket
         return (
             self.counter.status,
+            self.counter.agent_id,
+            self.counter.agent_since,
             t and (t.id, t.status, t.recall_count, t.called_at, t.serving_at),
         )
 
@@ -98,8 +143,9 @@ def _seconds(since: datetime | None, now: datetime) -> int:
     return max(0, int((now - since).total_seconds())) if since else 0
 
 
-def get_counter_screen(counter: Counter) -> CounterScreen:
-    """The counter, its current ticket, its services' lines and today's tally."""
+def get_counter_screen(counter: Counter, viewer_id: int | None = None) -> CounterScreen:
+    """The counter, its current ticket, its services' lines and today's tally, as the
+    agent `viewer_id` sees them."""
     now = clock.now()
     services = list_counter_services(counter.id)
     ids = [s.id for s in services]
@@ -122,6 +168,7 @@ def get_counter_screen(counter: Counter) -> CounterScreen:
         since=_seconds(since, now),
         lines=lines,
         tally=queries.count_today_at_counter(counter),
+        viewer_id=viewer_id,
     )
 
 
@@ -134,6 +181,7 @@ def list_counter_branches(branch_ids: set[int]) -> list[Branch]:
             .options(
                 selectinload(Branch.organization),
                 selectinload(Branch.counters).selectinload(Counter.services),
+                selectinload(Branch.counters).selectinload(Counter.agent),
             )
             .order_by(Branch.name)
         )

@@ -16,11 +16,12 @@ from ...models import CounterStatus, Service, Ticket
 from ...queueing import operations, queries
 from ...queueing.errors import IllegalMove
 from ...realtime import socket_path
+from ..forms import Form
 from ..htmx import is_htmx
 from ..safety import acting_user
 from . import appointments as _appointments  # noqa: F401  (its routes, on bp)
 from . import bp
-from .forms import TicketActionForm, TransferForm
+from .forms import CallTicketForm, TicketActionForm, TransferForm
 from .screen import get_counter_screen, list_counter_branches, render_update
 
 __all__ = ["bp"]
@@ -51,6 +52,21 @@ def pause_counter(counter_id: int):
 @bp.post("/counters/<int:counter_id>/close")
 def close_counter(counter_id: int):
     return _act(lambda form: _set_status(CounterStatus.CLOSED))
+
+
+@bp.post("/counters/<int:counter_id>/take-over")
+def take_over(counter_id: int):
+    return _act(lambda form: operations.take_over_counter(g.counter, by=acting_user()))
+
+
+@bp.post("/counters/<int:counter_id>/call-ticket")
+def call_ticket(counter_id: int):
+    def call(form):
+        operations.call_out_of_turn(
+            g.counter, form.waiting.data, reason=form.reason.data, by=acting_user()
+        )
+
+    return _act(call, CallTicketForm())
 
 
 @bp.post("/counters/<int:counter_id>/call")
@@ -95,7 +111,7 @@ def transfer(counter_id: int):
 # --- the common shape of an action ---------------------------------------------------------
 
 
-def _act(operation: Callable, form: TicketActionForm | None = None):
+def _act(operation: Callable, form: Form | None = None):
     """Validate, run one operation, answer: redirect, or the regions (with any message)."""
     form = form or TicketActionForm()
     if not form.validate_on_submit():
@@ -113,7 +129,7 @@ def _act(operation: Callable, form: TicketActionForm | None = None):
 
 
 def _screen(error: str | None = None, notice: str | None = None, status: int = 200):
-    screen = get_counter_screen(g.counter)
+    screen = get_counter_screen(g.counter, acting_user().id)
     if is_htmx():
         html = render_update(screen, error=error, notice=notice)
     else:
@@ -139,6 +155,9 @@ def _set_status(status: CounterStatus) -> None:
 def _current(form: TicketActionForm) -> Ticket:
     """The ticket at this counter, which must be the one the screen showed (if it said)."""
     ticket = queries.get_current_ticket(g.counter)
+    if ticket is None and g.counter.agent_id not in (None, acting_user().id):
+        # Taken over: say so rather than "no ticket" (the engine checks it again).
+        operations.check_holder(g.counter, acting_user())
     if ticket is None:
         raise IllegalMove(_l("Aucun ticket en cours à ce guichet."))
     if form.ticket_id is not None and form.ticket_id != ticket.id:
