@@ -87,8 +87,12 @@ def test_agent_calls_and_serves_a_ticket_that_arrives_live(
     expect(panel).to_contain_text("1/3")
     page.screenshot(path=screenshots_dir / "desktop-agent-counter.png")
 
-    page.keyboard.press("a")  # absent before 3 recalls: the engine says no, clearly
-    expect(panel.get_by_role("alert")).to_contain_text("Rappelez d'abord le ticket")
+    # Absent waits for the 3 recalls: disabled, saying how far; the key only shakes it.
+    absent = panel.get_by_role("button", name=re.compile("Absent"))
+    expect(absent).to_be_disabled()
+    expect(absent).to_contain_text("rappel 1/3")
+    page.keyboard.press("a")
+    expect(panel.locator("form.act-no-show")).to_have_class(re.compile("nudge"))
     page.screenshot(path=screenshots_dir / "desktop-agent-counter-refused.png")
 
     page.keyboard.press("s")  # the customer is at the counter
