@@ -1,0 +1,74 @@
+"""Closed before the tap, in Chromium: a closed branch's page on a phone and its kiosk at
+the kiosk's real size say when it opens, and offer nothing to tap that would be refused."""
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from smartqueue import clock
+from smartqueue.models import DeviceKind
+from smartqueue.queueing.devices import create_device
+from tests.conftest import at
+
+PHONE = {"width": 360, "height": 740}
+KIOSK = {"width": 1080, "height": 1920}
+LABEL = "Fermé · ouvre demain à 08:00"
+
+
+@pytest.fixture
+def closed_branch(live_server, db, make_org, make_branch, make_service, make_user):
+    """A bank branch (Monday to Saturday 08:00-17:00) on a Sunday at 10:00."""
+    clock.freeze(at(6, 10))
+    branch = make_branch(make_org(name="Banque Teranga"), name="Agence Parcelles")
+    make_service(branch, "A", "Ouverture de compte", minutes=12)
+    make_service(branch, "B", "Dépôt et retrait", minutes=4)
+    manager = make_user(role="branch_manager", branch=branch)
+    _, token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
+    yield {
+        "page": f"{live_server.url}/branches/{branch.id}",
+        "kiosk": f"{live_server.url}/kiosk/{token}",
+    }
+    clock.freeze(None)
+
+
+def _fits_the_width(page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def test_closed_branch_page_on_a_phone(
+    browser: Browser, closed_branch, screenshots_dir
+):
+    context = browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, locale="fr-SN"
+    )
+    page = context.new_page()
+    page.goto(closed_branch["page"])
+    expect(page.locator("#branch-closed")).to_have_text(LABEL)
+    expect(page.locator(".closed-state").filter(has_text=LABEL)).to_have_count(3)
+    expect(page.get_by_text("Prendre un ticket")).to_have_count(0)
+    expect(page.get_by_text("Personne n'attend")).to_have_count(0)
+    assert _fits_the_width(page)
+    page.screenshot(path=screenshots_dir / "closed-branch-phone.png", full_page=True)
+    context.close()
+
+
+def test_closed_kiosk_at_its_size(browser: Browser, closed_branch, screenshots_dir):
+    context = browser.new_context(viewport=KIOSK, has_touch=True, locale="fr-SN")
+    page = context.new_page()
+    page.goto(closed_branch["kiosk"])
+    expect(page.locator("#kiosk-closed")).to_have_text(LABEL)
+    services = page.locator(".kiosk-service")
+    expect(services).to_have_count(2)
+    expect(services.first).to_contain_text(LABEL)
+    # Nothing to tap that a refusal would answer two screens later.
+    expect(
+        page.get_by_role("link", name=re.compile("Ouverture de compte"))
+    ).to_have_count(0)
+    services.first.tap()
+    expect(page.locator("#kiosk-closed")).to_be_visible()
+    assert _fits_the_width(page)
+    page.screenshot(path=screenshots_dir / "closed-kiosk-portrait.png")
+    context.close()
