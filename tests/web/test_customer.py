@@ -314,7 +314,8 @@ def test_transferred_ticket_links_to_the_new_one(client, desk):
     new = ops.transfer(mine, desk.b, by=desk.agent)
     html = _text(client.get(f"/t/{mine.token}"))
     assert "Votre ticket a été transféré" in html
-    assert f'href="/t/{new.token}"' in html and "Voir le nouveau ticket B001" in html
+    # The same code in the new line: the customer's paper stays right (issue 17).
+    assert f'href="/t/{new.token}"' in html and "Voir le nouveau ticket A001" in html
 
 
 # --- my tickets --------------------------------------------------------------------------
