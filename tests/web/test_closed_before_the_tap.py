@@ -136,3 +136,25 @@ def test_the_finder_reads_the_states_of_all_its_branches_at_once(
     many, shown = statements()
     assert shown == 8
     assert many == few
+
+
+def test_a_manager_sets_overnight_and_24_hour_days_and_customers_see_them(
+    client, auth, db, place, make_user
+):
+    auth.login(make_user(role="branch_manager", branch=place.branch))
+    week = {f"day_{d}_closed": "y" for d in range(7)}
+    week |= {"day_0_opens": "20:00", "day_0_closes": "02:00"}  # Monday night
+    week |= {"day_6_opens": "00:00", "day_6_closes": "00:00"}  # Sunday, all day
+    week = {k: v for k, v in week.items() if k not in ("day_0_closed", "day_6_closed")}
+    url = f"/manage/branches/{place.branch.id}/hours"
+    assert client.post(url, data=week).status_code == 302
+    refused = client.post(url, data=week | {"day_0_closes": "20:00"})
+    assert refused.status_code == 422
+    assert "ouverte 24 h/24" in htmllib.unescape(refused.get_data(as_text=True))
+
+    clock.freeze(at(8, 1))  # Tuesday 01:00: Monday night's tail
+    page = _get(client, place.urls["branch"])
+    assert "20:00 – 02:00" in page and "24 h/24" in page
+    assert "Fermé ·" not in page
+    clock.freeze(at(8, 10))
+    assert "Fermé · ouvre dimanche à 00:00" in _get(client, place.urls["branch"])
