@@ -13,6 +13,7 @@ from tests.conftest import at
 
 PHONE = {"width": 360, "height": 740}
 KIOSK = {"width": 1080, "height": 1920}
+TV = {"width": 1920, "height": 1080}
 LABEL = "Fermé · ouvre demain à 08:00"
 
 
@@ -25,9 +26,11 @@ def closed_branch(live_server, db, make_org, make_branch, make_service, make_use
     make_service(branch, "B", "Dépôt et retrait", minutes=4)
     manager = make_user(role="branch_manager", branch=branch)
     _, token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
+    _, board = create_device(branch, DeviceKind.BOARD, "Salle", by=manager)
     yield {
         "page": f"{live_server.url}/branches/{branch.id}",
         "kiosk": f"{live_server.url}/kiosk/{token}",
+        "board": f"{live_server.url}/board/{board}",
     }
     clock.freeze(None)
 
@@ -71,4 +74,14 @@ def test_closed_kiosk_at_its_size(browser: Browser, closed_branch, screenshots_d
     expect(page.locator("#kiosk-closed")).to_be_visible()
     assert _fits_the_width(page)
     page.screenshot(path=screenshots_dir / "closed-kiosk-portrait.png")
+    context.close()
+
+
+def test_closed_board_on_a_tv(browser: Browser, closed_branch, screenshots_dir):
+    context = browser.new_context(viewport=TV, locale="fr-SN")
+    page = context.new_page()
+    page.goto(closed_branch["board"])
+    expect(page.locator("#board-closed")).to_have_text(LABEL)
+    assert _fits_the_width(page)
+    page.screenshot(path=screenshots_dir / "closed-board-tv.png")
     context.close()
