@@ -205,3 +205,25 @@ def test_agent_counters_a_counter_without_services_is_refused(client, auth, desk
         "A",
         "B",
     ]
+
+
+def test_agent_counters_transfer_says_the_number_stays(client, auth, desk):
+    issue(desk.a)
+    auth.login(desk.awa)
+    client.post(url(desk, "open"))
+    called = operations.call_next(desk.counter, by=desk.awa)
+    response = client.post(
+        url(desk, "transfer"),
+        data={"ticket": called.id, "service_id": desk.b.id},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert (
+        "A001 attend maintenant à « Dépôt et retrait », sous le même numéro."
+        in text(response)
+    )
+    _db.session.expire_all()
+    moved = _db.session.scalar(
+        select(Ticket).where(Ticket.service_id == desk.b.id, Ticket.code == "A001")
+    )
+    assert moved is not None and moved.status is TicketStatus.WAITING

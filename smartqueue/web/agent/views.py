@@ -8,6 +8,7 @@ the engine's message in the panel: 409 for a move the state forbids, 422 for bad
 from collections.abc import Callable
 
 from flask import flash, g, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -102,7 +103,13 @@ def no_show(counter_id: int):
 def transfer(counter_id: int):
     def move(form):
         target = _service(form.service_id.data)  # one of the choices: the form checked
-        operations.transfer(_current(form), target, by=acting_user())
+        new = operations.transfer(_current(form), target, by=acting_user())
+        # Said to the agent, who tells the customer: their paper stays right.
+        return _(
+            "%(code)s attend maintenant à « %(service)s », sous le même numéro.",
+            code=new.code,
+            service=target.name_for(str(get_locale() or "fr")),
+        )
 
     services = [s for s in g.counter.branch.services if s.is_active]
     return _act(move, TransferForm(services))
