@@ -86,6 +86,7 @@ def test_second_agent_takes_the_counter_over_and_the_first_is_told_live(
         moussa.reload()
         card = moussa.locator(".counter-picker li").first
         expect(card).to_contain_text("Awa Diop depuis 10:00")
+        moussa.screenshot(path=screenshots_dir / "desktop-counters-who-holds.png")
         card.get_by_role("link", name=re.compile("Voir et prendre")).click()
         held = moussa.locator("#counter-held")
         expect(held).to_contain_text("Awa Diop tient ce guichet depuis 10:00")
