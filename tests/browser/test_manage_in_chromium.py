@@ -131,7 +131,9 @@ def test_a_manager_pauses_a_queue_and_the_board_and_the_line_see_it_live(
         "File « Ouverture de compte » : En pause."
     )
 
-    expect(tv.locator("#board-waiting .service-state")).to_have_text("File : En pause")
+    expect(tv.locator("#board-waiting .service-state")).to_have_text(
+        "File en pause · reprend bientôt"
+    )
     expect(phone.locator("#ticket-calls-stopped")).to_be_visible()
     tv.screenshot(path=screenshots_dir / "tv-board-queue-paused.png")
     phone.screenshot(path=screenshots_dir / "phone-ticket-queue-paused.png")

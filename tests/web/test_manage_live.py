@@ -73,7 +73,9 @@ def test_pausing_a_queue_tells_boards_counters_and_the_line_at_once(
     )
     assert _status(db, manager["service"]) is QueueStatus.PAUSED
     board = [m for m in published if "board-waiting" in m]
-    assert len(board) == 1 and "File : En pause" in htmllib.unescape(board[0])
+    assert len(board) == 1 and "File en pause · reprend bientôt" in htmllib.unescape(
+        board[0]
+    )
     assert (
         published.count("service") == 2
     )  # the counter screens' and the line's channel
