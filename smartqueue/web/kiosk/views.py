@@ -36,7 +36,6 @@ from ...models import (
 from ...queueing import operations, queries
 from ...queueing.devices import device_branch_id
 from ...queueing.errors import UnknownService
-from ...queueing.rules import closed_reason
 from ..limits import kiosk_link
 from ..qr import qr_svg
 from .forms import CheckInForm, ScanForm, TicketForm
@@ -127,7 +126,6 @@ def start():
     return render_template(
         "kiosk/start.html",
         services=services,
-        closed=closed_reason(branch),
         open_status=QueueStatus.ACTIVE,
         takes_appointments=any(
             s.accepts_appointments or s.requires_appointment
