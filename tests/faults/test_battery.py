@@ -299,7 +299,8 @@ def test_a_worker_killed_mid_mail_loses_nothing_and_sends_once(
     app, app_config, db, outage_redis, processes, slow_mailbox
 ):
     box, smtp_port = slow_mailbox
-    env = production_env(app_config, MAIL_PORT=str(smtp_port))
+    # A short job timeout: the killed job is found abandoned 5 s past it (jobs/worker.py).
+    env = production_env(app_config, MAIL_PORT=str(smtp_port), JOB_TIMEOUT="5")
     port = free_port()
     processes("web", env, port)
     people = [f"newcomer{n}@example.sn" for n in range(6)]
