@@ -71,7 +71,9 @@ def test_second_agent_takes_the_counter_over_and_the_first_is_told_live(
     try:
         awa.get_by_role("button", name=re.compile("Guichet 1")).click()  # opens it
         expect(awa.locator("#live-state")).to_contain_text("En direct")
-        awa.keyboard.press("n")
+        call = awa.get_by_role("button", name=re.compile("Appeler le suivant"))
+        expect(call).to_be_enabled()
+        call.click()
         panel = awa.locator("#counter-panel")
         expect(panel.locator(".now-code")).to_have_text("A001")
         # Absent waits for the recalls; both buttons say how many were made.

@@ -71,13 +71,23 @@ def _first(url: str, origin: str | None, cookie: str = "") -> tuple[str | None, 
             ws.close()
 
 
+# A refusal sends nothing and closes with 1008. Werkzeug's dev server (the tests') may write
+# its HTTP answer into the socket after the close frame; the client then reports 1005.
+REFUSED = (1008, 1005)
+
+
+def _refused(url: str, origin: str | None, cookie: str = "") -> bool:
+    message, code = _first(url, origin, cookie)
+    return message is None and code in REFUSED
+
+
 def test_the_counter_socket_refuses_a_page_of_another_site(live_server, desk):
     counter, ticket, _ = desk
     cookie = _signed_in_cookie(live_server.url, "agent@example.sn")
     url = live_server.url.replace("http", "ws", 1) + f"/ws/counter/{counter.id}"
 
-    assert _first(url, FOREIGN, cookie) == (None, 1008)
-    assert _first(url, "null", cookie) == (None, 1008)  # a sandboxed page, file://
+    assert _refused(url, FOREIGN, cookie)
+    assert _refused(url, "null", cookie)  # a sandboxed page, file://
 
     for origin in (_own_origin(live_server), PARTNER):
         sent, _code = _first(url, origin, cookie)
@@ -89,7 +99,7 @@ def test_the_ticket_socket_refuses_a_page_of_another_site(live_server, desk):
     cookie = _signed_in_cookie(live_server.url, "agent@example.sn")
     url = live_server.url.replace("http", "ws", 1) + f"/ws/ticket/{ticket.token}"
 
-    assert _first(url, FOREIGN, cookie) == (None, 1008)
+    assert _refused(url, FOREIGN, cookie)
     sent, _code = _first(url, _own_origin(live_server), cookie)
     assert sent is not None and ticket.code in sent
 
