@@ -64,6 +64,7 @@ def register_web(app: Flask) -> None:
     from .board.views import bp as board_bp
     from .booking import bp as booking_bp
     from .customer import bp as customer_bp
+    from .devices.views import bp as devices_bp
     from .health import bp as health_bp
     from .kiosk.views import bp as kiosk_bp
     from .manage.views import bp as manage_bp
@@ -78,6 +79,7 @@ def register_web(app: Flask) -> None:
         booking_bp,
         kiosk_bp,
         board_bp,
+        devices_bp,
         agent_bp,
         manage_bp,
         health_bp,
