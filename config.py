@@ -126,3 +126,7 @@ class Config:
     def __init__(self) -> None:
         # Read lazily so that importing config never writes files.
         self.SECRET_KEY = _secret_key()
+        # No SMS channel exists yet (issue 10 adds one): naming a provider is what will
+        # turn it on; until then nobody is asked for a number nothing is sent to.
+        self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "").strip() or None
+        self.SMS_ENABLED = self.SMS_PROVIDER is not None

@@ -10,9 +10,10 @@ def register_sockets(app) -> None:
     route to the first app built, and tests (and each process) build their own."""
     from .board import bp as board
     from .counter import bp as counter
+    from .kiosk import bp as kiosk
     from .ticket import bp as ticket
 
-    for bp in (board, counter, ticket):
+    for bp in (board, counter, kiosk, ticket):
         app.register_blueprint(bp)
 
 

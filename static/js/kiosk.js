@@ -1,5 +1,6 @@
 /* Kiosk: back to the start (in French) after an idle time, print the ticket, no double
-   tickets, and the on-screen keypad of the appointment number. */
+   tickets, the on-screen keypad of the appointment number, a start screen that stays
+   current (its socket, and the hours), and a heartbeat for the manage area. */
 (function () {
   "use strict";
 
@@ -70,5 +71,88 @@
     } else {
       window.addEventListener("load", function () { window.print(); }, { once: true });
     }
+  }
+
+  // --- alive: the manage area shows each kiosk's last contact ------------------------------
+  var reportUrl = screen && screen.getAttribute("data-kiosk-report");
+  if (reportUrl && window.fetch) {
+    var report = function () {
+      // Fire and forget: a missed beat only makes the kiosk look offline a while.
+      try {
+        fetch(reportUrl, { method: "POST", keepalive: true, credentials: "omit" })
+          .catch(function () {});
+      } catch (error) { /* an old browser without keepalive */ }
+    };
+    report();
+    window.setInterval(report, 60000);
+  }
+
+  // --- the start screen stays current ------------------------------------------------------
+  // The services region fetches itself again (htmx, from the page's own URL) when the
+  // branch changes (the socket says so) and when the hours may open or close it
+  // (data-refresh-in seconds). Later screens have no region: a customer is not interrupted.
+  var live = document.querySelector("[data-kiosk-live]");
+  if (!live) {
+    return;
+  }
+  var REFUSED = 4403; // the device link was revoked
+  var changeTimer = null;
+
+  function refresh() {
+    if (window.htmx) {
+      htmx.trigger(document.body, "kiosk-changed");
+    } else {
+      window.location.reload();
+    }
+  }
+
+  function scheduleHours() {
+    var region = document.getElementById("kiosk-offer");
+    var seconds = region && parseInt(region.getAttribute("data-refresh-in"), 10);
+    window.clearTimeout(changeTimer);
+    if (seconds > 0) {
+      changeTimer = window.setTimeout(refresh, Math.min(seconds, 86400) * 1000);
+    }
+  }
+
+  // Reconnect with back-off, as the board does: about 2, 4, 8, 16 then 30 s, each with
+  // jitter so that a power cut's kiosks do not come back at the same instant. Reset only
+  // by a message: a server that accepts and then closes at once keeps it growing.
+  var failures = 0;
+
+  function nextDelay() {
+    var ceiling = Math.min(2000 * Math.pow(2, failures++), 30000);
+    return ceiling / 2 + Math.random() * ceiling / 2;
+  }
+
+  function connect() {
+    var path = live.getAttribute("data-kiosk-live");
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket;
+    try {
+      socket = new WebSocket(scheme + window.location.host + path);
+    } catch (error) {
+      window.setTimeout(connect, nextDelay());
+      return;
+    }
+    // Every message (the first one too: something may have changed before it) means
+    // "fetch the region again"; queued fetches fold into one (hx-sync on the region).
+    socket.onmessage = function () {
+      failures = 0;
+      refresh();
+    };
+    socket.onclose = function (event) {
+      if (event.code === REFUSED) { // revoked: reloading shows the truth (this link is gone)
+        window.location.reload();
+        return;
+      }
+      window.setTimeout(connect, nextDelay());
+    };
+  }
+
+  document.body.addEventListener("htmx:afterSettle", scheduleHours);
+  scheduleHours();
+  if (window.WebSocket) {
+    connect();
   }
 })();

@@ -144,8 +144,9 @@ def test_kiosk_priority_screen_offers_the_three_priorities_as_high(client, kiosk
     ],
 )
 def test_kiosk_keeps_the_optional_contact_normalized(
-    client, db, kiosk, typed, phone, email
+    app, client, db, kiosk, typed, phone, email
 ):
+    app.config["SMS_ENABLED"] = True  # phones are asked for once SMS can reach them
     response = _take(client, kiosk, contact=typed, skip=False)
     assert response.status_code == 303
     (ticket,) = _tickets(db)
@@ -153,15 +154,19 @@ def test_kiosk_keeps_the_optional_contact_normalized(
 
 
 @pytest.mark.parametrize(
-    "typed,message",
+    "typed,sms,message",
     [
-        ("12 34", "Numéro de téléphone invalide"),
-        ("awa@", "Adresse e-mail invalide."),
+        ("12 34", True, "Numéro de téléphone invalide"),
+        ("awa@", True, "Adresse e-mail invalide."),
+        ("awa@", False, "Adresse e-mail invalide."),
+        # no SMS channel: a number would be kept and never used
+        ("77 123 45 67", False, "Tapez une adresse e-mail : les SMS ne sont pas"),
     ],
 )
 def test_kiosk_bad_contact_is_shown_next_to_the_field_and_issues_nothing(
-    client, db, kiosk, typed, message
+    app, client, db, kiosk, typed, sms, message
 ):
+    app.config["SMS_ENABLED"] = sms
     response = _take(client, kiosk, priority="high", contact=typed, skip=False)
     assert response.status_code == 422
     html = _text(response)

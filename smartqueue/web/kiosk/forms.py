@@ -27,13 +27,14 @@ PRIORITIES = {"normal": Priority.NORMAL, "high": Priority.HIGH}
 
 
 class TicketForm(Form):
-    """The last step: the priority chosen before, and an optional phone or email."""
+    """The last step: the priority chosen before, and an optional email (or phone, once
+    an SMS channel is configured: a number nothing is sent to is not asked for)."""
 
     # A label, even empty: without one WTForms translates the field's name, loading its
     # message catalog from disk on every kiosk ticket.
     priority = HiddenField("", default="normal", validators=[AnyOf(list(PRIORITIES))])
     contact = StringField(
-        _l("Téléphone ou e-mail"),
+        _l("E-mail"),
         validators=[Optional(), Length(max=254)],
         filters=[lambda text: text.strip() if text else text],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
@@ -43,6 +44,12 @@ class TicketForm(Form):
 
     contact_phone: str | None = None  # E.164, set by validation
     contact_email: str | None = None
+
+    def __init__(self, *args, takes_phone: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.takes_phone = takes_phone
+        if takes_phone:
+            self.contact.label.text = _l("Téléphone ou e-mail")
 
     def validate(self, extra_validators=None) -> bool:
         if self.skip.data:  # "skip" ignores whatever was typed
@@ -57,6 +64,10 @@ class TicketForm(Form):
             Email(message=_l("Adresse e-mail invalide."))(self, field)
             self.contact_email = text.lower()
             return
+        if not self.takes_phone:
+            raise ValidationError(
+                _l("Tapez une adresse e-mail : les SMS ne sont pas encore envoyés.")
+            )
         try:
             self.contact_phone = normalize_phone(text)
         except InvalidPhone as error:

@@ -10,7 +10,9 @@ import functools
 from flask import (
     Blueprint,
     abort,
+    current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,15 +32,17 @@ from ...models import (
     Branch,
     Channel,
     DeviceKind,
-    QueueStatus,
     Service,
 )
-from ...queueing import operations, queries
+from ...queueing import operations, queries, rules
 from ...queueing.devices import device_branch_id
 from ...queueing.errors import UnknownService
+from ...realtime import socket_path
+from ..htmx import page_or_fragment
 from ..limits import kiosk_link
 from ..qr import qr_svg
 from .forms import CheckInForm, ScanForm, TicketForm
+from .live import seconds_until_change
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
@@ -104,6 +108,11 @@ def in_kiosk_language(view):
     return wrapped
 
 
+def takes_phone() -> bool:
+    """A phone number is asked for only where something can be sent to it."""
+    return current_app.config.get("SMS_ENABLED", False)
+
+
 def _service_or_404(service_id: int) -> Service:
     service = db.session.get(Service, service_id)
     if service is None or service.branch_id != g.branch_id:
@@ -116,23 +125,30 @@ def _service_or_404(service_id: int) -> Service:
 @bp.get("/<token>")
 @in_kiosk_language
 def start():
+    """The services to choose from; to its socket's nudge (an HTMX request), only the
+    region that changes with them (the branch's state, the queues, the counts)."""
     branch = kiosk_branch()
+    state = rules.branch_states([branch.id])[branch.id]
     waiting = queries.count_waiting_by_service(branch.id)
-    services = [
-        (s, waiting.get(s.id, 0), queries.estimate_wait(s, waiting.get(s.id, 0)))
-        for s in branch.services
-        if s.is_active
-    ]
-    return render_template(
+    active = [s for s in branch.services if s.is_active]
+    page = page_or_fragment(
         "kiosk/start.html",
-        services=services,
-        open_status=QueueStatus.ACTIVE,
+        "kiosk/_offer.html",
+        state=state,
+        refresh_in=seconds_until_change(branch.id, state),
+        socket_path=socket_path("kiosk_socket.live", token=g.kiosk_token),
+        services=[
+            (s, waiting.get(s.id, 0), queries.estimate_wait(s, waiting.get(s.id, 0)))
+            for s in active
+        ],
         takes_appointments=any(
-            s.accepts_appointments or s.requires_appointment
-            for s in branch.services
-            if s.is_active
+            s.accepts_appointments or s.requires_appointment for s in active
         ),
     )
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"  # live, and the link is a secret
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/<token>/language")
@@ -158,7 +174,7 @@ def service(service_id: int):
 def contact(service_id: int):
     service = _service_or_404(service_id)
     priority = "high" if request.args.get("priority") == "high" else "normal"
-    form = TicketForm(priority=priority)
+    form = TicketForm(priority=priority, takes_phone=takes_phone())
     return render_template("kiosk/contact.html", service=service, form=form)
 
 
@@ -168,7 +184,7 @@ def contact(service_id: int):
 def issue(service_id: int):
     # The service is loaded only for a page to show: every kiosk's busiest request is a
     # ticket issued, and the operation reads (and checks) the service itself.
-    form = TicketForm()
+    form = TicketForm(takes_phone=takes_phone())
     if not form.validate():
         service = _service_or_404(service_id)
         return render_template("kiosk/contact.html", service=service, form=form), 422
