@@ -38,7 +38,8 @@ DEMO_LOGINS = {
     ],
 }
 
-# (organization, type, plan, [(branch, commune, address)], [(prefix, name, minutes, price)])
+# (organization, type, plan, [(branch, commune, address)],
+#  [(prefix, French name, Wolof name, English name, minutes, price)])
 ORGANIZATIONS = [
     (
         "Banque Teranga",
@@ -54,10 +55,17 @@ ORGANIZATIONS = [
             ("Agence Pikine", "Pikine Est", "Route des Niayes, Pikine"),
         ],
         [
-            ("A", "Ouverture de compte", 20, 0),
-            ("B", "Dépôt et retrait", 5, 0),
-            ("C", "Crédit et prêts", 30, 0),
-            ("D", "Cartes bancaires", 10, 2000),
+            ("A", "Ouverture de compte", "Ubbi kont", "Account opening", 20, 0),
+            (
+                "B",
+                "Dépôt et retrait",
+                "Dugal ak génne xaalis",
+                "Deposits and withdrawals",
+                5,
+                0,
+            ),
+            ("C", "Crédit et prêts", "Leb xaalis ak crédit", "Credit and loans", 30, 0),
+            ("D", "Cartes bancaires", "Kàrtu bànk", "Bank cards", 10, 2000),
         ],
     ),
     (
@@ -68,10 +76,24 @@ ORGANIZATIONS = [
             ("Site de Fann", "Fann-Point E-Amitié", "Avenue Cheikh Anta Diop"),
         ],
         [
-            ("A", "Consultation générale", 15, 3000),
-            ("B", "Cardiologie", 25, 10000),
-            ("C", "Pédiatrie", 20, 5000),
-            ("L", "Laboratoire d'analyses", 10, 0),
+            (
+                "A",
+                "Consultation générale",
+                "Gis doktoor",
+                "General consultation",
+                15,
+                3000,
+            ),
+            ("B", "Cardiologie", "Fajub xol", "Cardiology", 25, 10000),
+            ("C", "Pédiatrie", "Fajub xale yi", "Paediatrics", 20, 5000),
+            (
+                "L",
+                "Laboratoire d'analyses",
+                "Laboratwaar (saytu deret)",
+                "Laboratory tests",
+                10,
+                0,
+            ),
         ],
     ),
     (
@@ -82,9 +104,23 @@ ORGANIZATIONS = [
             ("Préfecture", "Golf Sud", "Boulevard de la Préfecture, Guédiawaye"),
         ],
         [
-            ("A", "Carte nationale d'identité", 15, 0),
-            ("B", "Passeport", 20, 0),
-            ("C", "Légalisation de documents", 5, 0),
+            (
+                "A",
+                "Carte nationale d'identité",
+                "Kàrt identité (CNI)",
+                "National identity card",
+                15,
+                0,
+            ),
+            ("B", "Passeport", "Paaspoor", "Passport", 20, 0),
+            (
+                "C",
+                "Légalisation de documents",
+                "Dëggal ay kayit (légalisation)",
+                "Document certification",
+                5,
+                0,
+            ),
         ],
     ),
 ]
@@ -167,6 +203,28 @@ def _always_open() -> None:
         )
 
 
+def _service_names() -> None:
+    """Give the demo services their Wolof and English names, also in a demo database
+    seeded before they had them; a name a manager has written since is kept."""
+    names = {
+        (org_name, prefix, name): (name_wo, name_en)
+        for org_name, _type, _plan, _branches, services in ORGANIZATIONS
+        for prefix, name, name_wo, name_en, _minutes, _price in services
+    }
+    rows = db.session.execute(
+        select(Service, Organization.name)
+        .join(Branch, Service.branch_id == Branch.id)
+        .join(Organization, Branch.organization_id == Organization.id)
+        .where(Organization.name.in_([org[0] for org in ORGANIZATIONS]))
+    )
+    for service, org_name in rows:
+        found = names.get((org_name, service.prefix, service.name_fr))
+        if found is None:  # renamed or added by a manager: not a demo service any more
+            continue
+        service.name_wo = service.name_wo or found[0]
+        service.name_en = service.name_en or found[1]
+
+
 def _branch(org: Organization, name: str, commune_name: str, address: str) -> Branch:
     commune = db.session.scalar(select(Commune).where(Commune.name == commune_name))
     if commune is None:
@@ -231,12 +289,14 @@ def seed_demo() -> None:
             db.session.add(branch)
             db.session.flush()
             made = []
-            for prefix, name, minutes, price in services:
+            for prefix, name, name_wo, name_en, minutes, price in services:
                 service = Service(
                     queue=Queue(),
                     branch_id=branch.id,
                     prefix=prefix,
                     name_fr=name,
+                    name_wo=name_wo,
+                    name_en=name_en,
                     estimated_minutes=minutes,
                     price_fcfa=price,
                     accepts_appointments=prefix in ("A", "B"),
@@ -274,6 +334,7 @@ def seed_demo() -> None:
             )
         )
     _always_open()
+    _service_names()
     _demo_devices()
     db.session.commit()
 

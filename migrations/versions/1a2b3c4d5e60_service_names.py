@@ -1,4 +1,4 @@
-"""services' English names (placeholder, filled by the Wolof work)
+"""services' English names (name_en, beside name_fr and name_wo)
 
 Revision ID: 1a2b3c4d5e60
 Revises: f6e5d4c3b2a1
@@ -19,8 +19,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Nullable: a service without an English name shows its French one (name_for).
+    with op.batch_alter_table('service', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name_en', sa.String(length=120), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('service', schema=None) as batch_op:
+        batch_op.drop_column('name_en')

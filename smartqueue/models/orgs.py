@@ -201,6 +201,7 @@ class Service(db.Model):
     )
     name_fr: Mapped[str] = mapped_column(String(120))
     name_wo: Mapped[str | None] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
     category: Mapped[str | None] = mapped_column(String(60))
     prefix: Mapped[str] = mapped_column(String(1))
     estimated_minutes: Mapped[int] = mapped_column(Integer, default=10)
@@ -219,9 +220,18 @@ class Service(db.Model):
     )
 
     def name_for(self, locale: str) -> str:
-        return (
-            self.name_wo if locale == "wo" and self.name_wo else None
-        ) or self.name_fr
+        """The name in `locale` (fr, wo or en); French where that name is missing."""
+        translated = {"wo": self.name_wo, "en": self.name_en}.get(str(locale))
+        return translated or self.name_fr
+
+    @property
+    def missing_names(self) -> list[str]:
+        """Locales (wo, en) this service has no name in: shown in French there."""
+        return [
+            locale
+            for locale, name in (("wo", self.name_wo), ("en", self.name_en))
+            if not name
+        ]
 
     def __str__(self) -> str:
         return f"{self.prefix} · {self.name_fr}"

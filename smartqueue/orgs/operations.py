@@ -270,6 +270,7 @@ def _apply_service(service: Service, data: dict) -> None:
     service.prefix = prefix
     service.name_fr = data["name_fr"].strip()
     service.name_wo = (data.get("name_wo") or "").strip() or None
+    service.name_en = (data.get("name_en") or "").strip() or None
     service.category = (data.get("category") or "").strip() or None
     service.estimated_minutes = data["estimated_minutes"]
     service.price_fcfa = data.get("price_fcfa") or 0

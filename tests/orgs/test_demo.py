@@ -63,3 +63,29 @@ def test_the_demo_branch_is_open_at_any_hour_and_the_others_keep_office_hours(
     states = branch_states([plateau.id, fann.id], tuesday_14h)
     assert states[plateau.id].open and states[fann.id].open
     assert len(plateau.opening_hours) == 7
+
+
+def test_demo_services_are_named_in_wolof_and_english_also_in_an_older_demo(
+    db, backend
+):
+    from smartqueue.models import Service
+
+    seed_demo()
+    services = db.session.scalars(select(Service)).all()
+    assert len(services) == 5 * 4 - 1  # 3 bank branches x 4, hospital 4, prefecture 3
+    assert all(s.name_wo and s.name_en for s in services)
+    deposit = next(s for s in services if s.name_fr == "Dépôt et retrait")
+    assert deposit.name_for("wo") == "Dugal ak génne xaalis"
+    # A demo database seeded before the names, where a manager has named one since.
+    db.session.execute(Service.__table__.update().values(name_wo=None, name_en=None))
+    db.session.execute(
+        Service.__table__.update()
+        .where(Service.id == deposit.id)
+        .values(name_wo="Xaalis", name_fr="Dépôt et retrait")
+    )
+    db.session.commit()
+    seed_demo()  # `make run` re-runs it
+    db.session.expire_all()
+    assert all(s.name_wo and s.name_en for s in services)
+    assert deposit.name_wo == "Xaalis"  # the manager's name is kept
+    assert deposit.name_en == "Deposits and withdrawals"

@@ -183,6 +183,9 @@ class ServiceForm(Form):
     name_wo = StringField(
         _l("Nom (wolof, facultatif)"), validators=[Optional(), Length(max=120)]
     )
+    name_en = StringField(
+        _l("Nom (anglais, facultatif)"), validators=[Optional(), Length(max=120)]
+    )
     category = StringField(
         _l("Catégorie (facultatif)"), validators=[Optional(), Length(max=60)]
     )
