@@ -1,12 +1,27 @@
-/* The display board: a clock on the server's time, and each call announced with a
-   highlight, a chime (Web Audio) and a French voice (speechSynthesis). The live regions
-   themselves are swapped by htmx's ws extension; this file never asks the server anything. */
+/* The display board: a clock on the server's time; each call announced with a highlight,
+   a chime (Web Audio) and a French voice (speechSynthesis), one after the other; the
+   services shown by pages when they do not all fit; the open/closed badge asked again at
+   the next opening or closing time; and the sound's state told to the server (the
+   manager sees "son bloqué"; the room sees nothing). The live regions themselves are
+   swapped by htmx's ws extension. */
 (function () {
   "use strict";
 
   var RETRIED_BY_HTMX = [1006, 1011, 1012, 1013]; // close codes the ws extension retries
   var REFUSED = 4403; // the device link was revoked
   var HIGHLIGHT_MS = 12000;
+  // A call older than this when the board first sees it (made while the socket was
+  // down) is shown but not called out: the customer has heard of it by then.
+  var ANNOUNCE_WITHIN_MS = 60000;
+  var PAGE_MS = 8000; // how long each page of services stays
+  var FIRST_REPORT_MS = 2000; // the browser has settled whether sound may play
+  var HEARTBEAT_MS = 60000;
+  var RETRY_CHECK_MS = 60000;
+  // Speech errors after which no call will be heard (autoplay refused, no engine).
+  var SILENCING = ["not-allowed", "synthesis-unavailable", "synthesis-failed",
+    "audio-hardware", "audio-busy"];
+
+  var root = null; // .board-live: the socket, and the report and refresh addresses
 
   // Reconnect with back-off: about 2, 4, 8, 16 then 30 s, each with jitter so that a
   // room of screens does not come back at the same instant. Reset only by a message: a
@@ -30,6 +45,10 @@
   var offset = 0; // server time minus this device's time
   var clockStamp = null;
 
+  function serverNow() {
+    return Date.now() + offset;
+  }
+
   function tick() {
     var clock = document.getElementById("board-clock");
     if (!clock) return;
@@ -38,7 +57,7 @@
       clockStamp = stamp;
       offset = Number(stamp) - Date.now();
     }
-    var now = new Date(Date.now() + offset);
+    var now = new Date(serverNow());
     var time = clock.querySelector(".board-time");
     var date = clock.querySelector(".board-date");
     if (time) time.textContent = timeFormat.format(now);
@@ -46,30 +65,75 @@
   }
 
   // --- sound -------------------------------------------------------------------------------
+  // Browsers keep sound off until someone touches the page, unless started with
+  // --autoplay-policy=no-user-gesture-required (docs/DEVICES.md): a TV nobody touches
+  // needs the flag. Whether sound plays is reported to the server, not shown to the room.
   var audio = null;
+  var speechFailure = null; // the last silencing speech error, until a call is spoken
+  var reporting = false; // after FIRST_REPORT_MS: every change is reported
+  var reported = null;
 
   function audioContext() {
     var Context = window.AudioContext || window.webkitAudioContext;
     if (!audio && Context) {
       audio = new Context();
-      audio.addEventListener("statechange", showSoundState);
+      audio.addEventListener("statechange", soundChanged);
     }
     return audio;
   }
 
-  function showSoundState() {
-    var notice = document.getElementById("board-sound");
-    if (notice) notice.hidden = !audio || audio.state === "running";
+  function soundState() {
+    var chimes = Boolean(audio) && audio.state === "running";
+    var speaks = "speechSynthesis" in window && !speechFailure;
+    return chimes && speaks ? "on" : "blocked";
   }
 
-  // Browsers keep sound off until someone touches the page (unless started with
-  // --autoplay-policy=no-user-gesture-required): one touch unlocks both chime and voice.
+  function report(state) {
+    reported = state;
+    var url = root && root.getAttribute("data-report-url");
+    if (!url || !window.fetch) return;
+    // keepalive: a report made as the page goes away still leaves.
+    fetch(url, {
+      method: "POST", body: new URLSearchParams({ sound: state }), keepalive: true,
+      credentials: "omit"
+    }).catch(function () {});
+  }
+
+  function soundChanged() {
+    if (!reporting) return;
+    var state = soundState();
+    var mark = document.getElementById("board-sound");
+    if (mark) mark.hidden = state === "on";
+    if (state !== reported) report(state);
+  }
+
+  function startReporting() {
+    reporting = true;
+    soundChanged();
+    if (reported === null) report(soundState());
+    setInterval(function () { report(soundState()); }, HEARTBEAT_MS);
+  }
+
+  function noteSpeech(error) {
+    if (error && SILENCING.indexOf(error) < 0) return; // "interrupted", "canceled"
+    speechFailure = error || null;
+    soundChanged();
+  }
+
+  // A silent utterance: tells at once whether speech is refused or has no engine.
+  function probeSpeech() {
+    if (!("speechSynthesis" in window)) return;
+    var probe = new SpeechSynthesisUtterance(" ");
+    probe.onend = function () { noteSpeech(null); };
+    probe.onerror = function (event) { noteSpeech(event.error); };
+    window.speechSynthesis.speak(probe);
+  }
+
+  // Someone touched the screen: that unlocks both chime and voice in any browser.
   function unlockSound() {
     var ctx = audioContext();
     if (ctx && ctx.state !== "running") ctx.resume().catch(function () {});
-    if ("speechSynthesis" in window) {
-      window.speechSynthesis.speak(new SpeechSynthesisUtterance(" "));
-    }
+    probeSpeech();
   }
 
   // Two soft tones ("ding-dong"), with an octave above for a bell-like colour.
@@ -112,8 +176,11 @@
       utterance.rate = 0.85;
       var voice = frenchVoice();
       if (voice) utterance.voice = voice;
-      utterance.onend = utterance.onerror = function () { done(); };
-      setTimeout(done, 10000); // never let a silent engine hold the next announcement
+      utterance.onend = function () { noteSpeech(null); done(); };
+      utterance.onerror = function (event) { noteSpeech(event.error); done(); };
+      // Never let a silent engine hold the next call. Never cancel(): a late engine
+      // then queues the next call after this one instead of cutting it off.
+      setTimeout(done, 10000);
       window.speechSynthesis.speak(utterance);
     });
   }
@@ -123,9 +190,22 @@
   }
 
   // --- announcements -----------------------------------------------------------------------
-  var announced = {}; // stamp -> true: each call is announced once
+  // Every call row carries its stamp ("ticket-calledAtMs"; a recall is a new stamp). Each
+  // update lists the latest calls, so every row whose stamp is new is announced, oldest
+  // first: two calls in one update, or in two updates a moment apart, are both heard.
+  var announced = {}; // stamp -> call time (ms)
   var highlighted = {}; // ticket code -> until (ms)
   var queue = Promise.resolve();
+
+  function callRows() {
+    return Array.prototype.slice.call(
+      document.querySelectorAll("#board-calls .board-call[data-stamp]")
+    );
+  }
+
+  function calledAt(stamp) {
+    return Number(stamp.split("-")[1]) || 0;
+  }
 
   function highlight() {
     var now = Date.now();
@@ -135,23 +215,144 @@
     });
   }
 
-  function noticeAnnouncement() {
-    var el = document.getElementById("board-announce");
-    var stamp = el && el.getAttribute("data-stamp");
-    if (!stamp || announced[stamp]) return;
-    announced[stamp] = true;
-    var code = el.getAttribute("data-code");
-    var speech = el.getAttribute("data-speech");
+  function announce(code, speech) {
     highlighted[code] = Date.now() + HIGHLIGHT_MS;
-    highlight();
     setTimeout(highlight, HIGHLIGHT_MS + 50);
     document.body.setAttribute("data-last-announced", speech);
-    // One after the other: calls made together are each heard in full.
+    // One after the other: calls made together are each chimed and heard in full.
     queue = queue.then(function () {
       return wait(chime());
     }).then(function () {
       return speak(speech);
     }).catch(function () {});
+  }
+
+  function announceNewCalls(silently) {
+    var now = serverNow();
+    callRows().reverse().forEach(function (row) {
+      var stamp = row.getAttribute("data-stamp");
+      if (stamp in announced) return;
+      announced[stamp] = calledAt(stamp);
+      if (silently || now - calledAt(stamp) > ANNOUNCE_WITHIN_MS) return;
+      announce(row.getAttribute("data-code"), row.getAttribute("data-speech"));
+    });
+    // Forget stamps long gone (a TV runs for weeks): none of them is announced again.
+    Object.keys(announced).forEach(function (stamp) {
+      if (now - announced[stamp] > 10 * ANNOUNCE_WITHIN_MS) delete announced[stamp];
+    });
+    highlight();
+  }
+
+  // --- services by pages -------------------------------------------------------------------
+  // Whole rows per page, as many as the list's height holds; more than one page turns
+  // every PAGE_MS with "1/2" beneath. Laid out again when the list is replaced (each
+  // change of the counts) or the screen's size changes; the page shown stays.
+  var pages = [];
+  var pageIndex = 0;
+  var laidOut = null; // the list element the pages were made for
+
+  function split(list, rows) {
+    var room = list.clientHeight;
+    var result = [];
+    var page = [];
+    var top = 0;
+    rows.forEach(function (row) {
+      if (page.length && row.offsetTop + row.offsetHeight - top > room) {
+        result.push(page);
+        page = [];
+      }
+      if (!page.length) top = row.offsetTop;
+      page.push(row);
+    });
+    if (page.length) result.push(page);
+    return result;
+  }
+
+  function showPage() {
+    var marker = document.getElementById("board-pages");
+    pages.forEach(function (page, index) {
+      page.forEach(function (row, at) {
+        row.hidden = index !== pageIndex;
+        row.classList.toggle("page-end", at === page.length - 1);
+      });
+    });
+    if (!marker || pages.length < 2) return;
+    marker.querySelector(".board-page-number").textContent =
+      (pageIndex + 1) + "/" + pages.length;
+    var dots = marker.querySelector(".board-page-dots");
+    dots.textContent = "";
+    pages.forEach(function (_, index) {
+      var dot = document.createElement("i");
+      if (index === pageIndex) dot.className = "is-current";
+      dots.appendChild(dot);
+    });
+  }
+
+  function layoutPages(force) {
+    var list = document.getElementById("board-waiting");
+    var marker = document.getElementById("board-pages");
+    if (!list || !marker || (list === laidOut && !force)) return;
+    laidOut = list;
+    var rows = Array.prototype.slice.call(list.querySelectorAll(".board-service"));
+    rows.forEach(function (row) { row.hidden = false; });
+    marker.hidden = true;
+    pages = split(list, rows);
+    if (pages.length > 1) { // the "1/2" line takes room from the list: split again
+      marker.hidden = false;
+      pages = split(list, rows);
+    }
+    list.classList.toggle("is-paged", pages.length > 1);
+    pageIndex = Math.min(pageIndex, pages.length - 1);
+    showPage();
+  }
+
+  function turnPage() {
+    if (pages.length < 2) return;
+    pageIndex = (pageIndex + 1) % pages.length;
+    showPage();
+  }
+
+  // --- open or closed ----------------------------------------------------------------------
+  // The badge names the next moment its state may change (an opening, a closing,
+  // midnight, or within the hour); the board asks for the live regions again then.
+  var checkTimer = null;
+  var checkFor = null;
+
+  function scheduleCheck() {
+    var badge = document.getElementById("board-closed");
+    var at = badge && Number(badge.getAttribute("data-next-check"));
+    if (!at || at === checkFor) return;
+    checkFor = at;
+    clearTimeout(checkTimer);
+    // A second or a few past the moment, so that boards do not all ask at once.
+    var delay = Math.max(at - serverNow(), 0) + 1000 + Math.random() * 4000;
+    checkTimer = setTimeout(refresh, delay);
+  }
+
+  function refresh() {
+    var url = root && root.getAttribute("data-refresh-url");
+    if (!url || !window.fetch || !window.htmx) return;
+    fetch(url, { headers: { "HX-Request": "true" }, credentials: "omit" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        htmx.swap(root, html, { swapStyle: "none" }); // its regions swap out of band
+        updated();
+      })
+      .catch(function () { // offline: ask again in a minute
+        checkFor = null;
+        checkTimer = setTimeout(refresh, RETRY_CHECK_MS);
+      });
+  }
+
+  // --- after each change ---------------------------------------------------------------------
+  function updated() {
+    tick();
+    announceNewCalls(false);
+    layoutPages(false);
+    scheduleCheck();
   }
 
   // --- connection --------------------------------------------------------------------------
@@ -176,23 +377,26 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    root = document.querySelector(".board-live");
     tick();
     setInterval(tick, 1000);
+    announceNewCalls(true); // the calls already on screen at load are not called out
+    layoutPages(true);
+    setInterval(turnPage, PAGE_MS);
+    window.addEventListener("resize", function () { layoutPages(true); });
+    if (document.fonts) document.fonts.ready.then(function () { layoutPages(true); });
+    scheduleCheck();
     audioContext();
     if (audio && audio.state !== "running") audio.resume().catch(function () {});
-    setTimeout(showSoundState, 1500);
+    probeSpeech();
+    setTimeout(startReporting, FIRST_REPORT_MS);
     document.addEventListener("pointerdown", unlockSound);
     document.addEventListener("keydown", unlockSound);
     document.body.addEventListener("htmx:wsOpen", onOpen);
     document.body.addEventListener("htmx:wsClose", onClose);
     document.body.addEventListener("htmx:wsAfterMessage", function () {
       failures = 0;
-      noticeAnnouncement();
-      highlight();
-      tick();
-    });
-    document.body.addEventListener("htmx:oobAfterSwap", function (event) {
-      if (event.target && event.target.id === "board-announce") noticeAnnouncement();
+      updated();
     });
   });
 })();

@@ -1,4 +1,5 @@
-"""The display board on a 1920x1080 TV in Chromium: live calls, and a server restart."""
+"""The display board on a 1920x1080 TV in Chromium: live calls, each announced in turn,
+its sound reported to the server, its closed badge at closing time, a server restart."""
 
 import re
 import subprocess
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
+from flask import request
 from playwright.sync_api import Page, expect
 
 from smartqueue import clock
@@ -98,6 +100,94 @@ def test_board_shows_a_call_live_and_announces_it(
     page.screenshot(path=screenshots_dir / "tv-board.png")
 
 
+# The TV's speech engine as a test double: each utterance "speaks" for 300 ms; what is
+# said, when it starts and ends, and any cancel() are recorded in window.sqSpeech.
+SPEECH_ENGINE = """
+(() => {
+  const log = { spoken: [], cancels: 0 };
+  window.sqSpeech = log;
+  Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
+    speaking: false, pending: false, paused: false,
+    getVoices: () => [], addEventListener() {}, removeEventListener() {},
+    pause() {}, resume() {}, cancel() { log.cancels += 1; },
+    speak(utterance) {
+      const entry = { text: utterance.text, start: performance.now(), end: null };
+      log.spoken.push(entry);
+      setTimeout(() => {
+        entry.end = performance.now();
+        if (utterance.onend) utterance.onend(new Event("end"));
+      }, 300);
+    },
+  }});
+})();
+"""
+
+
+def test_board_announces_two_quick_calls_in_turn_and_reports_blocked_sound(
+    page: Page, live_server, bank, frozen
+):
+    reports = []
+
+    @live_server.before_request
+    def record_reports():  # what reaches the server, whatever the devices area keeps
+        if request.endpoint == "devices.report":
+            reports.append(request.form.get("sound"))
+
+    page.add_init_script(SPEECH_ENGINE)
+    page.set_viewport_size(TV)
+    page.goto(f"{live_server.url}/board/{bank.token}")
+    wait_for_board_socket(live_server, bank.branch.id)
+
+    first = call_in_server(live_server, bank.counters[0].id, bank.agent.id)
+    time.sleep(0.1)  # the next counter calls a tenth of a second later
+    clock.freeze(frozen + timedelta(milliseconds=100))
+    second = call_in_server(live_server, bank.counters[1].id, bank.agent.id)
+
+    page.wait_for_function(
+        "() => sqSpeech.spoken.filter(u => u.text.trim() && u.end).length >= 2"
+    )
+    log = page.evaluate("sqSpeech")
+    said = [u for u in log["spoken"] if u["text"].strip()]  # not the silent probe
+    assert [u["text"] for u in said] == [
+        f"Ticket {' '.join(first)}, guichet 1",
+        f"Ticket {' '.join(second)}, guichet 2",
+    ]
+    assert said[1]["start"] >= said[0]["end"]  # in turn: the first was heard in full
+    assert log["cancels"] == 0
+
+    # Headless Chromium without --autoplay-policy keeps the chime's AudioContext
+    # suspended: the server is told "blocked"; the room sees no notice.
+    deadline = time.monotonic() + 10
+    while not reports and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reports and set(reports) == {"blocked"}
+    expect(page.locator("#board-sound")).to_be_visible()
+    expect(page.locator("#board-sound")).to_have_text("")
+    expect(page.get_by_text("Son coupé")).to_have_count(0)
+
+
+def test_board_shows_closed_at_closing_time_without_reload(
+    page: Page, live_server, bank, frozen
+):
+    clock.freeze(frozen.replace(hour=16, minute=59, second=30))  # closes at 17:00
+    page.clock.install()  # the test moves the page's timers on
+    page.set_viewport_size(TV)
+    page.goto(f"{live_server.url}/board/{bank.token}")
+    page.evaluate("window.sqNotReloaded = true")
+    badge = page.locator("#board-closed")
+    expect(badge).to_be_hidden()
+    closing = int(frozen.replace(hour=17).timestamp() * 1000)
+    expect(badge).to_have_attribute("data-next-check", str(closing))
+
+    clock.freeze(frozen.replace(hour=17, second=2))
+    page.clock.run_for(40_000)  # 30 s to 17:00, then a few to spread the boards
+
+    expect(badge).to_have_text("Fermé · ouvre demain à 08:00")
+    within_the_hour = int(frozen.replace(hour=18, second=2).timestamp() * 1000)
+    expect(badge).to_have_attribute("data-next-check", str(within_the_hour))
+    assert page.evaluate("window.sqNotReloaded") is True
+
+
 RUNNER = """
 import sys
 from datetime import datetime
@@ -169,6 +259,10 @@ def test_board_resynchronizes_after_a_server_restart_without_reload(
         latest = page.locator("#board-calls .board-call.latest")
         expect(latest).to_have_attribute("data-code", code)
         expect(latest).to_contain_text("2")
+        # made a moment ago, while the board was cut off: still called out
+        expect(page.locator("body")).to_have_attribute(
+            "data-last-announced", f"Ticket {' '.join(code)}, guichet 2"
+        )
         expect(page.locator("#board-connection")).to_be_hidden()
         assert page.evaluate("window.sqNotReloaded") is True
     finally:

@@ -3,6 +3,7 @@
 import re
 import time
 from datetime import datetime, timezone
+from datetime import time as clock_time
 
 import pytest
 from simple_websocket import Client, ConnectionClosed
@@ -14,7 +15,11 @@ from smartqueue.queueing import operations
 from smartqueue.queueing.devices import create_device, revoke_device
 from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker
-from smartqueue.web.board.live import render_board_snapshot, render_board_update
+from smartqueue.web.board.live import (
+    next_check,
+    render_board_snapshot,
+    render_board_update,
+)
 
 TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
 
@@ -90,7 +95,7 @@ def test_board_page_shows_calls_newest_first_and_waiting_counts(client, hall, fr
     page = response.get_data(as_text=True)
     assert "Agence Plateau" in page and "Banque Teranga" in page
     calls = re.findall(
-        r'<li class="board-call( latest)?" data-code="(\w+)">.*?<strong>(\d+)</strong>',
+        r'<li class="board-call( latest)?" data-code="(\w+)"[^>]*>.*?<strong>(\d+)</strong>',
         page,
         re.S,
     )
@@ -110,28 +115,66 @@ def test_board_page_is_a_bare_live_screen(client, hall):
     for absent in ('class="topbar"', 'class="footer"', "<form", "<button", "<a href"):
         assert absent not in page
     assert "Aucun appel pour le moment" in page
+    # the sound's state goes to the manager, never as a notice to the waiting room
+    assert f'data-report-url="/devices/{hall.token}/report"' in page
+    assert "Son coupé" not in page and "touchez" not in page
+
+
+def test_board_htmx_request_gets_the_live_regions(client, hall):
+    issue(hall.a, 3)
+    response = client.get(f"/board/{hall.token}", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "ws-connect" not in html
+    for region in ("board-calls", "board-waiting", "board-closed", "board-clock"):
+        assert re.search(rf'id="{region}"[^>]*hx-swap-oob="true"', html), region
+    assert f'data-service="{hall.a.id}">3<' in html
+
+
+def test_board_htmx_request_with_a_revoked_link_is_404(client, hall):
+    revoke_device(hall.device, by=hall.manager)
+    response = client.get(f"/board/{hall.token}", headers={"HX-Request": "true"})
+    assert response.status_code == 404
 
 
 # --- the published fragment ---------------------------------------------------------------
 
 
-def test_render_board_update_on_call_has_oob_regions_and_announcement(hall):
-    issue(hall.a, 7)
-    ticket = operations.call_next(hall.counter3, by=hall.agent)
+def stamps(html: str) -> list[tuple[str, str, str]]:
+    """(code, stamp, spoken text) of each call row, newest first."""
+    return re.findall(
+        r'<li class="board-call[^"]*" data-code="(\w+)" data-stamp="([^"]+)"'
+        r' data-speech="([^"]+)"',
+        html,
+    )
 
-    html = render_board_update(hall.branch.id, "call", [ticket.id])  # no request here
+
+def test_render_board_update_on_call_has_oob_regions_and_each_call_to_announce(hall):
+    issue(hall.a, 7)
+    first = operations.call_next(hall.counter3, by=hall.agent)
+    second = operations.call_next(hall.counter, by=hall.agent)
+
+    html = render_board_update(hall.branch.id, "call", [second.id])  # no request here
 
     assert 'id="board-calls" class="board-calls" hx-swap-oob="true"' in html
     assert 'id="board-waiting" class="board-waiting" hx-swap-oob="true"' in html
-    announce = re.search(r'<div id="board-announce"[^>]*>', html).group(0)
-    assert 'hx-swap-oob="true"' in announce
-    assert 'data-code="A001"' in announce and 'data-counter="3"' in announce
-    assert 'data-speech="Ticket A 0 0 1, guichet 3"' in announce
-    assert "data-stamp=" in announce
-    assert f'data-service="{hall.a.id}">6<' in html
+    # Both calls, each with its own stamp: the board announces every stamp it has not
+    # announced, so the first is heard even when one update carries both.
+    rows = stamps(html)
+    assert [(code, speech) for code, _, speech in rows] == [
+        ("A002", "Ticket A 0 0 2, guichet 1"),
+        ("A001", "Ticket A 0 0 1, guichet 3"),
+    ]
+    assert rows[0][1] == f"{second.id}-{int(second.called_at.timestamp() * 1000)}"
+    assert rows[1][1].startswith(f"{first.id}-")
+    assert f'data-service="{hall.a.id}">5<' in html
+    # a ticket's move never opens or closes the branch: no badge, no clock
+    assert "board-closed" not in html and "board-clock" not in html
 
 
-def test_render_board_update_on_recall_announces_again_with_a_new_stamp(hall, frozen):
+def test_render_board_update_on_recall_gives_the_call_a_new_stamp(hall, frozen):
     issue(hall.a)
     ticket = operations.call_next(hall.counter, by=hall.agent)
     first = render_board_update(hall.branch.id, "call", [ticket.id])
@@ -139,24 +182,66 @@ def test_render_board_update_on_recall_announces_again_with_a_new_stamp(hall, fr
     operations.recall(ticket, by=hall.agent)
     again = render_board_update(hall.branch.id, "recall", [ticket.id])
 
-    def stamp(html):
-        return re.search(r'data-stamp="([^"]+)"', html).group(1)
+    ((code, before, _),) = stamps(first)
+    ((code_again, after, _),) = stamps(again)
+    assert code == code_again == "A001" and after != before
 
-    assert 'data-code="A001"' in again and stamp(again) != stamp(first)
 
-
-def test_render_board_update_on_issue_has_no_announcement(hall):
+def test_render_board_update_on_issue_sends_only_the_waiting_counts(hall):
     ticket = issue(hall.b)[0]
     html = render_board_update(hall.branch.id, "issue", [ticket.id])
-    assert "board-announce" not in html
+    assert "board-calls" not in html and "data-stamp" not in html
     assert f'data-service="{hall.b.id}">1<' in html
 
 
-def test_board_snapshot_clears_the_announcement_and_sets_the_clock(hall):
+def test_render_board_update_on_a_service_change_carries_the_closed_badge(hall):
+    html = render_board_update(hall.branch.id, "service", [])
+    badge = re.search(r'<p id="board-closed"[^>]*>', html).group(0)
+    assert 'hx-swap-oob="true"' in badge and " hidden" in badge  # open: nothing shown
+    # 10:00 on an 08:00-17:00 day: asked again within the hour
+    assert (
+        'data-next-check="%d"' % (TUESDAY_10H.timestamp() * 1000 + 3_600_000) in badge
+    )
+
+
+def test_board_snapshot_sets_the_clock_and_the_badge(hall):
     html = render_board_snapshot(hall.branch.id)
-    assert re.search(r'<div id="board-announce"[^>]*hx-swap-oob="true">', html)
-    assert "data-code" not in html
     assert 'id="board-clock"' in html and ">10:00</time>" in html
+    assert re.search(r'<p id="board-closed"[^>]*hx-swap-oob="true"', html)
+
+
+def test_board_closed_badge_says_when_it_opens(client, hall):
+    clock.freeze(datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc))  # a Sunday
+    page = client.get(f"/board/{hall.token}").get_data(as_text=True)
+    badge = re.search(r'<p id="board-closed"[^>]*>(.*?)</p>', page, re.S)
+    assert " hidden" not in badge.group(0)
+    assert "Fermé · ouvre demain à 08:00" in badge.group(1)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """December `day` 2026 at hour:minute in Dakar (= UTC)."""
+    return datetime(2026, 12, day, hour, minute, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("night", "moment", "expected"),
+    [
+        (False, at(1, 10), at(1, 11)),  # open all day: at least once an hour
+        (False, at(1, 16, 30), at(1, 17)),  # closing
+        (False, at(1, 23, 30), at(2, 0)),  # midnight: "ouvre demain" -> "ouvre à"
+        (False, at(2, 7, 30), at(2, 8)),  # opening
+        (True, at(1, 19, 30), at(1, 20)),  # a night shift opens (Tuesday 20:00-02:00)
+        (True, at(2, 1, 30), at(2, 2)),  # and closes the next morning
+    ],
+)
+def test_next_check_is_the_next_opening_closing_or_midnight(
+    hall, night, moment, expected
+):
+    if night:
+        tuesday = next(h for h in hall.branch.opening_hours if h.weekday == 1)
+        tuesday.opens_at, tuesday.closes_at = clock_time(20), clock_time(2)
+        _db.session.commit()
+    assert next_check(hall.branch.id, moment) == expected
 
 
 def test_board_fragment_is_published_after_a_call(hall):
@@ -206,7 +291,7 @@ def test_board_socket_sends_the_snapshot_then_each_call(live_server, hall):
 
         update = ws.receive(timeout=5)
         assert code == "A001"
-        assert 'data-code="A001"' in update and 'data-counter="3"' in update
+        assert 'data-speech="Ticket A 0 0 1, guichet 3"' in update
         assert f'data-service="{hall.a.id}">1<' in update
     finally:
         ws.close()

@@ -3,22 +3,37 @@
 The update published after each change is rendered once, by whichever process made the
 change (a web process or an RQ worker, with no request), and relayed as is to every board
 of the branch. So it is rendered in the board's own language, French, and uses no url_for.
+
+Announcements: each call row carries its stamp (ticket id and call time) and its spoken
+text, and board.js announces every row whose stamp it has not announced yet, oldest
+first. Two calls that arrive in one update, or in two updates a few milliseconds apart,
+are each chimed and spoken: nothing depends on noticing one element before it is replaced.
 """
+
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from ... import clock
 from ...extensions import db
-from ...models import Ticket
+from ...models import OpeningHours
 from ...orgs.queries import list_services
-from ...queueing import queries
+from ...queueing import queries, rules
 
 BOARD_LOCALE = "fr"
-RECENT_CALLS = 7  # the newest, highlighted, and six before it: what fits at 1080 px
-ANNOUNCED = ("call", "recall")
+# The newest, highlighted, and six before it: what fits at 1080 px and at 720 px (the
+# stylesheet drops whole rows that do not fit on another shape of screen).
+RECENT_CALLS = 7
 # A new ticket changes only the waiting counts: send just that region (the calls stay).
 WAITING_ONLY = ("issue",)
+# Changes that come from the branch's set-up rather than a ticket's move: their updates
+# also carry the open/closed badge (a ticket's move never opens or closes a branch).
+SETUP_CHANGES = ("service", "counter")
+# Hours and closures edited by a manager publish nothing: the board asks again at least
+# this often, besides at each opening, closing and midnight.
+RECHECK_AT_LEAST_EVERY = timedelta(hours=1)
 
 
 def waiting_counts(branch_id: int) -> list[tuple]:
@@ -28,12 +43,48 @@ def waiting_counts(branch_id: int) -> list[tuple]:
     return [(service, waiting.get(service.id, 0)) for service in services]
 
 
+def next_check(branch_id: int, local: datetime) -> datetime:
+    """When the board should next ask whether the branch is open: the next start or end
+    of a span (one of them is the next change), or midnight (when "ouvre demain" becomes
+    "ouvre à"), and no later than RECHECK_AT_LEAST_EVERY. Asking at a boundary where
+    nothing changes (a closure day, two spans that meet) costs one request, no more."""
+    spans = {
+        weekday: rules.Span(opens, closes)
+        for weekday, opens, closes in db.session.execute(
+            select(
+                OpeningHours.weekday, OpeningHours.opens_at, OpeningHours.closes_at
+            ).where(OpeningHours.branch_id == branch_id)
+        )
+    }
+    midnight = datetime.combine(
+        local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo
+    )
+    moments = [midnight, local + RECHECK_AT_LEAST_EVERY]
+    for ahead in (-1, 0, 1):  # yesterday's span may end this morning
+        day = local.date() + timedelta(days=ahead)
+        span = spans.get(day.weekday())
+        if span is None:
+            continue
+        ends_on = day if span.opens < span.closes else day + timedelta(days=1)
+        moments.append(datetime.combine(day, span.opens, tzinfo=local.tzinfo))
+        moments.append(datetime.combine(ends_on, span.closes, tzinfo=local.tzinfo))
+    return min(m for m in moments if m > local)
+
+
+def opening_state(branch_id: int) -> dict:
+    """The branch's open/closed state now, and when the board should ask again."""
+    state = rules.branch_states([branch_id])[branch_id]
+    return {"opening": state, "next_check": next_check(branch_id, state.local)}
+
+
 def board_state(branch_id: int) -> dict:
-    """Latest calls (newest first) and the waiting count of each active service."""
+    """Latest calls (newest first), the waiting count of each active service, and
+    whether the branch is open."""
     return {
         "calls": queries.list_recent_calls(branch_id, limit=RECENT_CALLS),
         "waiting": waiting_counts(branch_id),
         "now": clock.now(),
+        **opening_state(branch_id),
     }
 
 
@@ -45,28 +96,24 @@ def _render(template: str, **context) -> str:
 
 
 def render_board_snapshot(branch_id: int) -> str:
-    """Everything live, sent when a board connects: it resynchronizes after any cut."""
+    """Everything live, sent when a board connects (it resynchronizes after any cut) and
+    answered to the board's own check at an opening or closing time."""
     return _render(
         "board/_live.html", oob=True, snapshot=True, **board_state(branch_id)
     )
 
 
 def render_board_update(branch_id: int, action: str, ticket_ids: list[int]) -> str:
-    """The fragment for one change: calls and waiting counts, plus the announcement of a
-    call or recall (which the board highlights, chimes and speaks)."""
+    """The fragment for one change: the calls (whose new rows the board announces) and
+    the waiting counts; a set-up change also carries the open/closed badge."""
     if action in WAITING_ONLY:
         return _render(
             "board/_waiting.html", oob=True, waiting=waiting_counts(branch_id)
         )
-    announce = None
-    if action in ANNOUNCED and ticket_ids:
-        ticket = db.session.get(Ticket, ticket_ids[0])
-        if ticket is not None and ticket.counter is not None:
-            announce = ticket
-    return _render(
-        "board/_live.html",
-        oob=True,
-        snapshot=False,
-        announce=announce,
-        **board_state(branch_id),
-    )
+    context = {
+        "calls": queries.list_recent_calls(branch_id, limit=RECENT_CALLS),
+        "waiting": waiting_counts(branch_id),
+    }
+    if action in SETUP_CHANGES:
+        context.update(opening_state(branch_id))
+    return _render("board/_live.html", oob=True, snapshot=False, **context)
