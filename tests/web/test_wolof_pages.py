@@ -41,6 +41,7 @@ SAME_IN = {
         "Borne",
         "Business",
         "Créneau",
+        "E-mail",
         "Enterprise",
         "Express",
         "File",
