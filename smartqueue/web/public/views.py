@@ -1,4 +1,4 @@
-"""Public pages: find a branch by region and commune, see a branch."""
+"""Public pages: find a branch (region, commune, name, open now), see a branch."""
 
 from flask import (
     Blueprint,
@@ -10,6 +10,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...accounts import operations as accounts
@@ -40,6 +41,16 @@ def _int_arg(name: str) -> int | None:
     return parse_id(request.args.get(name))
 
 
+def _name_arg() -> tuple[str, str | None]:
+    """The searched name (spaces tidied), and why it is refused (None when fine)."""
+    name = " ".join(request.args.get("q", "").split())
+    if len(name) > orgs.NAME_MAX_LENGTH:
+        return name[: orgs.NAME_MAX_LENGTH].rstrip(), _(
+            "Cherchez un nom de %(num)s caractères au plus.", num=orgs.NAME_MAX_LENGTH
+        )
+    return name, None
+
+
 @bp.get("/")
 def home():
     region_id = _int_arg("region")
@@ -49,8 +60,12 @@ def home():
         commune_id = (
             None  # a commune from another region: ignore rather than show nothing
         )
-    searched = region_id is not None
-    branches = orgs.find_branches(region_id, commune_id) if searched else []
+    name, name_error = _name_arg()
+    open_now = request.args.get("open") == "1"
+    searched = bool(region_id or name or open_now) and not name_error
+    found = (
+        orgs.find_branches(region_id, commune_id, name, open_now) if searched else None
+    )
     return page_or_fragment(
         "public/home.html",
         "public/_finder.html",
@@ -58,8 +73,10 @@ def home():
         communes=communes,
         region_id=region_id,
         commune_id=commune_id,
-        branches=branches,
-        searched=searched,
+        name=name,
+        name_error=name_error,
+        open_now=open_now,
+        found=found,
     )
 
 
