@@ -1,5 +1,6 @@
 """Reads of the organizations domain (eager-loading what the pages show)."""
 
+import functools
 import re
 import unicodedata
 from datetime import datetime, time
@@ -37,6 +38,8 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": " ", "'": " "})
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+# Memoized: the same branch names are folded again at every keystroke.
+@functools.lru_cache(maxsize=20_000)
 def fold(text: str) -> str:
     """Lower case, no accents, words separated by one space ("L'Hôpital" -> "l hopital")."""
     text = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
