@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask_babel import refresh
 from sqlalchemy import select
 
 from smartqueue.demo import PASSWORD, seed_demo
@@ -391,6 +392,12 @@ def test_a_manager_sees_the_missing_names_and_fills_them(client, db, auth, world
         "Ubbi kont",
         "Accounts",
     ]
+    # A manager reading Wolof picks a counter's services by their Wolof names.
+    users["manager_a1"].locale = "wo"
+    db.session.commit()
+    refresh()  # the test's app context (shared by its requests) keeps the last locale
+    counter_form = client.get(f"/manage/branches/{ids['branch']}/counters/new").text
+    assert "A · Ubbi kont" in counter_form and "Ouverture de compte" not in counter_form
 
 
 @pytest.mark.parametrize("lang,name", [("wo", "Ubbi kont"), ("en", "Accounts")])

@@ -236,8 +236,10 @@ def queue_status(service_id: int):
 
 
 def _with_services(form: CounterForm, branch) -> CounterForm:
+    locale = str(get_locale() or "fr")
     form.service_ids.choices = [
-        (s.id, str(s)) for s in org_queries.list_services(branch.id)
+        (s.id, f"{s.prefix} · {s.name_for(locale)}")
+        for s in org_queries.list_services(branch.id)
     ]
     return form
 
