@@ -150,6 +150,22 @@
     };
   }
 
+  // Nothing changed for the customer (the hello after each load, a call in another
+  // line): keep the elements under their finger, and take only the new timing.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var region = event.detail.target;
+    if (!region || region.id !== "kiosk-offer" || !event.detail.shouldSwap) {
+      return;
+    }
+    var parsed = document.createElement("template");
+    parsed.innerHTML = event.detail.serverResponse;
+    var fresh = parsed.content.getElementById("kiosk-offer");
+    if (fresh && fresh.innerHTML === region.innerHTML) {
+      event.detail.shouldSwap = false;
+      region.setAttribute("data-refresh-in", fresh.getAttribute("data-refresh-in"));
+      scheduleHours();
+    }
+  });
   document.body.addEventListener("htmx:afterSettle", scheduleHours);
   scheduleHours();
   if (window.WebSocket) {

@@ -2,12 +2,21 @@
 
 import re
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from smartqueue import clock
-from smartqueue.models import Channel, CounterStatus, DeviceKind
+from smartqueue.extensions import db as _db
+from smartqueue.models import (
+    Channel,
+    CounterStatus,
+    DeviceKind,
+    QueueStatus,
+    Service,
+    User,
+)
 from smartqueue.queueing import operations
 from smartqueue.queueing.devices import create_device
 
@@ -28,7 +37,12 @@ def open_hours():
 
 
 @pytest.fixture
-def kiosk_url(
+def kiosk_url(kiosk_hall):
+    return kiosk_hall.url
+
+
+@pytest.fixture
+def kiosk_hall(
     live_server, open_hours, db, make_org, make_branch, make_service, make_counter,
     make_user,
 ):  # fmt: skip
@@ -48,11 +62,17 @@ def kiosk_url(
         operations.issue_ticket(service, channel=Channel.WEB)
     manager = make_user(role="branch_manager", branch=branch)
     _, token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
-    return f"{live_server.url}/kiosk/{token}"
+    return SimpleNamespace(
+        url=f"{live_server.url}/kiosk/{token}",
+        token=token,
+        branch_id=branch.id,
+        service_id=a.id,
+        manager_id=manager.id,
+    )
 
 
 def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
-    browser: Browser, kiosk_url, screenshots_dir
+    browser: Browser, live_server, kiosk_url, screenshots_dir
 ):
     context = browser.new_context(
         viewport=PORTRAIT, has_touch=True, locale="fr-SN", timezone_id="Africa/Dakar"
@@ -79,7 +99,17 @@ def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
     expect(page.get_by_text("Passage prioritaire")).to_be_visible()
     skip = page.get_by_role("button", name="Passer, sans être prévenu")
     assert skip.bounding_box()["height"] >= 64
+    # no SMS channel: an email, and the ticket's QR code said big; no phone asked for
+    expect(page.locator("#kiosk-follow")).to_contain_text("Scannez le code QR")
+    expect(page.get_by_label("E-mail", exact=True)).to_be_visible()
+    expect(page.get_by_label("Téléphone ou e-mail")).to_have_count(0)
+    expect(page.get_by_text("77 123 45 67")).to_have_count(0)
     page.screenshot(path=screenshots_dir / "kiosk-contact-portrait.png")
+    live_server.config["SMS_ENABLED"] = True  # once an SMS provider is configured
+    page.reload()
+    expect(page.get_by_label("Téléphone ou e-mail")).to_be_visible()
+    page.screenshot(path=screenshots_dir / "kiosk-contact-sms-portrait.png")
+    live_server.config["SMS_ENABLED"] = False
     skip.tap()
 
     # the ticket, printed once by itself; the address loses ?print=1 so a reload won't
@@ -129,7 +159,7 @@ def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
     context.close()
 
 
-def test_kiosk_in_landscape_speaks_wolof_flags_a_bad_phone_and_resets_when_idle(
+def test_kiosk_in_landscape_speaks_wolof_refuses_a_phone_and_resets_when_idle(
     browser: Browser, kiosk_url, screenshots_dir
 ):
     context = browser.new_context(
@@ -149,13 +179,13 @@ def test_kiosk_in_landscape_speaks_wolof_flags_a_bad_phone_and_resets_when_idle(
         assert link.bounding_box()["height"] >= 64
     page.screenshot(path=screenshots_dir / "kiosk-start-landscape-wolof.png")
 
-    # a mistyped phone number is pointed out, and no ticket is taken
+    # a phone number, with no SMS channel to reach it: said so, and no ticket taken
     page.get_by_role("link", name=re.compile("Ubbi kont")).tap()
     page.locator(".kiosk-button").first.tap()
-    page.locator("#contact").fill("12 34")
+    page.locator("#contact").fill("77 123 45 67")
     page.locator("[name=submit]").tap()
-    expect(page.locator("#contact-error")).to_contain_text("77 123 45 67")
-    expect(page.locator("#contact")).to_have_value("12 34")
+    expect(page.locator("#contact-error")).to_contain_text("SMS yi yónnewuñu")
+    expect(page.locator("#contact")).to_have_value("77 123 45 67")
     page.screenshot(path=screenshots_dir / "kiosk-contact-error-landscape.png")
     page.locator("[name=skip]").tap()
     expect(page.locator("#ticket-number")).to_have_text("A003")
@@ -170,4 +200,61 @@ def test_kiosk_in_landscape_speaks_wolof_flags_a_bad_phone_and_resets_when_idle(
     expect(page.get_by_role("button", name="Français")).to_have_attribute(
         "aria-pressed", "true"
     )
+    context.close()
+
+
+def _set_queue(server, hall, status: QueueStatus) -> None:
+    """The manager pauses or resumes service A, in the served app (it publishes to the
+    sockets that app holds)."""
+    with server.app_context():
+        queue = _db.session.get(Service, hall.service_id).queue
+        by = _db.session.get(User, hall.manager_id)
+        operations.set_queue_status(queue, status, by=by)
+
+
+def test_kiosk_start_screen_follows_the_manager_and_the_hours_without_reloading(
+    browser: Browser, live_server, kiosk_hall, screenshots_dir
+):
+    context = browser.new_context(
+        viewport=PORTRAIT, has_touch=True, locale="fr-SN", timezone_id="Africa/Dakar"
+    )
+    page = context.new_page()
+    page.clock.install()
+    heartbeat = f"/devices/{kiosk_hall.token}/report"
+
+    # The socket's hello makes the region fetch itself once: the socket is listening.
+    def region_fetched(response) -> bool:
+        return response.request.headers.get("hx-request") == "true"
+
+    with (
+        page.expect_request(lambda r: r.method == "POST" and heartbeat in r.url),
+        page.expect_response(region_fetched),
+    ):
+        page.goto(kiosk_hall.url)
+    service = page.locator(f"#service-{kiosk_hall.service_id}")
+    link = page.get_by_role("link", name=re.compile("Ouverture de compte"))
+    expect(link).to_contain_text("2 personnes en attente")
+    page.evaluate("window.__sameLoad = true")  # a reload would forget it
+    page.screenshot(path=screenshots_dir / "kiosk-live-open-portrait.png")
+
+    _set_queue(live_server, kiosk_hall, QueueStatus.PAUSED)
+    expect(service).to_contain_text("File en pause · reprend bientôt")
+    expect(link).to_have_count(0)  # no button to a refusal
+    page.screenshot(path=screenshots_dir / "kiosk-live-paused-portrait.png")
+
+    _set_queue(live_server, kiosk_hall, QueueStatus.ACTIVE)
+    expect(link).to_contain_text("2 personnes en attente")
+    assert page.evaluate("window.__sameLoad") is True
+
+    # Monday 07:59:58, closed; the page fetches its region again at 08:00 by itself
+    clock.freeze(datetime(2026, 12, 7, 7, 59, 58, tzinfo=timezone.utc))
+    with page.expect_response(region_fetched):  # the hello's fetch, before 08:00
+        page.reload()
+    expect(page.locator("#kiosk-closed")).to_have_text("Fermé · ouvre à 08:00")
+    page.evaluate("window.__sameLoad = true")
+    clock.freeze(datetime(2026, 12, 7, 8, 0, 3, tzinfo=timezone.utc))
+    page.clock.run_for(4000)
+    expect(page.locator("#kiosk-closed")).to_have_count(0)
+    expect(link).to_be_visible()
+    assert page.evaluate("window.__sameLoad") is True
     context.close()
