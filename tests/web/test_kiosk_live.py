@@ -135,6 +135,7 @@ def test_kiosk_asks_for_a_phone_number_only_with_an_sms_channel(
     assert ("Téléphone" in field) is sms
     assert ("77 123 45 67" in html) is sms
     assert "e-mail" in field.lower()
+    assert "data-kiosk-live" not in html  # mid-flow, nothing live to interrupt them
     # what works with nothing typed, said big in both cases
     assert re.search(
         r'id="kiosk-follow">.*Scannez le code QR de votre ticket', html, re.S
