@@ -47,6 +47,11 @@ def test_missing_names_are_marked_for_the_manager_and_the_kiosk_reads_wolof(
     )
     expect(page.locator("#missing-names-note")).to_be_visible()
     page.screenshot(path=screenshots_dir / "desktop-manage-missing-names.png")
+    services.get_by_role("link", name="Cartes bancaires").click()
+    names = page.locator("#service-names")
+    expect(names.get_by_label("Nom (wolof, facultatif)")).to_have_value("")
+    expect(names.get_by_label("Nom (anglais, facultatif)")).to_be_visible()
+    page.screenshot(path=screenshots_dir / "desktop-manage-service-names.png")
     desk.close()
     seed_demo()  # `make run` again: the demo's names come back where they are missing
 
