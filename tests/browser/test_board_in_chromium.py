@@ -167,12 +167,15 @@ def test_board_announces_two_quick_calls_in_turn_and_reports_blocked_sound(
 
 
 def test_board_shows_closed_at_closing_time_without_reload(
-    page: Page, live_server, bank, frozen
+    page: Page, live_server, db, frozen, make_branch, make_service
 ):
-    clock.freeze(frozen.replace(hour=16, minute=59, second=30))  # closes at 17:00
+    branch = make_branch(name="Agence Plateau")  # Monday to Saturday 08:00-17:00
+    make_service(branch, "A", "Ouverture de compte")
+    _, token = create_device(branch, DeviceKind.BOARD, "Salle", by=None)
+    clock.freeze(frozen.replace(hour=16, minute=59, second=30))
     page.clock.install()  # the test moves the page's timers on
     page.set_viewport_size(TV)
-    page.goto(f"{live_server.url}/board/{bank.token}")
+    page.goto(f"{live_server.url}/board/{token}")
     page.evaluate("window.sqNotReloaded = true")
     badge = page.locator("#board-closed")
     expect(badge).to_be_hidden()

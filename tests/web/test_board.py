@@ -223,25 +223,19 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize(
-    ("night", "moment", "expected"),
-    [
-        (False, at(1, 10), at(1, 11)),  # open all day: at least once an hour
-        (False, at(1, 16, 30), at(1, 17)),  # closing
-        (False, at(1, 23, 30), at(2, 0)),  # midnight: "ouvre demain" -> "ouvre à"
-        (False, at(2, 7, 30), at(2, 8)),  # opening
-        (True, at(1, 19, 30), at(1, 20)),  # a night shift opens (Tuesday 20:00-02:00)
-        (True, at(2, 1, 30), at(2, 2)),  # and closes the next morning
-    ],
-)
-def test_next_check_is_the_next_opening_closing_or_midnight(
-    hall, night, moment, expected
-):
-    if night:
-        tuesday = next(h for h in hall.branch.opening_hours if h.weekday == 1)
-        tuesday.opens_at, tuesday.closes_at = clock_time(20), clock_time(2)
-        _db.session.commit()
-    assert next_check(hall.branch.id, moment) == expected
+def test_next_check_is_the_next_opening_closing_or_midnight(hall):
+    def check(moment):
+        return next_check(hall.branch.id, moment)
+
+    assert check(at(1, 10)) == at(1, 11)  # open all day: at least once an hour
+    assert check(at(1, 16, 30)) == at(1, 17)  # closing
+    assert check(at(1, 23, 30)) == at(2, 0)  # midnight: "ouvre demain" -> "ouvre à"
+    assert check(at(2, 7, 30)) == at(2, 8)  # opening
+    tuesday = next(h for h in hall.branch.opening_hours if h.weekday == 1)
+    tuesday.opens_at, tuesday.closes_at = clock_time(20), clock_time(2)
+    _db.session.commit()
+    assert check(at(1, 19, 30)) == at(1, 20)  # a night shift opens (Tuesday 20:00)
+    assert check(at(2, 1, 30)) == at(2, 2)  # and closes the next morning (02:00)
 
 
 def test_board_fragment_is_published_after_a_call(hall):
