@@ -19,8 +19,20 @@ def expire_due_tickets() -> int:
     return expire_tickets()
 
 
+def prefill_public_holidays() -> int:
+    """Add this year's public holidays to branches without them, and next year's from
+    1 December; idempotent."""
+    from ..orgs.holidays import prefill_due_branches
+
+    return prefill_due_branches()
+
+
 # (job, every N seconds)
-PERIODIC = [(expire_due_tickets, 60), (run_appointment_jobs, 60)]
+PERIODIC = [
+    (expire_due_tickets, 60),
+    (run_appointment_jobs, 60),
+    (prefill_public_holidays, 3600),
+]
 # Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
 EMBEDDED = [(drain_outbox, 15)]
 

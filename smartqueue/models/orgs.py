@@ -161,15 +161,71 @@ class OpeningHours(db.Model):
     branch: Mapped[Branch] = relationship(back_populates="opening_hours")
 
 
+class ClosureSource(enum.Enum):
+    MANUAL = "manual"  # entered by a manager
+    HOLIDAY = "holiday"  # a public holiday (orgs.holidays)
+
+
 class BranchClosure(db.Model):
+    """A day the branch is closed: every reader (tickets, slots, booking) honours it."""
+
     __table_args__ = (UniqueConstraint("branch_id", "date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
     date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[ClosureSource] = mapped_column(
+        enum_type(ClosureSource),
+        default=ClosureSource.MANUAL,
+        server_default=ClosureSource.MANUAL.value,
+    )
 
     branch: Mapped[Branch] = relationship(back_populates="closures")
+    holidays: Mapped[list["BranchHoliday"]] = relationship(
+        back_populates="closure", viewonly=True
+    )
+
+
+class HolidayStatus(enum.Enum):
+    CLOSED = "closed"  # the branch closes that day (its closure row)
+    PROPOSED = "proposed"  # an estimated date waiting for a manager: still open
+    DISMISSED = "dismissed"  # removed by a manager: the pre-fill leaves it out
+    PASSED = "passed"  # already past when pre-filled: recorded, never a closure
+
+
+class BranchHoliday(db.Model):
+    """One public holiday of one year at one branch, as pre-filled from the `holidays`
+    library and decided by a manager.
+
+    Kept apart from BranchClosure so that a proposed (estimated) or dismissed holiday
+    is never a closed day for the readers of closures; a closed one points at its
+    closure. One row per (branch, year, key) makes the pre-fill idempotent and
+    remembers a dismissal."""
+
+    __table_args__ = (UniqueConstraint("branch_id", "year", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(60))  # "eid_al_adha" (orgs.holidays)
+    name: Mapped[str] = mapped_column(String(120))  # the library's French name
+    # The library's date; estimated for the moving Muslim holidays (moon sighting).
+    listed_date: Mapped[date] = mapped_column(Date)
+    is_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[HolidayStatus] = mapped_column(enum_type(HolidayStatus))
+    closure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("branch_closure.id", ondelete="SET NULL"), index=True
+    )
+    # Who confirmed, moved or dismissed it, and when (None: as pre-filled).
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    branch: Mapped[Branch] = relationship()
+    closure: Mapped[BranchClosure | None] = relationship(back_populates="holidays")
+    decided_by: Mapped["User | None"] = relationship()  # noqa: F821
 
 
 counter_services = Table(

@@ -8,6 +8,7 @@ from flask_babel import lazy_ngettext as ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import clock
 from ..accounts.operations import normalize_email
 from ..accounts.phones import normalize_phone
 from ..accounts.secrets import hash_password, keyed_hash, new_token
@@ -40,7 +41,7 @@ from ..models import (
 )
 from ..queueing import events
 from ..queueing.queries import get_current_ticket
-from . import queries
+from . import holidays, queries
 from .errors import (
     CounterBusy,
     CounterNumberTaken,
@@ -185,7 +186,8 @@ def _apply_branch(branch: Branch, data: dict) -> None:
 
 
 def create_branch(org: Organization, **data) -> Branch:
-    """Open a branch with the usual hours (Mon-Fri 8:00-17:00)."""
+    """Open a branch with the usual hours (Mon-Fri 8:00-17:00) and this year's and
+    next year's public holidays."""
     branch = Branch(organization_id=org.id)
     _apply_branch(branch, data)
     for weekday in range(5):
@@ -193,6 +195,8 @@ def create_branch(org: Organization, **data) -> Branch:
             OpeningHours(weekday=weekday, opens_at=time(8), closes_at=time(17))
         )
     db.session.add(branch)
+    for year in holidays.prefill_years(clock.today()):
+        holidays.add_public_holidays(branch, year)
     _commit(NameTaken(_l("Cette organisation a déjà une agence de ce nom.")))
     return branch
 
@@ -241,7 +245,9 @@ def add_closure(branch: Branch, day: date, reason: str | None = None) -> BranchC
     return closure
 
 
-def remove_closure(closure: BranchClosure) -> None:
+def remove_closure(closure: BranchClosure, *, by: User | None = None) -> None:
+    """Reopen a closed day; a public holiday's stays dismissed (no pre-fill brings it back)."""
+    holidays.dismiss_closure_holidays(closure, by)
     db.session.delete(closure)
     db.session.commit()
 

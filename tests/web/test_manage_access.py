@@ -53,6 +53,18 @@ ROUTES = [
     ),
     ("manage.delete_closure", "POST", "/manage/closures/{closure}/delete", "branch_a1"),
     (
+        "manage.add_holidays",
+        "POST",
+        "/manage/branches/{branch}/holidays/2027",
+        "branch_a1",
+    ),
+    (
+        "manage.decide_holiday",
+        "POST",
+        "/manage/branches/{branch}/holidays",
+        "branch_a1",
+    ),
+    (
         "manage.new_service",
         "GET",
         "/manage/branches/{branch}/services/new",

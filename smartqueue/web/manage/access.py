@@ -53,6 +53,8 @@ ENDPOINTS = {
     "manage.branch_hours": "branch",
     "manage.branch_closures": "branch",
     "manage.delete_closure": "branch",
+    "manage.add_holidays": "branch",
+    "manage.decide_holiday": "branch",
     "manage.new_service": "branch",
     "manage.service": "branch",
     "manage.queue_status": "branch",

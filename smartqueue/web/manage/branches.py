@@ -1,13 +1,14 @@
 """Manage area: a branch, its opening hours, closures, services and counters."""
 
-from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...errors import DomainError
 from ...geo import queries as geo
 from ...models import QueueStatus
+from ...orgs import holidays
 from ...orgs import operations as orgs
 from ...orgs import queries as org_queries
 from ...queueing import operations as queueing
@@ -20,6 +21,7 @@ from .forms import (
     BranchForm,
     ClosureForm,
     CounterForm,
+    HolidayForm,
     HoursForm,
     QueueStatusForm,
     ServiceForm,
@@ -156,7 +158,11 @@ def branch_closures(branch_id: int):
             flash(_("Fermeture ajoutée."), "success")
             return redirect(url_for("manage.branch_closures", branch_id=branch_id))
     return render_template(
-        "manage/branch_closures.html", form=form, branch=g.branch
+        "manage/branch_closures.html",
+        form=form,
+        branch=g.branch,
+        years=holidays.list_closure_years(g.branch),
+        holiday_form=HolidayForm(formdata=None),
     ), status(form)
 
 
@@ -164,9 +170,116 @@ def branch_closures(branch_id: int):
 def delete_closure(closure_id: int):
     branch_id = g.branch.id
     if EmptyForm().validate_on_submit():
-        orgs.remove_closure(g.closure)
+        orgs.remove_closure(g.closure, by=acting_user())
         flash(_("Fermeture supprimée."), "success")
     return redirect(url_for("manage.branch_closures", branch_id=branch_id))
+
+
+def _to_closures():
+    return redirect(url_for("manage.branch_closures", branch_id=g.branch.id))
+
+
+def _flash_booked(count: int) -> None:
+    """A day just closed already has appointments: the manager warns those customers."""
+    if count:
+        flash(
+            ngettext(
+                "%(num)s rendez-vous est déjà pris ce jour-là : prévenez le client "
+                "(lien « Voir les rendez-vous » dans la liste).",
+                "%(num)s rendez-vous sont déjà pris ce jour-là : prévenez les clients "
+                "(lien « Voir les rendez-vous » dans la liste).",
+                count,
+            ),
+            "error",
+        )
+
+
+def _holiday_named(form: HolidayForm):
+    """The holiday a valid decision form names (404 if not this branch's), or None
+    after saying what was wrong."""
+    if not form.validate_on_submit():
+        if form.date.errors:
+            flash(_("Date non valide : choisissez la date annoncée."), "error")
+        return None
+    holiday = holidays.get_branch_holiday(g.branch, form.holiday_id.data)
+    if holiday is None:
+        abort(404)
+    return holiday
+
+
+@bp.post("/branches/<int:branch_id>/holidays/<int:year>")
+def add_holidays(branch_id: int, year: int):
+    if EmptyForm().validate_on_submit():
+        try:
+            added = holidays.prefill_holidays(g.branch, year, by=acting_user())
+        except DomainError as error:
+            flash(str(error.message), "error")
+            return _to_closures()
+        if added.closed or added.proposed:
+            flash(
+                _(
+                    "Jours fériés de %(year)s ajoutés : fermés %(closed)s · "
+                    "dates estimées à confirmer %(proposed)s.",
+                    year=year,
+                    closed=len(added.closed),
+                    proposed=len(added.proposed),
+                ),
+                "success",
+            )
+        else:
+            flash(_("Les jours fériés de %(year)s sont déjà là.", year=year), "info")
+        booked = holidays.count_appointments_on(
+            branch_id, {h.listed_date for h in added.closed}
+        )
+        _flash_booked(sum(booked.values()))
+    return _to_closures()
+
+
+def _confirm(holiday, form: HolidayForm) -> None:
+    if form.move.data and form.date.data is None:
+        flash(_("Choisissez la date annoncée."), "error")
+        return
+    booked = holidays.confirm_holiday(holiday, form.date.data, by=acting_user())
+    flash(
+        _(
+            "%(name)s : l'agence sera fermée le %(date)s.",
+            name=holidays.holiday_name(holiday.key, holiday.name),
+            date=format_date(holiday.closure.date, "full"),
+        ),
+        "success",
+    )
+    _flash_booked(booked)
+
+
+def _dismiss(holiday, form: HolidayForm) -> None:
+    holidays.dismiss_holiday(holiday, by=acting_user())
+    name = holidays.holiday_name(holiday.key, holiday.name)
+    flash(
+        _("%(name)s retiré : l'agence reste ouverte ce jour-là.", name=name), "success"
+    )
+
+
+def _restore(holiday, form: HolidayForm) -> None:
+    booked = holidays.restore_holiday(holiday, by=acting_user())
+    name = holidays.holiday_name(holiday.key, holiday.name)
+    flash(_("%(name)s rétabli.", name=name), "success")
+    _flash_booked(booked)
+
+
+DECISIONS = {"confirm": _confirm, "dismiss": _dismiss, "restore": _restore}
+
+
+@bp.post("/branches/<int:branch_id>/holidays")
+def decide_holiday(branch_id: int):
+    """Confirm (or move to the announced date), dismiss or restore one holiday."""
+    form = HolidayForm()
+    holiday = _holiday_named(form)
+    if holiday is not None:
+        try:
+            DECISIONS[form.decision.data](holiday, form)
+        except DomainError as error:
+            flash(str(error.message), "error")
+    return _to_closures()
 
 
 # --- services and counters --------------------------------------------------------------------

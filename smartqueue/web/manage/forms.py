@@ -6,6 +6,7 @@ from wtforms import (
     DateField,
     EmailField,
     FloatField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -170,6 +171,15 @@ class ClosureForm(Form):
         validators=[Optional(), Length(max=120)],
         render_kw={"placeholder": _l("Tabaski, inventaire...")},
     )
+
+
+class HolidayForm(Form):
+    """A decision on one of the branch's public holidays; `date` moves an estimated one."""
+
+    holiday_id = HiddenField(validators=[DataRequired(message=REQUIRED)])
+    decision = SelectField(choices=["confirm", "dismiss", "restore"])
+    date = DateField(_l("Date annoncée"), validators=[Optional()])
+    move = BooleanField()  # the "Déplacer au ..." form: a date is then required
 
 
 # --- services and counters --------------------------------------------------------------------
