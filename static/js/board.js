@@ -253,6 +253,7 @@
 
   function split(list, rows) {
     var room = list.clientHeight;
+    if (room <= 0) return [rows]; // not laid out yet: a resize lays it out again
     var result = [];
     var page = [];
     var top = 0;
@@ -302,7 +303,7 @@
       pages = split(list, rows);
     }
     list.classList.toggle("is-paged", pages.length > 1);
-    pageIndex = Math.min(pageIndex, pages.length - 1);
+    pageIndex = Math.max(0, Math.min(pageIndex, pages.length - 1));
     showPage();
   }
 
