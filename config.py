@@ -63,6 +63,11 @@ class Config:
     RQ_QUEUES = ["default"]
     # Seconds a job may run; a killed worker's job is retried about this + 5 s later.
     JOB_TIMEOUT = _count("JOB_TIMEOUT") or 30
+    # "plain" for a terminal, "json" (one object a line) for a production log shipper.
+    LOG_FORMAT = (
+        "json" if os.environ.get("LOG_FORMAT", "").lower() == "json" else "plain"
+    )
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None  # None = print and save
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

@@ -36,6 +36,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         trusted = {f"x_{key}": count for key, count in proxies.items()}
         app.wsgi_app = ProxyFix(app.wsgi_app, **trusted)
 
+    from . import logs
+
+    logs.configure(app)  # first: its hooks time and tag every request
     _init_extensions(app)
 
     from . import cli

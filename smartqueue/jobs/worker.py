@@ -51,8 +51,17 @@ class AppWorker(SimpleWorker):
         self.stop_asked = False
 
     def perform_job(self, job, queue, execution):
+        started = time.perf_counter()
         with self.app.app_context():
-            return super().perform_job(job, queue, execution)
+            ok = super().perform_job(job, queue, execution)
+        log.info(
+            "job %s %s in %.0f ms",
+            job.description,
+            "done" if ok else "failed",
+            (time.perf_counter() - started) * 1000,
+            extra={"job_id": job.id, "request_id": None, "user_id": None},
+        )
+        return ok
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         # The job runs in this process and cannot outlive its timeout: past it (and a

@@ -13,7 +13,7 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 
-from .. import extensions
+from .. import extensions, logs
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,10 @@ def _render(code: int, description: str | None = None):
         if request.headers.get("HX-Request")
         else "errors/error.html"
     )
-    return render_template(template, code=code, description=description), code
+    page = render_template(
+        template, code=code, description=description, request_id=logs.request_id()
+    )
+    return page, code
 
 
 def register(app: Flask) -> None:

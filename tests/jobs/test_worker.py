@@ -25,6 +25,10 @@ def test_worker_process_sends_the_verification_mail_after_commit(
     )
     result = run_worker(app_config, mailbox.port)
     assert result.returncode == 0, result.stderr[-2000:]
+    # Its log line carries the job's id (what an operator greps for).
+    assert "[job sq-outbox-1] job smartqueue.jobs.mail.send_verification_code" in (
+        result.stderr
+    )
     code = mailbox.last_code("awa@example.sn")
     accounts.verify_email(user, code)
     assert user.is_verified
