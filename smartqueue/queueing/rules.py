@@ -211,3 +211,31 @@ def branch_states(branch_ids, moment: datetime | None = None) -> dict[int, Branc
             reason = hours_text(span)
         states[i] = BranchState(False, next_opening(local, week, closed), reason, local)
     return states
+
+
+def next_change(branch_id: int, local: datetime) -> datetime:
+    """The next moment the branch's open/closed state (or its label) may change: the next
+    start or end of a span, or midnight ("ouvre demain" becomes "ouvre à", a closure date
+    begins). What screens that hear no event for hours schedule their next look at;
+    a moment where nothing changes after all (a closure, two spans that meet) costs them
+    one needless look, no more."""
+    spans = {
+        weekday: Span(opens, closes)
+        for weekday, opens, closes in db.session.execute(
+            select(
+                OpeningHours.weekday, OpeningHours.opens_at, OpeningHours.closes_at
+            ).where(OpeningHours.branch_id == branch_id)
+        )
+    }
+    moments = [
+        datetime.combine(local.date() + timedelta(days=1), MIDNIGHT, local.tzinfo)
+    ]
+    for ahead in (-1, 0, 1):  # yesterday's span may end this morning
+        day = local.date() + timedelta(days=ahead)
+        span = spans.get(day.weekday())
+        if span is None:
+            continue
+        ends_on = day if span.opens < span.closes else day + timedelta(days=1)
+        moments.append(datetime.combine(day, span.opens, tzinfo=local.tzinfo))
+        moments.append(datetime.combine(ends_on, span.closes, tzinfo=local.tzinfo))
+    return min(m for m in moments if m > local)

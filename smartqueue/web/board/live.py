@@ -10,15 +10,12 @@ first. Two calls that arrive in one update, or in two updates a few milliseconds
 are each chimed and spoken: nothing depends on noticing one element before it is replaced.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
 
 from ... import clock
-from ...extensions import db
-from ...models import OpeningHours
 from ...orgs.queries import list_services
 from ...queueing import queries, rules
 
@@ -44,31 +41,9 @@ def waiting_counts(branch_id: int) -> list[tuple]:
 
 
 def next_check(branch_id: int, local: datetime) -> datetime:
-    """When the board should next ask whether the branch is open: the next start or end
-    of a span (one of them is the next change), or midnight (when "ouvre demain" becomes
-    "ouvre à"), and no later than RECHECK_AT_LEAST_EVERY. Asking at a boundary where
-    nothing changes (a closure day, two spans that meet) costs one request, no more."""
-    spans = {
-        weekday: rules.Span(opens, closes)
-        for weekday, opens, closes in db.session.execute(
-            select(
-                OpeningHours.weekday, OpeningHours.opens_at, OpeningHours.closes_at
-            ).where(OpeningHours.branch_id == branch_id)
-        )
-    }
-    midnight = datetime.combine(
-        local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo
-    )
-    moments = [midnight, local + RECHECK_AT_LEAST_EVERY]
-    for ahead in (-1, 0, 1):  # yesterday's span may end this morning
-        day = local.date() + timedelta(days=ahead)
-        span = spans.get(day.weekday())
-        if span is None:
-            continue
-        ends_on = day if span.opens < span.closes else day + timedelta(days=1)
-        moments.append(datetime.combine(day, span.opens, tzinfo=local.tzinfo))
-        moments.append(datetime.combine(ends_on, span.closes, tzinfo=local.tzinfo))
-    return min(m for m in moments if m > local)
+    """When the board should next ask whether the branch is open: at its next change,
+    and no later than RECHECK_AT_LEAST_EVERY."""
+    return min(rules.next_change(branch_id, local), local + RECHECK_AT_LEAST_EVERY)
 
 
 def opening_state(branch_id: int) -> dict:
