@@ -132,11 +132,13 @@ def database_urls(tmp_path_factory, request):
                 url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
             else:
                 base = request.getfixturevalue("postgres_url")
-                url = base.rsplit("/", 1)[0] + "/smartqueue_test"
+                # One database per xdist worker (they share a TEST_DATABASE_URL server).
+                name = "smartqueue_test" + os.environ.get("PYTEST_XDIST_WORKER", "")
+                url = base.rsplit("/", 1)[0] + "/" + name
                 admin = create_engine(base, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:
-                    conn.execute(text("DROP DATABASE IF EXISTS smartqueue_test"))
-                    conn.execute(text("CREATE DATABASE smartqueue_test"))
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+                    conn.execute(text(f"CREATE DATABASE {name}"))
                 admin.dispose()
             _migrate_and_seed(url)
             made[backend] = url
