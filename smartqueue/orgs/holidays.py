@@ -7,113 +7,37 @@ be booked that day) until a manager confirms the date or moves it to the announc
 A holiday a manager removes is *dismissed* and the pre-fill never brings it back.
 
 Each (branch, year, holiday) is one BranchHoliday row: the pre-fill adds the missing
-rows only, so running it again adds nothing.
+rows only, so running it again adds nothing. The library's side is holiday_calendar, the
+page's reads holiday_queries.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
-from typing import NamedTuple
 
-import holidays as holidays_lib
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
-from ..models import (
-    Appointment,
-    Branch,
-    BranchClosure,
-    OpeningHours,
-    User,
-    utcnow,
-)
-from ..models.appointments import UPCOMING_STATUSES
+from ..models import Branch, BranchClosure, OpeningHours, User, utcnow
 from ..models.orgs import BranchHoliday, ClosureSource, HolidayStatus
 from .errors import OrgError
+from .holiday_calendar import OBSERVED, list_public_holidays, prefill_years
+from .holiday_queries import count_appointments_on
 
-COUNTRY = "SN"
 # An announced date differs from the estimate by a day or two (moon sighting); further
 # away is a typo (a wrong month or year).
 MOVE_LIMIT_DAYS = 10
 # Branches pre-filled per unit of work by the periodic job.
 BATCH = 50
 
-# The library's English names (stable, unlike labels) give the keys; the names shown
-# come from our catalogs so they follow the page's language.
-NAMES = {
-    "new_year_s_day": _l("Jour de l'an"),
-    "eid_al_fitr": _l("Korité"),
-    "independence_day": _l("Fête de l'Indépendance"),
-    "easter_monday": _l("Lundi de Pâques"),
-    "labor_day": _l("Fête du Travail"),
-    "ascension_day": _l("Ascension"),
-    "pentecost_monday": _l("Lundi de Pentecôte"),
-    "eid_al_adha": _l("Tabaski"),
-    "ashura": _l("Tamkharit"),
-    "grand_magal_of_touba": _l("Grand Magal de Touba"),
-    "assumption_day": _l("Assomption"),
-    "prophet_s_birthday": _l("Maouloud"),
-    "all_saints_day": _l("Toussaint"),
-    "christmas_day": _l("Noël"),
-}
-OBSERVED = "_observed"
 # Law 74-52 (as the library applies it): Korité or Tabaski on a Sunday gives the Monday off.
 SUNDAY_GIVES_MONDAY = {"eid_al_fitr", "eid_al_adha"}
-_TAGS = re.compile(r" \((observed|estimated|observed, estimated)\)$")
-_TAGS_FR = re.compile(r" \((observé|estimé|observé, estimé)\)$")
 
 
 class HolidayError(OrgError):
     pass
-
-
-class ListedHoliday(NamedTuple):
-    key: str  # "eid_al_adha"; "eid_al_adha_observed" for the Monday after a Sunday one
-    name: str  # the library's French name
-    day: date
-    is_estimated: bool
-
-
-@cache
-def list_public_holidays(year: int) -> tuple[ListedHoliday, ...]:
-    """Senegal's public holidays of a year as the library lists them, by date."""
-    english = holidays_lib.country_holidays(
-        COUNTRY, years=year, language="en_US", islamic_show_estimated=True
-    )
-    french = holidays_lib.country_holidays(COUNTRY, years=year, language="fr_SN")
-    listed = []
-    for day in sorted(english):
-        # Two holidays may share a day (Tabaski's Monday and Whit Monday in 2027).
-        for en, fr in zip(english.get_list(day), french.get_list(day), strict=True):
-            tags = _TAGS.search(en)
-            tags = tags.group(1) if tags else ""
-            key = re.sub(r"[^a-z0-9]+", "_", _TAGS.sub("", en).lower()).strip("_")
-            if "observed" in tags:
-                key += OBSERVED
-            name = _TAGS_FR.sub("", fr)
-            if "observed" in tags:
-                name = f"{name} (observé)"
-            listed.append(ListedHoliday(key, name[:120], day, "estimated" in tags))
-    return tuple(listed)
-
-
-def holiday_name(key: str, fallback: str) -> str:
-    """A holiday's name in the current language (the library's French for unknown keys)."""
-    if key.endswith(OBSERVED) and key.removesuffix(OBSERVED) in NAMES:
-        return str(_l("%(name)s : lundi chômé", name=NAMES[key.removesuffix(OBSERVED)]))
-    return str(NAMES.get(key, fallback))
-
-
-def prefill_years(today: date) -> tuple[int, int]:
-    """The years a branch is pre-filled for: this one and the next."""
-    return today.year, today.year + 1
-
-
-# --- writes ----------------------------------------------------------------------------------
 
 
 def _closure_on(branch: Branch, day: date, reason: str) -> BranchClosure:
@@ -390,135 +314,3 @@ def prefill_due_branches(batch: int = BATCH) -> int:
                 continue
             filled += len(ids)
     return filled
-
-
-# --- reads -----------------------------------------------------------------------------------
-
-
-def count_appointments_on(branch_id: int, days) -> dict[date, int]:
-    """Appointments still to come at a branch on each of `days` (a closed day needs
-    the manager to warn those customers)."""
-    days = list(days)
-    if not days:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Appointment.day, func.count(Appointment.id))
-            .where(
-                Appointment.branch_id == branch_id,
-                Appointment.day.in_(days),
-                Appointment.status.in_(UPCOMING_STATUSES),
-            )
-            .group_by(Appointment.day)
-        ).all()
-    )
-
-
-def get_branch_holiday(branch: Branch, holiday_id) -> BranchHoliday | None:
-    """One of the branch's holidays (None for another branch's)."""
-    try:
-        holiday_id = int(holiday_id)
-    except (TypeError, ValueError):
-        return None
-    return db.session.scalar(
-        select(BranchHoliday).where(
-            BranchHoliday.id == holiday_id, BranchHoliday.branch_id == branch.id
-        )
-    )
-
-
-@dataclass
-class Entry:
-    """One line of the closures page: a closed day, or a holiday waiting for a date."""
-
-    day: date
-    closure: BranchClosure | None
-    holidays: list[BranchHoliday]
-    appointments: int = 0
-
-    @property
-    def proposed(self) -> bool:
-        return self.closure is None
-
-    @property
-    def estimated(self) -> bool:
-        return any(h.is_estimated for h in self.holidays)
-
-    @property
-    def names(self) -> list[str]:
-        return [holiday_name(h.key, h.name) for h in self.holidays]
-
-
-@dataclass
-class Year:
-    year: int
-    entries: list[Entry]
-    dismissed: list[Entry]  # holidays a manager removed: the branch opens
-    missing: int  # holidays still to come that the branch has no row for
-    can_prefill: bool
-
-
-def list_closure_years(branch: Branch) -> list[Year]:
-    """The branch's closures and holidays from today on, by year; this year and the
-    next are always there (with what their pre-fill would add)."""
-    today = clock.today()
-    closures = list(
-        db.session.scalars(
-            select(BranchClosure)
-            .where(BranchClosure.branch_id == branch.id, BranchClosure.date >= today)
-            .order_by(BranchClosure.date)
-        )
-    )
-    holidays = list(
-        db.session.scalars(
-            select(BranchHoliday)
-            .where(
-                BranchHoliday.branch_id == branch.id,
-                BranchHoliday.year >= today.year,
-                BranchHoliday.status != HolidayStatus.PASSED,
-            )
-            .order_by(BranchHoliday.listed_date)
-        )
-    )
-    by_closure: dict[int, list[BranchHoliday]] = {}
-    for h in holidays:
-        if h.closure_id is not None:
-            by_closure.setdefault(h.closure_id, []).append(h)
-    entries = [Entry(c.date, c, by_closure.get(c.id, [])) for c in closures]
-    entries += [
-        Entry(h.listed_date, None, [h])
-        for h in holidays
-        if h.status is HolidayStatus.PROPOSED and h.listed_date >= today
-    ]
-    counts = count_appointments_on(branch.id, {e.day for e in entries if e.closure})
-    for entry in entries:
-        if entry.closure is not None:
-            entry.appointments = counts.get(entry.day, 0)
-    years = sorted({*prefill_years(today), *(e.day.year for e in entries)})
-    known = {(h.year, h.key) for h in holidays}
-    result = []
-    for year in years:
-        missing = sum(
-            1
-            for listed in list_public_holidays(year)
-            if (year, listed.key) not in known and listed.day >= today
-        )
-        result.append(
-            Year(
-                year,
-                sorted(
-                    (e for e in entries if e.day.year == year),
-                    key=lambda e: (e.day, e.closure is None),
-                ),
-                [
-                    Entry(h.listed_date, None, [h])
-                    for h in holidays
-                    if h.year == year
-                    and h.status is HolidayStatus.DISMISSED
-                    and h.listed_date >= today
-                ],
-                missing,
-                year in prefill_years(today),
-            )
-        )
-    return result

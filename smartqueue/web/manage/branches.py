@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 from ...errors import DomainError
 from ...geo import queries as geo
 from ...models import QueueStatus
-from ...orgs import holidays
+from ...orgs import holiday_queries, holidays
 from ...orgs import operations as orgs
 from ...orgs import queries as org_queries
+from ...orgs.holiday_calendar import holiday_name
 from ...queueing import operations as queueing
 from ..forms import EmptyForm
 from ..labels import label
@@ -161,7 +162,7 @@ def branch_closures(branch_id: int):
         "manage/branch_closures.html",
         form=form,
         branch=g.branch,
-        years=holidays.list_closure_years(g.branch),
+        years=holiday_queries.list_closure_years(g.branch),
         holiday_form=HolidayForm(formdata=None),
     ), status(form)
 
@@ -201,7 +202,7 @@ def _holiday_named(form: HolidayForm):
         if form.date.errors:
             flash(_("Date non valide : choisissez la date annoncée."), "error")
         return None
-    holiday = holidays.get_branch_holiday(g.branch, form.holiday_id.data)
+    holiday = holiday_queries.get_branch_holiday(g.branch, form.holiday_id.data)
     if holiday is None:
         abort(404)
     return holiday
@@ -228,7 +229,7 @@ def add_holidays(branch_id: int, year: int):
             )
         else:
             flash(_("Les jours fériés de %(year)s sont déjà là.", year=year), "info")
-        booked = holidays.count_appointments_on(
+        booked = holiday_queries.count_appointments_on(
             branch_id, {h.listed_date for h in added.closed}
         )
         _flash_booked(sum(booked.values()))
@@ -243,7 +244,7 @@ def _confirm(holiday, form: HolidayForm) -> None:
     flash(
         _(
             "%(name)s : l'agence sera fermée le %(date)s.",
-            name=holidays.holiday_name(holiday.key, holiday.name),
+            name=holiday_name(holiday.key, holiday.name),
             date=format_date(holiday.closure.date, "full"),
         ),
         "success",
@@ -253,7 +254,7 @@ def _confirm(holiday, form: HolidayForm) -> None:
 
 def _dismiss(holiday, form: HolidayForm) -> None:
     holidays.dismiss_holiday(holiday, by=acting_user())
-    name = holidays.holiday_name(holiday.key, holiday.name)
+    name = holiday_name(holiday.key, holiday.name)
     flash(
         _("%(name)s retiré : l'agence reste ouverte ce jour-là.", name=name), "success"
     )
@@ -261,7 +262,7 @@ def _dismiss(holiday, form: HolidayForm) -> None:
 
 def _restore(holiday, form: HolidayForm) -> None:
     booked = holidays.restore_holiday(holiday, by=acting_user())
-    name = holidays.holiday_name(holiday.key, holiday.name)
+    name = holiday_name(holiday.key, holiday.name)
     flash(_("%(name)s rétabli.", name=name), "success")
     _flash_booked(booked)
 
