@@ -310,7 +310,9 @@ def prefill_due_branches(batch: int = BATCH) -> int:
             try:
                 db.session.commit()
             except IntegrityError:
-                db.session.rollback()  # a manager's pre-fill raced us: next round
-                continue
+                # A manager's pre-fill raced us: the next run takes what is left
+                # (never a loop on a batch that keeps failing).
+                db.session.rollback()
+                break
             filled += len(ids)
     return filled
