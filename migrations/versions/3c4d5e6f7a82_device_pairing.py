@@ -1,4 +1,4 @@
-"""device pairing and last contact (placeholder, filled by the devices work)
+"""device pairing and last contact: device.last_seen_at, device.sound_blocked_at, device_pairing
 
 Revision ID: 3c4d5e6f7a82
 Revises: 2b3c4d5e6f71
@@ -19,8 +19,32 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_seen_at', smartqueue.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('sound_blocked_at', smartqueue.models.base.UTCDateTime(timezone=True), nullable=True))
+
+    op.create_table('device_pairing',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('secret_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', smartqueue.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', smartqueue.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', smartqueue.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('device_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_device_pairing_device_id_device'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device_pairing')),
+    sa.UniqueConstraint('code', name=op.f('uq_device_pairing_code')),
+    sa.UniqueConstraint('secret_hash', name=op.f('uq_device_pairing_secret_hash'))
+    )
+    with op.batch_alter_table('device_pairing', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_device_pairing_expires_at'), ['expires_at'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('device_pairing', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_device_pairing_expires_at'))
+
+    op.drop_table('device_pairing')
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.drop_column('sound_blocked_at')
+        batch_op.drop_column('last_seen_at')

@@ -1,7 +1,7 @@
 """Queues and tickets: who waits for what, in which order, and every move they make."""
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
@@ -285,6 +285,9 @@ class DailyCounter(db.Model):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+ONLINE_WITHIN = timedelta(minutes=3)
+
+
 class DeviceKind(enum.Enum):
     BOARD = "board"
     KIOSK = "kiosk"
@@ -306,5 +309,29 @@ class Device(db.Model):
     )
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Written by the device's own reports (at most every ~30 s), never by a person.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sound_blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     branch: Mapped["Branch"] = relationship()  # noqa: F821
+
+    def is_online_at(self, now: datetime) -> bool:
+        """Reports come every minute: three missed in a row means the screen is gone."""
+        return self.last_seen_at is not None and now - self.last_seen_at < ONLINE_WITHIN
+
+
+class DevicePairing(db.Model):
+    """A screen waiting to be paired: it shows `code`; it holds the secret whose keyed
+    hash is kept here, which becomes its device's link token once a manager claims it."""
+
+    __tablename__ = "device_pairing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("device.id", ondelete="SET NULL")
+    )
