@@ -97,6 +97,13 @@ ROUTES = [
     ("manage.devices", "GET", "/manage/branches/{branch}/devices", "branch_a1"),
     ("manage.devices", "POST", "/manage/branches/{branch}/devices", "branch_a1"),
     ("manage.revoke_device", "POST", "/manage/devices/{device}/revoke", "branch_a1"),
+    (
+        "manage.claim_device",
+        "POST",
+        "/manage/branches/{branch}/devices/pair",
+        "branch_a1",
+    ),
+    ("manage.pair_device", "GET", "/manage/devices/pair?code=K7M4QX", "area"),
     ("manage.slot_templates", "GET", "/manage/services/{service}/slots", "branch_a1"),
     ("manage.slot_templates", "POST", "/manage/services/{service}/slots", "branch_a1"),
     (

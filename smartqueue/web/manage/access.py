@@ -66,6 +66,8 @@ ENDPOINTS = {
     "manage.remove_member": "staff",
     "manage.devices": "branch",
     "manage.revoke_device": "branch",
+    "manage.claim_device": "branch",
+    "manage.pair_device": "area",  # the branch is chosen on the page (or the only one)
     "manage.slot_templates": "branch",
     "manage.delete_slot_template": "branch",
     "manage.booking_settings": "branch",
