@@ -196,6 +196,26 @@ EVENT_VALUES = tuple(
     c.name for c in _event.columns if c.name not in ("id", "ticket_id")
 )
 
+
+def _scalar_default(column):
+    default = column.default
+    return default.arg if default is not None and default.is_scalar else None
+
+
+# Every column a new ticket's row needs, with its model default: the prepared inserts
+# bind each one by name, so a column added to the model is covered here, not forgotten
+# in the caller (PostgreSQL's one-statement insert would refuse a missing bind).
+TICKET_DEFAULTS = {c: _scalar_default(_ticket.c[c]) for c in TICKET_VALUES}
+
+
+def new_ticket_values(**values) -> dict:
+    """A new ticket's row: the given values over the table's defaults (unknown names refused)."""
+    unknown = values.keys() - TICKET_DEFAULTS.keys()
+    if unknown:
+        raise TypeError(f"not ticket columns: {sorted(unknown)}")
+    return {**TICKET_DEFAULTS, **values}
+
+
 _INSERT_TICKET = insert(_ticket).returning(_ticket.c.id)
 _INSERT_EVENT = insert(_event)
 

@@ -340,3 +340,14 @@ def test_holders_are_emailed_when_near_and_when_called_once(db, backend, desk, m
     assert len(mailbox.messages("one@example.sn")) == 1
     assert len(mailbox.messages("three@example.sn")) == 1
     assert len(mailbox.messages("two@example.sn")) == 2  # near, then called
+
+
+def test_new_ticket_rows_take_the_tables_defaults_and_refuse_unknown_names():
+    from smartqueue.queueing import statements
+
+    row = statements.new_ticket_values(token="t", service_id=1)
+    # Every column the prepared inserts bind is there, defaults filled from the model.
+    assert set(row) == set(statements.TICKET_VALUES)
+    assert (row["recall_count"], row["pass_count"], row["called_at"]) == (0, 0, None)
+    with pytest.raises(TypeError, match="not ticket columns"):
+        statements.new_ticket_values(tokn="typo")
