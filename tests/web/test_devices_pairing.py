@@ -48,7 +48,8 @@ def test_pair_page_shows_a_code_and_qr_and_keeps_them_across_reloads(client, db)
     response = client.get("/pair")
     page = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
-    assert '<meta http-equiv="refresh" content="3">' in page  # no script needed
+    # No script needed: it reloads itself, saying it is a reload.
+    assert '<meta http-equiv="refresh" content="3; url=/pair?again=1">' in page
     assert "<svg" in page and 'class="pair-qr-code"' in page
     cookie = client.get_cookie("sq_pairing", path="/pair")
     assert cookie.http_only and cookie.same_site == "Lax" and len(cookie.value) == 43
@@ -116,6 +117,15 @@ def test_pair_page_of_a_revoked_screen_asks_for_a_new_code(client, db, world):
     )
     revoke_device(device, by=users["manager_a1"])
     assert _screen_code(client) != code and _secret(client) != secret
+
+
+def test_pair_page_reloaded_without_its_cookie_stops_drawing_codes(client, db):
+    response = client.get("/pair?again=1")  # the browser dropped the cookie
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "refuse les cookies" in page
+    assert 'http-equiv="refresh"' not in page
+    assert db.session.scalar(select(func.count()).select_from(DevicePairing)) == 0
+    assert client.get_cookie("sq_pairing", path="/pair") is None
 
 
 def test_pair_page_limits_new_codes_per_address_not_reloads(app_config, db):

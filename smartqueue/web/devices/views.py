@@ -26,6 +26,7 @@ from .links import device_link
 bp = Blueprint("devices", __name__)
 
 COOKIE = "sq_pairing"
+COOKIE_SECONDS = 24 * 3600
 REFRESH_SECONDS = 3
 # A screen left waiting draws a new code every 15 minutes (4 an hour); a branch's Wi-Fi
 # may hold a dozen screens being set up. Refreshes of a live request cost nothing.
@@ -69,6 +70,10 @@ def pair():
         response.delete_cookie(COOKIE, path=url_for(".pair"))
         return _private(response)
     if waiting is None:
+        if request.args.get("again") and secret is None:
+            # A reload of ours came back without the cookie: this browser refuses
+            # cookies, and a new code at each reload could never be typed in time.
+            return _private(make_response(render_template("devices/no_cookies.html")))
         waiting, secret = pairing_ops.start_pairing()
     return _private(_show_code(waiting, secret))
 
@@ -81,6 +86,7 @@ def _show_code(waiting, secret: str):
             code=pairing_ops.format_code(waiting.code),
             expires_at=format_time(waiting.expires_at, "short"),
             refresh=REFRESH_SECONDS,
+            again=url_for(".pair", again=1),
             qr=qr_svg(
                 url_for("manage.pair_device", code=waiting.code, _external=True),
                 "pair-qr-code",
@@ -90,7 +96,9 @@ def _show_code(waiting, secret: str):
     response.set_cookie(
         COOKIE,
         secret,
-        max_age=pairing_ops.PAIRING_MINUTES * 60,
+        # Outlives its code: a screen whose code expired is known by it, and given
+        # a new code, while a reload without it means that cookies are refused.
+        max_age=COOKIE_SECONDS,
         path=url_for(".pair"),
         secure=current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure,
         httponly=True,
