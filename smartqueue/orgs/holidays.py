@@ -22,6 +22,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Branch, BranchClosure, OpeningHours, User, utcnow
 from ..models.orgs import BranchHoliday, ClosureSource, HolidayStatus
+from ..queueing import events
 from .errors import OrgError
 from .holiday_calendar import OBSERVED, list_public_holidays, prefill_years
 from .holiday_queries import count_appointments_on
@@ -127,6 +128,7 @@ def prefill_holidays(branch: Branch, year: int, *, by: User | None = None) -> Pr
         # Another pre-fill of the same branch and year won the race: it added them.
         db.session.rollback()
         return Prefilled()
+    events.announce(events.hours_changed, branch_id=branch.id)
     return Prefilled(
         closed=[h for h in added if h.status is HolidayStatus.CLOSED],
         proposed=[h for h in added if h.status is HolidayStatus.PROPOSED],
@@ -143,11 +145,13 @@ def _decided(holiday: BranchHoliday, by: User | None) -> None:
     holiday.decided_at = utcnow()
 
 
-def _commit() -> None:
+def _commit(branch_id: int) -> None:
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
+    else:
+        events.announce(events.hours_changed, branch_id=branch_id)
         raise HolidayError(
             _l("Cette date vient d'être modifiée : rechargez la page."), field="date"
         ) from None
@@ -181,7 +185,7 @@ def confirm_holiday(
     holiday.status = HolidayStatus.CLOSED
     _decided(holiday, by)
     monday = _follow_sunday(holiday, day, by)
-    _commit()
+    _commit(holiday.branch_id)
     days = [day] + ([monday] if monday else [])
     return sum(count_appointments_on(holiday.branch_id, days).values())
 
@@ -234,7 +238,7 @@ def dismiss_holiday(holiday: BranchHoliday, *, by: User | None) -> None:
     _release(holiday)
     holiday.status = HolidayStatus.DISMISSED
     _decided(holiday, by)
-    _commit()
+    _commit(holiday.branch_id)
 
 
 def dismiss_closure_holidays(closure: BranchClosure, by: User | None) -> None:
@@ -259,7 +263,7 @@ def restore_holiday(holiday: BranchHoliday, *, by: User | None) -> int:
         holiday.status = HolidayStatus.CLOSED
         holiday.closure = _closure_on(holiday.branch, holiday.listed_date, holiday.name)
     _decided(holiday, by)
-    _commit()
+    _commit(holiday.branch_id)
     if holiday.status is not HolidayStatus.CLOSED:
         return 0
     day = holiday.listed_date

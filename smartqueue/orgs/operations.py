@@ -231,25 +231,33 @@ def set_opening_hours(
                 OpeningHours(weekday=weekday, opens_at=span[0], closes_at=span[1])
             )
     db.session.commit()
+    _hours_changed(branch.id)
 
 
 def add_closure(branch: Branch, day: date, reason: str | None = None) -> BranchClosure:
     """Close a branch on a date (holiday, Tabaski...)."""
-    if day < date.today():
+    if day < clock.today():
         raise InvalidHours(_l("Cette date est déjà passée."), field="date")
     closure = BranchClosure(
         branch=branch, date=day, reason=(reason or "").strip() or None
     )
     db.session.add(closure)
     _commit(InvalidHours(_l("Cette date est déjà fermée."), field="date"))
+    _hours_changed(branch.id)
     return closure
 
 
 def remove_closure(closure: BranchClosure, *, by: User | None = None) -> None:
     """Reopen a closed day; a public holiday's stays dismissed (no pre-fill brings it back)."""
     holidays.dismiss_closure_holidays(closure, by)
+    branch_id = closure.branch_id
     db.session.delete(closure)
     db.session.commit()
+    _hours_changed(branch_id)
+
+
+def _hours_changed(branch_id: int) -> None:
+    events.announce(events.hours_changed, branch_id=branch_id)
 
 
 # --- services and counters --------------------------------------------------------------------

@@ -15,6 +15,9 @@ tickets_changed = _signals.signal("tickets-changed")
 counter_changed = _signals.signal("counter-changed")
 # sender: the app; kwargs: branch_id, service_id (its name, letter, queue or order changed)
 service_changed = _signals.signal("service-changed")
+# sender: the app; kwargs: branch_id (its hours or closures changed: open or closed may
+# read differently now, and screens that wait for the next opening must look again)
+hours_changed = _signals.signal("hours-changed")
 
 
 def announce(signal, **kwargs) -> None:

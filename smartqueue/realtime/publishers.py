@@ -81,3 +81,17 @@ def _on_service_changed(sender, branch_id: int, service_id: int, **_):
             (channels.service(service_id), "service"),
         ]
     )
+
+
+@events.hours_changed.connect
+def _on_hours_changed(sender, branch_id: int, **_):
+    """Hours or closures edited: the board's open/closed badge, and the kiosk's offer
+    (counter screens hear it too and find nothing changed for them)."""
+    from ..web.board.live import render_board_update
+
+    publish_many(
+        [
+            (channels.board(branch_id), render_board_update(branch_id, "hours", [])),
+            (channels.branch(branch_id), "hours"),
+        ]
+    )

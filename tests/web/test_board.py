@@ -246,6 +246,25 @@ def test_board_fragment_is_published_after_a_call(hall):
     assert 'data-speech="Ticket A 0 0 1, guichet 3"' in message
 
 
+def test_a_closure_for_today_reaches_boards_and_kiosks_at_once(hall):
+    from smartqueue.orgs import operations as org_ops
+
+    branch_id = hall.branch.id
+    subscribed = [channels.board(branch_id), channels.branch(branch_id)]
+    with get_broker().subscribe(subscribed) as messages:
+        closure = org_ops.add_closure(hall.branch, clock.today(), "Inventaire")
+        received = iter(messages)
+        board, kiosk = next(received), next(received)
+    badge = re.search(r'<p id="board-closed"[^>]*>(.*?)</p>', board, re.S)
+    assert " hidden" not in badge.group(0)
+    assert "Fermé · ouvre demain à 08:00" in badge.group(1)
+    assert kiosk == "hours"  # the kiosk re-fetches its offer on any branch message
+    with get_broker().subscribe([channels.board(branch_id)]) as messages:
+        org_ops.remove_closure(closure, by=hall.manager)
+        reopened = next(iter(messages))
+    assert re.search(r'<p id="board-closed"[^>]* hidden', reopened)
+
+
 # --- the socket ---------------------------------------------------------------------------
 
 

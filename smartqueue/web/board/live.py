@@ -27,7 +27,7 @@ RECENT_CALLS = 7
 WAITING_ONLY = ("issue",)
 # Changes that come from the branch's set-up rather than a ticket's move: their updates
 # also carry the open/closed badge (a ticket's move never opens or closes a branch).
-SETUP_CHANGES = ("service", "counter")
+SETUP_CHANGES = ("service", "counter", "hours")
 # Hours and closures edited by a manager publish nothing: the board asks again at least
 # this often, besides at each opening, closing and midnight.
 RECHECK_AT_LEAST_EVERY = timedelta(hours=1)
