@@ -199,24 +199,6 @@ def test_claim_of_an_expired_then_used_code_says_so(client, db, manager, frozen)
     )
 
 
-# Every role against these routes is in test_manage_access; here, that nothing is claimed.
-@pytest.mark.parametrize("role", ["agent_a1", "manager_a2"])
-def test_claim_is_refused_to_who_does_not_manage_the_branch(
-    client, auth, db, world, role
-):
-    users, ids = world
-    screen = client.application.test_client()
-    code = _screen_code(screen)
-    auth.login(users[role])
-    response = client.post(
-        f"/manage/branches/{ids['branch']}/devices/pair",
-        data={"pair-code": code, "pair-kind": "board", "pair-name": "Télé"},
-    )
-    assert response.status_code == 403
-    assert screen.get("/pair").status_code == 200  # still waiting, unclaimed
-    assert db.session.scalar(select(DevicePairing.claimed_at)) is None
-
-
 def test_claim_wrong_codes_are_limited_per_manager(app_config, world, db):
     users, ids = world
     limited = create_app(dict(app_config, RATELIMIT_ENABLED=True))
