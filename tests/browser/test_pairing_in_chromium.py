@@ -1,15 +1,20 @@
 """A TV is paired by the code it shows: the TV opens the short address, a manager in
-another browser types the code, the TV lands on its board by itself; the manager's list
-then says which screens are online, offline, never seen, or have their sound blocked."""
+another browser types the code, the TV lands on its board by itself and its board.js
+reports in; the manager's list then says which screens are online, offline, never seen,
+or have their sound blocked."""
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy import select
 
 from smartqueue import clock
-from smartqueue.models import DeviceKind
+from smartqueue.accounts.secrets import keyed_hash
+from smartqueue.extensions import db
+from smartqueue.models import Device, DeviceKind
 from smartqueue.queueing.devices import create_device, record_contact
 from tests.conftest import PASSWORD
 
@@ -95,13 +100,17 @@ def test_tv_is_paired_by_its_code_and_opens_its_board_by_itself(
         expect(tv).to_have_url(re.compile(r"/board/[\w-]{43}$"), timeout=15_000)
         expect(tv.locator(".board-branch")).to_have_text("Agence Plateau")
         secret = tv.url.rsplit("/", 1)[1]
+        # board.js reports in by itself two seconds after load: the TV is online.
+        assert _wait_for_contact(live_server, secret) == at_ten
+        tv.close()  # no more reports from it: the next ones are the test's
 
-        # The board reports its sound blocked (as board.js does) a minute later.
+        # A minute later its sound is reported blocked (what board.js sends).
         clock.freeze(at_ten + timedelta(minutes=1))
-        report = manager.request.post(
-            f"{live_server.url}/devices/{secret}/report", form={"sound": "blocked"}
-        )
-        assert report.status == 204
+        for sound in ("on", "blocked"):
+            report = manager.request.post(
+                f"{live_server.url}/devices/{secret}/report", form={"sound": sound}
+            )
+            assert report.status == 204
         clock.freeze(at_ten + timedelta(minutes=2))
         manager.reload()
         board_row = manager.locator("#device-list li", has_text="Télé du hall")
@@ -119,6 +128,23 @@ def test_tv_is_paired_by_its_code_and_opens_its_board_by_itself(
     finally:
         tv_context.close()
         manager_context.close()
+
+
+def _wait_for_contact(server, secret: str):
+    """The device's first recorded contact (polled: the report is the board's own)."""
+    deadline = time.monotonic() + 15
+    with server.app_context():
+        while time.monotonic() < deadline:
+            seen = db.session.scalar(
+                select(Device.last_seen_at).where(
+                    Device.token_hash == keyed_hash(secret)
+                )
+            )
+            db.session.rollback()
+            if seen is not None:
+                return seen
+            time.sleep(0.05)
+    raise AssertionError("the board never reported in")
 
 
 def _assert_fits(page, viewport: dict) -> None:
