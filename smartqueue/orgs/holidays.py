@@ -150,11 +150,10 @@ def _commit(branch_id: int) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-    else:
-        events.announce(events.hours_changed, branch_id=branch_id)
         raise HolidayError(
             _l("Cette date vient d'être modifiée : rechargez la page."), field="date"
         ) from None
+    events.announce(events.hours_changed, branch_id=branch_id)
 
 
 def confirm_holiday(
