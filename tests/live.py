@@ -1,15 +1,38 @@
-"""Listening to the live channels in tests."""
+"""Listening to the live channels in tests, without waiting on the wall clock."""
 
 import time
 
+from flask import current_app
+from redis import Redis
 
-def published_within(messages, seconds: float) -> list[str]:
-    """What arrives on a broker subscription within `seconds` (it yields None each quiet
-    second, so a quiet channel still ends the wait)."""
-    found, deadline = [], time.monotonic() + seconds
-    for message in messages:
-        if message is not None:
-            found.append(message)
-        if time.monotonic() >= deadline:
-            return found
-    return found
+
+def flush_new_tickets() -> None:
+    """Publish the new tickets a request marked, now rather than when the coalescing
+    timer (NEW_TICKETS_DELAY) fires."""
+    pending = current_app.extensions.get("sq_new_tickets")
+    if pending is not None:
+        pending.flush_now()
+
+
+def published_so_far(messages) -> list[str]:
+    """Everything published so far on an in-process broker subscription: the broker
+    delivers while publishing, so once the coalesced new tickets are flushed nothing is
+    still on its way."""
+    flush_new_tickets()
+    return messages.drain()
+
+
+def delivered(redis_url: str, seconds: float = 5.0) -> None:
+    """Return once Redis has written every message published so far to its subscribers'
+    sockets (no pub/sub client holds output), from where a subscription reads them
+    without waiting. Normally true at the first look: Redis writes before it answers."""
+    client = Redis.from_url(redis_url)
+    deadline = time.monotonic() + seconds
+    try:
+        while any(
+            int(c["omem"]) or int(c["obl"]) or int(c["oll"])
+            for c in client.client_list(_type="pubsub")
+        ):
+            assert time.monotonic() < deadline, "Redis kept messages for subscribers"
+    finally:
+        client.close()

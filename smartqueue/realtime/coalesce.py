@@ -47,6 +47,14 @@ class NewTickets:
                 self._timer.daemon = True
                 self._timer.start()
 
+    def flush_now(self) -> None:
+        """Publish what is marked without waiting for the timer (tests call it)."""
+        with self._lock:
+            timer = self._timer
+        if timer is not None:
+            timer.cancel()
+            self._flush()
+
     def _flush(self) -> None:
         with self._lock:
             branches, self._branches, self._timer = self._branches, set(), None

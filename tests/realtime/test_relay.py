@@ -1,18 +1,18 @@
 """relay(), the body of every live socket, over the in-process broker and over Redis."""
 
-import time
-
 import pytest
 
 from smartqueue import create_app
 from smartqueue.realtime.broker import publish
 from smartqueue.realtime.relay import relay
+from tests.live import delivered
 
 CHANNEL = "sq:test:relay"
 
 
 class FakeSocket:
-    """A client that goes away once it has received `wanted` messages."""
+    """A client that goes away once it has received `wanted` messages, and says so on
+    the channel so that relay() notices now rather than at its next quiet second."""
 
     def __init__(self, wanted: int):
         self.wanted = wanted
@@ -24,6 +24,8 @@ class FakeSocket:
 
     def send(self, text: str) -> None:
         self.sent.append(text)
+        if not self.connected:
+            publish(CHANNEL, "gone")
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -34,14 +36,16 @@ def live_app(request, app_config, redis_url):
         yield app
 
 
-def _changes_meanwhile(count: int):
+def _changes_meanwhile(app, count: int):
     """A snapshot during which `count` changes are published (they reach the subscription
-    before the loop reads them: Redis delivers in well under the pause)."""
+    before the loop reads them: the in-process broker delivers while publishing, and
+    Redis is waited for)."""
 
     def snapshot() -> str:
         for i in range(count):
             publish(CHANNEL, f"change {i}")
-        time.sleep(0.3)
+        if app.config["REDIS_URL"]:
+            delivered(app.config["REDIS_URL"])
         return "snapshot"
 
     return snapshot
@@ -55,7 +59,7 @@ def test_a_screen_that_renders_itself_renders_once_for_what_queued_up(live_app):
         return f"screen after {message}"
 
     ws = FakeSocket(wanted=2)
-    relay(ws, [CHANNEL], _changes_meanwhile(5), on_message=render)
+    relay(ws, [CHANNEL], _changes_meanwhile(live_app, 5), on_message=render)
     assert renders == ["change 4"]
     assert ws.sent == ["snapshot", "screen after change 4"]
 
@@ -63,5 +67,5 @@ def test_a_screen_that_renders_itself_renders_once_for_what_queued_up(live_app):
 def test_rendered_messages_are_all_forwarded(live_app):
     """The board's fragments come rendered, and each may announce a call: none skipped."""
     ws = FakeSocket(wanted=6)
-    relay(ws, [CHANNEL], _changes_meanwhile(5))
+    relay(ws, [CHANNEL], _changes_meanwhile(live_app, 5))
     assert ws.sent == ["snapshot"] + [f"change {i}" for i in range(5)]
