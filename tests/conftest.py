@@ -251,9 +251,10 @@ def frozen():
     clock.freeze(None)
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """December `day` 2026 at hour:minute in Dakar (= UTC)."""
-    return datetime(2026, 12, day, hour, minute, tzinfo=timezone.utc)
+def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """December `day` 2026 at hour:minute:second in Dakar (= UTC); the 1st is a
+    Tuesday, the 6th a Sunday."""
+    return datetime(2026, 12, day, hour, minute, second, tzinfo=timezone.utc)
 
 
 @pytest.fixture

@@ -5,30 +5,26 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq import Queue
 
-from smartqueue import clock
 from smartqueue.models import Channel, Ticket, TicketStatus
 from smartqueue.queueing import operations as ops
+from tests.conftest import at
 
 ROOT = Path(__file__).resolve().parents[2]
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def open_ticket(db, make_branch, make_service):
+def open_ticket(db, frozen, make_branch, make_service):
     """A ticket taken on Tuesday at 10:00, the clock then moved past closing time (17:00)."""
-    clock.freeze(TUESDAY_10H)
     service = make_service(make_branch(), "A")
     ticket = ops.issue_ticket(service, channel=Channel.KIOSK)
-    clock.freeze(TUESDAY_10H.replace(hour=17, minute=30))
-    yield ticket
-    clock.freeze(None)
+    frozen.set(at(1, 17, 30))
+    return ticket
 
 
 def _status(db, ticket):

@@ -1,6 +1,6 @@
 """Organizations, branches, services, counters and staff invitations: on SQLite and PostgreSQL."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -279,9 +279,8 @@ def test_change_role_and_remove_staff(db, backend, make_branch, make_user):
 
 
 def test_service_queue_settings_and_a_new_strategy_reorders_the_line(
-    db, backend, make_branch
+    db, backend, frozen, make_branch
 ):
-    from smartqueue import clock
     from smartqueue.models import Channel, Priority, QueueStatus, Strategy
     from smartqueue.queueing import queries
     from smartqueue.queueing.operations import issue_ticket
@@ -290,27 +289,23 @@ def test_service_queue_settings_and_a_new_strategy_reorders_the_line(
     data = dict(name_fr="Caisse", estimated_minutes=5, prefix="A")
     service = ops.create_service(branch, **data)
     assert service.queue.strategy is Strategy.FIFO
-    clock.freeze(datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
-    try:
-        normal = issue_ticket(service, channel=Channel.KIOSK)
-        urgent = issue_ticket(service, channel=Channel.KIOSK, priority=Priority.URGENT)
-        assert [t.id for t in queries.list_waiting([service.id])] == [
-            normal.id,
-            urgent.id,
-        ]
-        ops.update_service(
-            service,
-            **data,
-            strategy=Strategy.PRIORITY,
-            capacity=30,
-            notify_before=5,
-            queue_status=QueueStatus.PAUSED,
-        )
-        assert [t.id for t in queries.list_waiting([service.id])] == [
-            urgent.id,
-            normal.id,
-        ]
-        assert (service.queue.capacity, service.queue.notify_before) == (30, 5)
-        assert service.queue.status is QueueStatus.PAUSED
-    finally:
-        clock.freeze(None)
+    normal = issue_ticket(service, channel=Channel.KIOSK)
+    urgent = issue_ticket(service, channel=Channel.KIOSK, priority=Priority.URGENT)
+    assert [t.id for t in queries.list_waiting([service.id])] == [
+        normal.id,
+        urgent.id,
+    ]
+    ops.update_service(
+        service,
+        **data,
+        strategy=Strategy.PRIORITY,
+        capacity=30,
+        notify_before=5,
+        queue_status=QueueStatus.PAUSED,
+    )
+    assert [t.id for t in queries.list_waiting([service.id])] == [
+        urgent.id,
+        normal.id,
+    ]
+    assert (service.queue.capacity, service.queue.notify_before) == (30, 5)
+    assert service.queue.status is QueueStatus.PAUSED

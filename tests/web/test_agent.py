@@ -2,33 +2,22 @@
 
 import html as htmllib
 import re
-from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
 import simple_websocket
 from sqlalchemy import select
 
-from smartqueue import clock
 from smartqueue.extensions import db as _db
 from smartqueue.models import Channel, CounterStatus, Service, Ticket, TicketStatus
 from smartqueue.queueing import operations
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, at
 
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def open_hours():
-    """The clock stopped on a Tuesday at 10:00 in Dakar, when branches are open."""
-    clock.freeze(TUESDAY_10H)
-    yield
-    clock.freeze(None)
-
-
-@pytest.fixture
-def desk(db, open_hours, make_org, make_branch, make_service, make_counter, make_user):
+def desk(db, frozen, make_org, make_branch, make_service, make_counter, make_user):
     """Branch Plateau (services A, B; counters 1 = A+B, 2 = A), a second branch of the same
     organization, another organization, and one user per role."""
     org, rival = make_org(name="Banque Teranga"), make_org(name="Banque Rivale")
@@ -174,13 +163,13 @@ def test_choosing_a_counter_opens_it_and_shows_its_screen(client, agent, desk):
 
 
 def test_counter_page_shows_waiting_lines_with_counts_and_longest_wait(
-    client, agent, desk
+    client, agent, desk, frozen
 ):
     issue(desk.a)
-    clock.freeze(datetime(2026, 12, 1, 10, 12, tzinfo=timezone.utc))
+    frozen.set(at(1, 10, 12))
     issue(desk.a)
     issue(desk.b)
-    clock.freeze(datetime(2026, 12, 1, 10, 20, tzinfo=timezone.utc))
+    frozen.set(at(1, 10, 20))
     page = text(client.get(url(desk)))
     waiting = page[page.index('id="waiting-list"') :]
     assert re.search(r'class="total">3<', waiting)

@@ -2,7 +2,6 @@
 
 import re
 import time
-from datetime import datetime, timezone
 from datetime import time as clock_time
 
 import pytest
@@ -20,16 +19,7 @@ from smartqueue.web.board.live import (
     render_board_snapshot,
     render_board_update,
 )
-
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
-
-
-@pytest.fixture
-def frozen():
-    """The clock stopped on Tuesday 1 December 2026, 10:00 in Dakar (branch open)."""
-    clock.freeze(TUESDAY_10H)
-    yield TUESDAY_10H
-    clock.freeze(None)
+from tests.conftest import TUESDAY_10H, at
 
 
 @pytest.fixture
@@ -85,7 +75,7 @@ def test_board_page_shows_calls_newest_first_and_waiting_counts(client, hall, fr
     issue(hall.a, 4)
     issue(hall.b, 2)
     operations.call_next(hall.counter3, by=hall.agent)  # A001 -> 3
-    clock.freeze(frozen.replace(minute=1))
+    frozen.set(at(1, 10, 1))
     operations.call_next(hall.counter, by=hall.agent)  # A002 -> 1
 
     response = client.get(f"/board/{hall.token}")
@@ -178,7 +168,7 @@ def test_render_board_update_on_recall_gives_the_call_a_new_stamp(hall, frozen):
     issue(hall.a)
     ticket = operations.call_next(hall.counter, by=hall.agent)
     first = render_board_update(hall.branch.id, "call", [ticket.id])
-    clock.freeze(frozen.replace(minute=2))
+    frozen.set(at(1, 10, 2))
     operations.recall(ticket, by=hall.agent)
     again = render_board_update(hall.branch.id, "recall", [ticket.id])
 
@@ -210,17 +200,12 @@ def test_board_snapshot_sets_the_clock_and_the_badge(hall):
     assert re.search(r'<p id="board-closed"[^>]*hx-swap-oob="true"', html)
 
 
-def test_board_closed_badge_says_when_it_opens(client, hall):
-    clock.freeze(datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc))  # a Sunday
+def test_board_closed_badge_says_when_it_opens(client, hall, frozen):
+    frozen.set(at(6, 10))  # a Sunday
     page = client.get(f"/board/{hall.token}").get_data(as_text=True)
     badge = re.search(r'<p id="board-closed"[^>]*>(.*?)</p>', page, re.S)
     assert " hidden" not in badge.group(0)
     assert "Fermé · ouvre demain à 08:00" in badge.group(1)
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """December `day` 2026 at hour:minute in Dakar (= UTC)."""
-    return datetime(2026, 12, day, hour, minute, tzinfo=timezone.utc)
 
 
 def test_next_check_is_the_next_opening_closing_or_midnight(hall):

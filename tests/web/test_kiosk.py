@@ -2,12 +2,10 @@
 
 import html as htmllib
 import re
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
-from smartqueue import clock
 from smartqueue.models import (
     Channel,
     CounterStatus,
@@ -21,22 +19,12 @@ from smartqueue.queueing.devices import create_device, revoke_device
 from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker
 from smartqueue.web.qr import qr_svg
+from tests.conftest import at
 from tests.live import published_so_far
 
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
-SUNDAY_10H = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
-
 
 @pytest.fixture
-def open_hours():
-    """The clock stopped on a Tuesday at 10:00 in Dakar, when branches are open."""
-    clock.freeze(TUESDAY_10H)
-    yield
-    clock.freeze(None)
-
-
-@pytest.fixture
-def kiosk(db, open_hours, make_branch, make_service, make_counter, make_user):
+def kiosk(db, frozen, make_branch, make_service, make_counter, make_user):
     """A branch with services A (named in Wolof too) and B (by appointment), and its kiosk."""
 
     class Kiosk:
@@ -182,8 +170,10 @@ def test_kiosk_skip_ignores_a_half_typed_contact(client, db, kiosk):
     assert ticket.contact_phone is None and ticket.contact_email is None
 
 
-def test_kiosk_refuses_on_a_closed_day_with_the_engines_message(client, db, kiosk):
-    clock.freeze(SUNDAY_10H)
+def test_kiosk_refuses_on_a_closed_day_with_the_engines_message(
+    client, db, kiosk, frozen
+):
+    frozen.set(at(6, 10))  # a Sunday
     assert "Fermé · ouvre demain à 08:00" in _text(client.get(kiosk.url))
     response = _take(client, kiosk)
     assert response.status_code == 409

@@ -4,7 +4,7 @@ number only where an SMS can reach it."""
 
 import html as htmllib
 import re
-from datetime import datetime, time, timezone
+from datetime import time
 
 import pytest
 
@@ -13,13 +13,9 @@ from smartqueue.models import DeviceKind, QueueStatus
 from smartqueue.orgs.operations import set_opening_hours
 from smartqueue.queueing.devices import create_device, revoke_device
 from smartqueue.queueing.operations import set_queue_status
+from tests.conftest import at
 
 HX = {"HX-Request": "true"}
-
-
-def dakar(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    """December `day` 2026 in Dakar (= UTC); the 1st is a Tuesday, the 6th a Sunday."""
-    return datetime(2026, 12, day, hour, minute, second, tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -91,13 +87,13 @@ def test_kiosk_region_is_refused_to_a_revoked_link(client, kiosk):
 @pytest.mark.parametrize(
     "moment,hours,seconds",
     [
-        (dakar(7, 7, 59, 30), None, 31),  # Monday before opening: at 08:00
-        (dakar(1, 16, 59), None, 61),  # Tuesday before closing: at 17:00
-        (dakar(1, 10), None, 3600),  # hours away: looked at again within the hour
-        (dakar(6, 10), None, 3600),  # Sunday: opens Monday, looked at hourly
-        (dakar(2, 1, 59), (time(20), time(2)), 61),  # the night's tail ends at 02:00
-        (dakar(1, 19, 59, 30), (time(20), time(2)), 31),  # the night starts at 20:00
-        (dakar(1, 23, 59), (time(0), time(0)), 61),  # around the clock: midnight
+        (at(7, 7, 59, 30), None, 31),  # Monday before opening: at 08:00
+        (at(1, 16, 59), None, 61),  # Tuesday before closing: at 17:00
+        (at(1, 10), None, 3600),  # hours away: looked at again within the hour
+        (at(6, 10), None, 3600),  # Sunday: opens Monday, looked at hourly
+        (at(2, 1, 59), (time(20), time(2)), 61),  # the night's tail ends at 02:00
+        (at(1, 19, 59, 30), (time(20), time(2)), 31),  # the night starts at 20:00
+        (at(1, 23, 59), (time(0), time(0)), 61),  # around the clock: midnight
     ],
 )
 def test_kiosk_region_fetches_itself_again_when_the_hours_change_its_state(
@@ -112,7 +108,7 @@ def test_kiosk_region_fetches_itself_again_when_the_hours_change_its_state(
 def test_kiosk_opening_at_eight_is_there_at_the_fetch_it_schedules(
     client, frozen, kiosk
 ):
-    frozen.set(dakar(7, 7, 59, 30))
+    frozen.set(at(7, 7, 59, 30))
     closed = _text(client.get(kiosk.url, headers=HX))
     assert "Fermé · ouvre à 08:00" in closed
     assert f"/services/{kiosk.a.id}" not in closed
