@@ -31,7 +31,7 @@ import harness  # noqa: F401  (sets up the path and environment first)
 from harness import database, machine, make_app, make_desk, percentile, print_machine
 from sqlalchemy import delete, event, insert, text
 
-from smartqueue import clock
+from smartqueue import clock, events
 from smartqueue.extensions import db
 from smartqueue.models import (
     Channel,
@@ -42,7 +42,6 @@ from smartqueue.models import (
     TicketEvent,
     TicketStatus,
 )
-from smartqueue.queueing import events
 from smartqueue.queueing import operations as ops
 
 DAY = date(2026, 12, 1)

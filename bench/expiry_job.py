@@ -30,7 +30,7 @@ import harness  # noqa: F401  (sets up the path and environment first)
 from harness import database, machine, make_app, percentile, print_machine
 from sqlalchemy import delete, event, insert, select, text
 
-from smartqueue import clock
+from smartqueue import clock, events
 from smartqueue.extensions import db
 from smartqueue.models import (
     Branch,
@@ -46,10 +46,10 @@ from smartqueue.models import (
     Ticket,
     TicketEvent,
     TicketStatus,
-    begin_write,
 )
-from smartqueue.queueing import events, expiry
-from smartqueue.queueing.operations import _announce, _record, unit_of_work
+from smartqueue.queueing import expiry
+from smartqueue.queueing.operations.history import record_move
+from smartqueue.work import begin_write, unit_of_work
 
 DAY = date(2026, 12, 1)
 OPENS = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
@@ -79,12 +79,12 @@ def old_expire_tickets(branch_id: int | None = None) -> int:
             (now - ticket.arrived_at).total_seconds() > queue.expiry_minutes * 60
         )
         if past_day or after_closing or too_old:
-            _record(ticket, TicketStatus.EXPIRED, "expire")
+            record_move(ticket, TicketStatus.EXPIRED, "expire")
             ticket.finished_at = now
             expired.setdefault(ticket.branch_id, []).append(ticket.id)
     db.session.commit()
     for branch, ids in expired.items():
-        _announce(ids, branch, "expire")
+        events.announce_tickets(ids, branch, "expire")
     return sum(len(ids) for ids in expired.values())
 
 

@@ -29,11 +29,11 @@ import harness  # noqa: F401  (sets up the path and environment first)
 from harness import database, machine, make_app, make_desk, print_machine
 from sqlalchemy import select
 
-from smartqueue import clock
+from smartqueue import clock, events
 from smartqueue.extensions import db
 from smartqueue.models import Channel, Strategy, Ticket
-from smartqueue.queueing import events, queries
 from smartqueue.queueing import operations as ops
+from smartqueue.queueing import queries
 
 FIRST_DAY = datetime(2026, 12, 1, tzinfo=timezone.utc)  # Dakar is UTC+0
 # Each scenario: services (prefix, name, true mean minutes, declared minutes, share of

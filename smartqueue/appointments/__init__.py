@@ -7,7 +7,7 @@ listens to the queue engine's announcements from the moment it is imported.
 
 import logging
 
-from ..queueing import events
+from .. import events
 
 log = logging.getLogger(__name__)
 

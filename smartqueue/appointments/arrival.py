@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, events
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -16,13 +16,13 @@ from ..models import (
     Ticket,
     TicketStatus,
     User,
-    begin_write,
 )
 
 # The appointment and its ticket are one unit of work: the engine's issuing step runs
 # inside ours (as a transfer does), so that a refused ticket leaves the appointment as it
 # was, and two check-ins at once (kiosk and agent) cannot both get a ticket.
-from ..queueing.operations import _announce, _issue, unit_of_work
+from ..queueing.operations import issue_in_unit_of_work
+from ..work import begin_write, unit_of_work
 from . import queries
 from .errors import CheckInRefused, IllegalMove, TooLate
 from .operations import lock_appointment
@@ -80,7 +80,7 @@ def check_in(
         )
     settings = queries.get_settings(appointment.service)
     late = now > appointment.starts_at + timedelta(minutes=settings.grace_minutes)
-    ticket = _issue(
+    ticket = issue_in_unit_of_work(
         appointment.service_id,
         channel=channel,
         priority=Priority.NORMAL,
@@ -99,7 +99,7 @@ def check_in(
     appointment.is_late_arrival = late
     appointment.ticket_id = ticket.id
     db.session.commit()
-    _announce([ticket.id], ticket.branch_id, "issue")
+    events.announce_tickets([ticket.id], ticket.branch_id, "issue")
     return appointment
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from .. import clock
 from ..accounts.secrets import new_token
 from ..extensions import db
+from ..jobs import enqueue, reminders
 from ..models import (
     UPCOMING_STATUSES,
     Appointment,
@@ -25,10 +26,9 @@ from ..models import (
     AppointmentStatus,
     Service,
     User,
-    begin_write,
 )
 from ..queueing.numbering import take_next
-from ..queueing.operations import unit_of_work
+from ..work import begin_write, unit_of_work
 from . import queries
 from .errors import (
     IllegalMove,
@@ -89,8 +89,6 @@ def lock_appointment(appointment: Appointment) -> Appointment:
 
 def _notify(appointment_id: int, kind: str) -> None:
     """The customer's email (a job), enqueued in the unit of work, before its commit."""
-    from ..jobs import enqueue, reminders
-
     enqueue(reminders.notify_appointment, appointment_id, kind)
 
 

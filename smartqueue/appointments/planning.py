@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import AppointmentSettings, Service, SlotTemplate
-from ..queueing.operations import unit_of_work
+from ..work import unit_of_work
 from . import queries
 from .errors import InvalidTemplate
 from .slots import SlotSpec, overlapping, spec_problem

@@ -47,8 +47,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import OutboxJob, begin_write
+from ..models import OutboxJob
 from ..models.outbox import real_now
+from ..work import begin_write
 from .connection import get_redis
 
 log = logging.getLogger(__name__)

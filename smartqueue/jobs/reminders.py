@@ -1,7 +1,7 @@
-"""Appointment mail (confirmation, cancellation, the 24 h and 2 h reminders) and the
-appointments' periodic housekeeping. Jobs take ids and re-check state."""
+"""Appointment mail (confirmation, cancellation, the 24 h and 2 h reminders). Jobs take
+ids and re-check state; the appointments' minute job that enqueues the due reminders is
+appointments/housekeeping.py."""
 
-import logging
 from datetime import timedelta
 
 from flask_babel import force_locale, format_date
@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from .. import clock
+from ..appointments.queries import get_settings
 from ..extensions import db
-from ..models import Appointment, AppointmentStatus, begin_write
+from ..models import Appointment, AppointmentStatus
+from ..work import begin_write
 from . import enqueue
 from .mail import deliver
-
-log = logging.getLogger(__name__)
 
 # kind -> (column claimed when sent, sent this long before, until this long before)
 REMINDERS = {
@@ -37,8 +37,6 @@ def _subject(kind: str, appointment: Appointment, when: dict) -> str:
 
 def _send(appointment: Appointment, template: str, kind: str) -> None:
     """Render emails/<template> for this appointment, in the customer's language."""
-    from ..appointments.queries import get_settings
-
     locale = appointment.locale
     local = clock.local(appointment.starts_at)
     with force_locale(locale):
@@ -131,24 +129,3 @@ def notify_appointment(appointment_id: int, kind: str) -> bool:
         return False
     _send(appointment, f"appointment_{kind}", kind)
     return True
-
-
-def run_appointment_jobs() -> dict:
-    """Every minute: lapse unpaid bookings, follow checked-in tickets, mark the day's
-    no-shows after closing, and enqueue the reminders now due."""
-    from ..appointments import arrival, operations
-
-    steps = {
-        "lapsed": operations.expire_unpaid,
-        "followed": arrival.follow_tickets,
-        "no_shows": arrival.mark_no_shows,
-        "reminders": send_due_reminders,
-    }
-    done = {}
-    for name, step in steps.items():
-        try:
-            done[name] = step()
-        except Exception:  # one failing step must not stop the others
-            db.session.rollback()
-            log.exception("appointment job step %s failed", name)
-    return done

@@ -5,9 +5,9 @@ import logging
 import threading
 import time
 
+from ..appointments.housekeeping import run_appointment_jobs
 from ..extensions import db
 from .outbox import drain_outbox
-from .reminders import run_appointment_jobs
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from .appointments import (
     AppointmentStatus,
     SlotTemplate,
 )
-from .base import begin_write, utcnow
+from .base import utcnow
 from .geo import Commune, Department, Region
 from .orgs import (
     Branch,
@@ -86,7 +86,6 @@ __all__ = [
     "User",
     "UserSession",
     "counter_services",
-    "begin_write",
     "utcnow",
     "HOLDING_STATUSES",
     "UPCOMING_STATUSES",

@@ -3,7 +3,6 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Enum
-from sqlalchemy.orm import scoped_session
 from sqlalchemy.types import TypeDecorator
 
 
@@ -41,17 +40,3 @@ def enum_type(cls):
         values_callable=lambda e: [m.value for m in e],
     )
 
-
-def begin_write(session) -> None:
-    """Start a unit of work holding the write lock from its first read.
-
-    SQLite: BEGIN IMMEDIATE, so writers queue up instead of acting on a stale snapshot.
-    PostgreSQL: nothing to do here; lock the rows that matter (SELECT ... FOR UPDATE).
-    """
-    if isinstance(session, scoped_session):
-        session = session()
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    if session.in_transaction():
-        session.commit()  # an operation starts clean: what came before was only reads
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

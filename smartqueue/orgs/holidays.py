@@ -18,11 +18,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
+from .. import clock, events
 from ..extensions import db
 from ..models import Branch, BranchClosure, OpeningHours, User, utcnow
 from ..models.orgs import BranchHoliday, ClosureSource, HolidayStatus
-from ..queueing import events
 from .errors import OrgError
 from .holiday_calendar import OBSERVED, list_public_holidays, prefill_years
 from .holiday_queries import count_appointments_on

@@ -8,7 +8,7 @@ from flask_babel import lazy_ngettext as ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
+from .. import clock, events
 from ..accounts.operations import normalize_email
 from ..accounts.phones import normalize_phone
 from ..accounts.secrets import hash_password, keyed_hash, new_token
@@ -36,11 +36,10 @@ from ..models import (
     Ticket,
     TicketStatus,
     User,
-    begin_write,
     utcnow,
 )
-from ..queueing import events
 from ..queueing.queries import get_current_ticket
+from ..work import begin_write
 from . import holidays, queries
 from .errors import (
     CounterBusy,

@@ -28,6 +28,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from .. import clock
+from ..events import announce_tickets
 from ..extensions import db
 from ..models import (
     Branch,
@@ -38,10 +39,9 @@ from ..models import (
     Ticket,
     TicketEvent,
     TicketStatus,
-    begin_write,
 )
 from ..models.base import UTCDateTime
-from .operations import _announce
+from ..work import begin_write
 
 # Tickets per unit of work: how long a batch holds its rows (and SQLite's write lock).
 BATCH_SIZE = 100
@@ -281,5 +281,5 @@ def _expire_batch(branch_id: int, ids: list[int], now: datetime) -> int:
         db.session.rollback()
         raise
     if locked:
-        _announce(locked, branch_id, "expire")
+        announce_tickets(locked, branch_id, "expire")
     return len(locked)

@@ -26,9 +26,9 @@ from ..models import (
     DevicePairing,
     Organization,
     User,
-    begin_write,
 )
 from ..orgs import policy
+from ..work import begin_write
 from .devices import add_device
 
 PAIRING_MINUTES = 15

@@ -8,9 +8,9 @@ A change's messages go out together (one round trip to Redis).
 from flask import current_app
 from sqlalchemy import select
 
+from .. import events
 from ..extensions import db
 from ..models import Ticket
-from ..queueing import events
 from . import channels
 from .broker import publish_many
 from .coalesce import announce_new_tickets

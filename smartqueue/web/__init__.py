@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from ..accounts.sessions import touch_session
 from ..extensions import db
-from ..models import begin_write
+from ..work import begin_write
 from .errors import BadLink
 from .forms import has_control_characters
 from .safety import MAX_ID

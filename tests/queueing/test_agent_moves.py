@@ -6,6 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from smartqueue import events
 from smartqueue.models import (
     Channel,
     Counter,
@@ -16,8 +17,8 @@ from smartqueue.models import (
     TicketStatus,
     User,
 )
-from smartqueue.queueing import events, queries
 from smartqueue.queueing import operations as ops
+from smartqueue.queueing import queries
 from smartqueue.queueing.errors import CounterUnavailable, IllegalMove
 
 

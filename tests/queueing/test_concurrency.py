@@ -16,6 +16,7 @@ from datetime import time
 import pytest
 from sqlalchemy import func, select
 
+from smartqueue import events
 from smartqueue.models import (
     Channel,
     CounterStatus,
@@ -28,7 +29,7 @@ from smartqueue.models import (
     TicketEvent,
     TicketStatus,
 )
-from smartqueue.queueing import events, rules
+from smartqueue.queueing import rules
 
 ISSUERS = 8
 AGENTS = 4

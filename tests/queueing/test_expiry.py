@@ -6,6 +6,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import event, select, text
 
+from smartqueue import events
 from smartqueue.models import (
     BranchClosure,
     Channel,
@@ -14,7 +15,7 @@ from smartqueue.models import (
     TicketEvent,
     TicketStatus,
 )
-from smartqueue.queueing import events, expiry
+from smartqueue.queueing import expiry
 from smartqueue.queueing import operations as ops
 
 TUESDAY = 1  # OpeningHours.weekday of the frozen day

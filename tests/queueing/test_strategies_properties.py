@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from smartqueue import clock
+from smartqueue import clock, events
 from smartqueue.models import (
     Channel,
     CounterStatus,
@@ -22,7 +22,6 @@ from smartqueue.models import (
     Ticket,
     TicketEvent,
 )
-from smartqueue.queueing import events
 from smartqueue.queueing import operations as ops
 from smartqueue.queueing.strategies import AGEING_SECONDS
 

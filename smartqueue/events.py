@@ -1,7 +1,8 @@
-"""What the core announces after each commit; the realtime interface listens.
+"""What the core announces after each commit; the interfaces listen.
 
 The core never imports an interface: it sends these blinker signals, and whoever cares
-(live screens, notifications) connects a receiver at app start.
+(live screens, the appointments that follow their tickets) connects a receiver when it
+is imported. Sent by queueing, orgs and appointments.
 """
 
 from blinker import Namespace
@@ -26,3 +27,23 @@ def announce(signal, **kwargs) -> None:
         signal.send(current_app._get_current_object(), **kwargs)
     except Exception:
         current_app.logger.exception("announcing %s %s failed", signal.name, kwargs)
+
+
+def announce_tickets(
+    ticket_ids: list[int],
+    branch_id: int,
+    action: str,
+    counter_id: int | None = None,
+    line_moved: bool = True,
+) -> None:
+    """Tell listeners (live screens) that tickets moved, after commit; their failure must
+    not undo the move. `line_moved`: whether other waiting tickets' positions may have
+    changed."""
+    announce(
+        tickets_changed,
+        branch_id=branch_id,
+        ticket_ids=ticket_ids,
+        action=action,
+        counter_id=counter_id,
+        line_moved=line_moved,
+    )
