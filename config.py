@@ -56,6 +56,9 @@ def _secret_key() -> str:
 class Config:
     PRODUCTION = bool(os.environ.get("DATABASE_URL"))
     INSTANCE_DIR = str(_INSTANCE)
+    # The port `make run` serves on (the Makefile reads the same variable); `flask
+    # seed-demo` prints the demo screens' links with it.
+    PORT = os.environ.get("PORT", "5000")
 
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

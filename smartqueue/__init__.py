@@ -110,7 +110,8 @@ def _tune_sqlite(engine: Engine) -> None:
 
     Reads begin DEFERRED (in WAL they never block anyone); a unit of work that reads then
     writes asks for BEGIN IMMEDIATE through begin_write(), so that two writers never act on
-    the same snapshot (see STACK_NOTES.md for the measured difference).
+    the same snapshot (measured: 2 processes x 200 "take the next number" lost 177 of
+    400 under pysqlite's own transactions, none with BEGIN IMMEDIATE + WAL).
     """
 
     @event.listens_for(engine, "connect")

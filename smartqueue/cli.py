@@ -1,7 +1,5 @@
 """Command-line interface: flask worker, cron, retry-failed-jobs, seed-reference, seed-demo."""
 
-import os
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -53,7 +51,7 @@ def seed_demo_command() -> None:
     click.echo("Demo logins (password for all: %s):" % DEMO_LOGINS["password"])
     for role, email in DEMO_LOGINS["accounts"]:
         click.echo(f"  {role:<16} {email}")
-    base = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    base = f"http://127.0.0.1:{current_app.config['PORT']}"
     click.echo(
         f"Demo screens (Banque Teranga, {ALWAYS_OPEN}: open 24 h/24, 7 days a week;"
         " the other demo branches keep office hours):"

@@ -11,10 +11,6 @@ class InvalidPhone(AccountError):
     field = "phone"
 
 
-class EmailTaken(AccountError):
-    field = "email"
-
-
 class CodeInvalid(AccountError):
     field = "code"
 
@@ -31,11 +27,3 @@ class ResendTooSoon(AccountError):
     def __init__(self, message: str, seconds_left: int):
         super().__init__(message)
         self.seconds_left = seconds_left
-
-
-class InvitationInvalid(AccountError):
-    pass
-
-
-class PermissionDenied(DomainError):
-    pass

@@ -1,4 +1,4 @@
-"""Reads of the geo domain: regions, departments, communes and traffic factors."""
+"""Reads of the geo domain: regions, departments, communes."""
 
 import unicodedata
 
@@ -6,8 +6,6 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Commune, Department, Region
-
-DEFAULT_TRAFFIC_FACTOR = 1.0
 
 
 def _name_key(obj) -> str:
@@ -45,13 +43,3 @@ def list_communes(
             Department.region_id == region_id
         )
     return sorted(db.session.scalars(stmt), key=_name_key)
-
-
-def get_commune_traffic_factor(commune_id: int | None) -> float:
-    """The commune's traffic factor; 1.0 (neutral) if unknown or unset."""
-    if commune_id is None:
-        return DEFAULT_TRAFFIC_FACTOR
-    factor = db.session.scalar(
-        select(Commune.traffic_factor).where(Commune.id == commune_id)
-    )
-    return DEFAULT_TRAFFIC_FACTOR if factor is None else factor

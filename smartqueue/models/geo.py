@@ -47,7 +47,7 @@ class Commune(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
-    # Local traffic factor from DOMAIN.md (Plateau 2.5 ... 1.0 unless known).
+    # Local traffic factor (docs/DOMAIN.md, Senegal): Plateau 2.5 ... 1.0 unless known.
     traffic_factor: Mapped[float] = mapped_column(Float, default=1.0)
 
     department: Mapped[Department] = relationship(back_populates="communes")

@@ -54,7 +54,7 @@ class TicketStatus(enum.Enum):
     TRANSFERRED = "transferred"
 
 
-# The moves a ticket may make (DOMAIN.md, Queues and tickets).
+# The moves a ticket may make (docs/DOMAIN.md, Tickets).
 MOVES = {
     TicketStatus.WAITING: {
         TicketStatus.CALLED,

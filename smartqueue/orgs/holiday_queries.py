@@ -59,10 +59,6 @@ class Entry:
         return self.closure is None
 
     @property
-    def estimated(self) -> bool:
-        return any(h.is_estimated for h in self.holidays)
-
-    @property
     def names(self) -> list[str]:
         return [holiday_name(h.key, h.name) for h in self.holidays]
 

@@ -30,13 +30,6 @@ def can_manage_organization(user: User, organization: Organization) -> bool:
     return m is not None and m.role is Role.ORG_ADMIN
 
 
-def can_view_organization(user: User, organization: Organization) -> bool:
-    if can_manage_organization(user, organization):
-        return True
-    m = _membership(user, organization.id)
-    return m is not None and m.role is Role.BRANCH_MANAGER
-
-
 def can_manage_branch(user: User, branch: Branch) -> bool:
     """Edit a branch's details, hours, closures, services and counters."""
     if can_manage_organization(user, branch.organization):

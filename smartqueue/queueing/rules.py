@@ -18,13 +18,13 @@ from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
-from ..models import Branch, BranchClosure, OpeningHours, Plan
+from ..models import BranchClosure, OpeningHours, Plan
 
 CUSTOMER_TICKETS_PER_DAY = 5
 MAX_RECALLS = 3
 MAX_PASSES = 2
 PASS_PLACES = 3
-# Tickets per organization per day (DOMAIN.md, Plans); None = unlimited.
+# Tickets per organization per day (docs/DOMAIN.md, Limits); None = unlimited.
 PLAN_TICKETS_PER_DAY = {
     Plan.FREE: 50,
     Plan.STARTER: 200,
@@ -83,11 +83,6 @@ def hours_text(span: Span) -> str:
         opens=span.opens.strftime("%H:%M"),
         closes=span.closes.strftime("%H:%M"),
     )
-
-
-def closed_reason(branch: Branch, moment: datetime | None = None) -> str | None:
-    """Why the branch is closed at `moment` (Dakar time), or None if it is open."""
-    return branch_states([branch.id], moment)[branch.id].reason
 
 
 def closed_reason_for(

@@ -413,16 +413,10 @@ def test_week_calendar_without_slots_says_so(manager, agenda, db):
     assert 'id="week-empty"' in page and '<table class="calendar"' not in page
 
 
-def test_week_calendar_links_todays_appointments_when_the_agent_page_exists(
-    app, manager, agenda, monkeypatch
-):
+def test_week_calendar_links_todays_appointments(manager, agenda):
     page = manager.get(_week_url(agenda)).get_data(as_text=True)
-    assert ('id="today-appointments-link"' in page) is (
-        "agent.appointments" in app.view_functions
-    )
-    monkeypatch.delitem(app.view_functions, "agent.appointments", raising=False)
-    page = manager.get(_week_url(agenda)).get_data(as_text=True)
-    assert 'id="today-appointments-link"' not in page
+    today_page = f"/agent/branches/{agenda.branch.id}/appointments"
+    assert f'href="{today_page}" id="today-appointments-link"' in page
 
 
 def test_branch_and_service_pages_link_the_appointment_pages(manager, agenda):

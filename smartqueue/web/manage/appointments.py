@@ -7,7 +7,6 @@ from datetime import date, time, timedelta
 
 from flask import (
     abort,
-    current_app,
     flash,
     g,
     make_response,
@@ -39,9 +38,6 @@ LEGEND = [
     AppointmentStatus.NO_SHOW,
     AppointmentStatus.CANCELLED,
 ]
-# The agent blueprint's list of a branch's appointments today (it may not be registered).
-TODAY_PAGE = "agent.appointments"
-
 # --- a service's slots and booking settings ---------------------------------------------------
 
 
@@ -230,7 +226,6 @@ def _week(branch: Branch, monday: date) -> Week:
 @bp.get("/branches/<int:branch_id>/appointments")
 def branch_appointments(branch_id: int):
     monday, not_understood = _monday(request.args.get("week"))
-    has_today_page = TODAY_PAGE in current_app.view_functions
     response = make_response(
         page_or_fragment(
             "manage/appointments_week.html",
@@ -239,9 +234,7 @@ def branch_appointments(branch_id: int):
             week=_week(g.branch, monday),
             week_not_understood=not_understood,
             legend=LEGEND,
-            today_url=url_for(TODAY_PAGE, branch_id=branch_id)
-            if has_today_page
-            else None,
+            today_url=url_for("agent.appointments", branch_id=branch_id),
         )
     )
     response.vary.add("HX-Request")
