@@ -84,7 +84,8 @@ def test_pausing_a_queue_tells_boards_counters_and_the_line_at_once(
     assert _buttons(page) == {"active": "Ouvrir", "closed": "Fermer"}
 
 
-def test_reopening_clears_the_boards_notice(client, db, manager):
+def test_reopening_clears_the_boards_notice(client, db, manager, frozen):
+    # frozen: a weekday at 10:00, so the branch itself is open (no "Fermé" badge)
     url = f"/manage/services/{manager['service']}/queue"
     client.post(url, data={"status": "closed"})
     with get_broker().subscribe([channels.board(manager["branch"])]) as messages:
