@@ -1,25 +1,15 @@
 """An agent at counter 1 in Chromium: a kiosk ticket appears live, N calls it, Done serves it."""
 
 import re
-from datetime import datetime, timezone
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from smartqueue import clock
 from smartqueue.extensions import db
 from smartqueue.models import Channel, Priority, Service
 from smartqueue.queueing import operations
+from tests.conftest import at
 
 DESKTOP = {"width": 1366, "height": 768}
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def open_hours():
-    clock.freeze(TUESDAY_10H)
-    yield
-    clock.freeze(None)
 
 
 def _issue(server, service_id: int, **kwargs) -> str:
@@ -32,7 +22,7 @@ def _issue(server, service_id: int, **kwargs) -> str:
 def test_agent_calls_and_serves_a_ticket_that_arrives_live(
     page: Page,
     live_server,
-    open_hours,
+    frozen,
     make_org,
     make_branch,
     make_service,
@@ -50,12 +40,12 @@ def test_agent_calls_and_serves_a_ticket_that_arrives_live(
     make_user(
         email="awa@example.sn", role="agent", branch=branch, full_name="Awa Ndiaye"
     )
-    clock.freeze(datetime(2026, 12, 1, 9, 41, tzinfo=timezone.utc))
+    frozen.set(at(1, 9, 41))
     _issue(live_server, a.id, priority=Priority.HIGH)
     for minute in (47, 52, 58):
-        clock.freeze(datetime(2026, 12, 1, 9, minute, tzinfo=timezone.utc))
+        frozen.set(at(1, 9, minute))
         _issue(live_server, b.id)
-    clock.freeze(TUESDAY_10H)
+    frozen.set(at(1, 10))
 
     page.goto(live_server.url + "/auth/login?next=/agent/")
     page.get_by_label("Adresse e-mail").fill("awa@example.sn")

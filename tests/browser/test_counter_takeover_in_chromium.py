@@ -2,26 +2,15 @@
 the first agent's screen says so live and its buttons stop working (desktop 1366x768)."""
 
 import re
-from datetime import datetime, timezone
 
-import pytest
 from playwright.sync_api import Browser, expect
 
-from smartqueue import clock
 from smartqueue.extensions import db
 from smartqueue.models import Channel, Service
 from smartqueue.queueing import operations
 from tests.conftest import PASSWORD
 
 DESKTOP = {"width": 1366, "height": 768}
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def open_hours():
-    clock.freeze(TUESDAY_10H)
-    yield
-    clock.freeze(None)
 
 
 def _agent(browser: Browser, base: str, email: str):
@@ -48,7 +37,7 @@ def _issue(server, service_id: int) -> str:
 def test_second_agent_takes_the_counter_over_and_the_first_is_told_live(
     browser: Browser,
     live_server,
-    open_hours,
+    frozen,
     make_branch,
     make_service,
     make_counter,

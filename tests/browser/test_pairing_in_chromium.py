@@ -5,31 +5,20 @@ or have their sound blocked."""
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from smartqueue import clock
 from smartqueue.accounts.secrets import keyed_hash
 from smartqueue.extensions import db
 from smartqueue.models import Device, DeviceKind
 from smartqueue.queueing.devices import create_device, record_contact
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TUESDAY_10H, at
 
 TV_HD = {"width": 1280, "height": 720}
 TV_FULL_HD = {"width": 1920, "height": 1080}
 DESKTOP = {"width": 1366, "height": 768}
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
-
-
-@pytest.fixture
-def at_ten():
-    """The clock stopped on Tuesday 1 December 2026, 10:00 in Dakar."""
-    clock.freeze(TUESDAY_10H)
-    yield TUESDAY_10H
-    clock.freeze(None)
 
 
 def _context(browser: Browser, viewport: dict):
@@ -41,7 +30,7 @@ def _context(browser: Browser, viewport: dict):
 def test_tv_is_paired_by_its_code_and_opens_its_board_by_itself(
     browser: Browser,
     live_server,
-    at_ten,
+    frozen,
     make_branch,
     make_service,
     make_user,
@@ -55,9 +44,9 @@ def test_tv_is_paired_by_its_code_and_opens_its_board_by_itself(
         branch, DeviceKind.KIOSK, "Borne entrée", by=None
     )
     create_device(branch, DeviceKind.KIOSK, "Borne neuve", by=None)
-    clock.freeze(at_ten.replace(hour=8, minute=5))
+    frozen.set(at(1, 8, 5))
     record_contact(kiosk_token)
-    clock.freeze(at_ten)
+    frozen.set(TUESDAY_10H)
 
     tv_context, manager_context = (
         _context(browser, TV_HD),
@@ -101,17 +90,17 @@ def test_tv_is_paired_by_its_code_and_opens_its_board_by_itself(
         expect(tv.locator(".board-branch")).to_have_text("Agence Plateau")
         secret = tv.url.rsplit("/", 1)[1]
         # board.js reports in by itself two seconds after load: the TV is online.
-        assert _wait_for_contact(live_server, secret) == at_ten
+        assert _wait_for_contact(live_server, secret) == TUESDAY_10H
         tv.close()  # no more reports from it: the next ones are the test's
 
         # A minute later its sound is reported blocked (what board.js sends).
-        clock.freeze(at_ten + timedelta(minutes=1))
+        frozen.set(TUESDAY_10H + timedelta(minutes=1))
         for sound in ("on", "blocked"):
             report = manager.request.post(
                 f"{live_server.url}/devices/{secret}/report", form={"sound": sound}
             )
             assert report.status == 204
-        clock.freeze(at_ten + timedelta(minutes=2))
+        frozen.set(TUESDAY_10H + timedelta(minutes=2))
         manager.reload()
         board_row = manager.locator("#device-list li", has_text="Télé du hall")
         expect(board_row).to_contain_text("En ligne")

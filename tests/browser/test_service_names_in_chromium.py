@@ -1,31 +1,24 @@
 """Service names in Chromium: the manager sees which lack a Wolof or English name
 (desktop 1366x768), and the kiosk in Wolof reads every demo service in Wolof (1080x1920)."""
 
-from datetime import datetime, timezone
-
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from smartqueue import clock
 from smartqueue.demo import PASSWORD, seed_demo
 from smartqueue.models import Branch
 
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
-
 
 @pytest.fixture
-def demo(db):
+def demo(db, frozen):
     """The demo data, two Plateau services stripped of a name, on a Tuesday at 10:00."""
-    clock.freeze(TUESDAY_10H)
     seed_demo()
     plateau = db.session.scalar(select(Branch).where(Branch.name == "Agence Plateau"))
     by_prefix = {s.prefix: s for s in plateau.services}
     by_prefix["C"].name_wo = None
     by_prefix["D"].name_wo = by_prefix["D"].name_en = None
     db.session.commit()
-    yield plateau
-    clock.freeze(None)
+    return plateau
 
 
 def test_missing_names_are_marked_for_the_manager_and_the_kiosk_reads_wolof(
