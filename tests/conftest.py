@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from smartqueue import clock, create_app
 from smartqueue.extensions import db as _db
 from tests.mailbox import start_mailbox
+from tests.scenarios import make_hall  # noqa: F401  (a fixture for every test)
 from tests.services import PostgresServer, RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent

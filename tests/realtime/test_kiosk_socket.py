@@ -6,18 +6,20 @@ from simple_websocket import Client, ConnectionClosed
 from smartqueue.extensions import db as _db
 from smartqueue.models import DeviceKind, QueueStatus, Service, User
 from smartqueue.queueing import operations
-from smartqueue.queueing.devices import create_device, revoke_device
+from smartqueue.queueing.devices import revoke_device
 
 
 @pytest.fixture
-def entrance(db, frozen, make_branch, make_service, make_user):
+def entrance(make_hall):
     """A branch with service A, its manager, a kiosk link and a board link."""
-    branch = make_branch(name="Agence Plateau")
-    service = make_service(branch, "A", "Ouverture de compte")
-    manager = make_user(role="branch_manager", branch=branch)
-    kiosk, token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
-    _, board = create_device(branch, DeviceKind.BOARD, "Salle", by=manager)
-    return branch, service, manager, kiosk, token, board
+    hall = make_hall(
+        counters={},
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée"), (DeviceKind.BOARD, "Salle")],
+        name="Agence Plateau",
+    )
+    (kiosk, token), (_, board) = hall.screens
+    return hall.branch, hall.a, hall.manager, kiosk, token, board
 
 
 def _url(server, token: str) -> str:

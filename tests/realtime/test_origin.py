@@ -9,8 +9,7 @@ import urllib.request
 import pytest
 from simple_websocket import Client, ConnectionClosed
 
-from smartqueue.models import Channel, CounterStatus, DeviceKind
-from smartqueue.queueing.devices import create_device
+from smartqueue.models import Channel, DeviceKind
 from smartqueue.queueing.operations import issue_ticket
 
 FOREIGN = "https://evil.example"
@@ -24,17 +23,15 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def desk(db, frozen, make_branch, make_service, make_counter, make_user):
+def desk(make_hall):
     """A branch with service A, an open counter 2, its agent, a waiting ticket, a board."""
-    branch = make_branch()
-    service = make_service(branch, "A")
-    counter = make_counter(branch, 2, [service])
-    counter.status = CounterStatus.OPEN
-    agent = make_user(email="agent@example.sn", role="agent", branch=branch)
-    db.session.commit()
-    ticket = issue_ticket(service, channel=Channel.KIOSK)
-    _, board = create_device(branch, DeviceKind.BOARD, "Salle", by=agent)
-    return counter, ticket, board
+    desk = make_hall(
+        counters={2: "A"},
+        staff=({"role": "agent", "email": "agent@example.sn"},),
+        screens=[(DeviceKind.BOARD, "Salle")],
+    )
+    ticket = issue_ticket(desk.a, channel=Channel.KIOSK)
+    return desk.counter, ticket, desk.token
 
 
 def _signed_in_cookie(base: str, email: str) -> str:

@@ -8,9 +8,8 @@ import re
 import pytest
 from simple_websocket import Client, ConnectionClosed
 
-from smartqueue.models import Channel, CounterStatus, DeviceKind
+from smartqueue.models import Channel, DeviceKind
 from smartqueue.queueing import operations
-from smartqueue.queueing.devices import create_device
 from tests.services import RedisServer
 
 pytestmark = pytest.mark.production
@@ -34,16 +33,10 @@ def app_config(app_config, outage_redis):
 
 
 @pytest.fixture
-def hall(db, frozen, make_branch, make_service, make_counter, make_user):
+def hall(make_hall):
     """A branch with service A, an open counter 3, its agent and a board link."""
-    branch = make_branch()
-    service = make_service(branch, "A")
-    counter = make_counter(branch, 3, [service])
-    counter.status = CounterStatus.OPEN
-    agent = make_user(role="agent", branch=branch)
-    db.session.commit()
-    _, board = create_device(branch, DeviceKind.BOARD, "Salle", by=agent)
-    return service, counter, agent, board
+    hall = make_hall(counters={3: "A"}, screens=[(DeviceKind.BOARD, "Salle")])
+    return hall.a, hall.counter, hall.agent, hall.token
 
 
 def _words(html: str) -> list[str]:

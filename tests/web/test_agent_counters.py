@@ -3,7 +3,6 @@ and a counter without services refused (issue 17, "Agents")."""
 
 import html as htmllib
 import re
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -11,26 +10,26 @@ from sqlalchemy import func, select
 from smartqueue.extensions import db as _db
 from smartqueue.models import Channel, Counter, CounterStatus, Ticket, TicketStatus
 from smartqueue.queueing import operations
+from tests.scenarios import OPENING
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def desk(db, frozen, make_branch, make_service, make_counter, make_user):
+def desk(make_hall):
     """Branch Plateau with services A, B; counter 1 (A+B, closed); two agents, a manager."""
-    branch = make_branch(name="Plateau")
-    a = make_service(branch, "A", "Ouverture de compte")
-    b = make_service(branch, "B", "Dépôt et retrait")
-    counter = make_counter(branch, 1, [a, b])
-    return SimpleNamespace(
-        branch=branch,
-        a=a,
-        b=b,
-        counter=counter,
-        awa=make_user(role="agent", branch=branch, full_name="Awa Diop"),
-        moussa=make_user(role="agent", branch=branch, full_name="Moussa Fall"),
-        manager=make_user(role="branch_manager", branch=branch),
+    desk = make_hall(
+        services=[("A", OPENING), ("B", "Dépôt et retrait")],
+        opened=(),
+        staff=(
+            {"role": "agent", "full_name": "Awa Diop"},
+            {"role": "agent", "full_name": "Moussa Fall"},
+            "branch_manager",
+        ),
+        name="Plateau",
     )
+    desk.awa, desk.moussa = desk.staff[:2]
+    return desk
 
 
 def text(response) -> str:

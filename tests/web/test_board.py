@@ -9,7 +9,7 @@ from simple_websocket import Client, ConnectionClosed
 
 from smartqueue import clock
 from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, Counter, CounterStatus, DeviceKind, User
+from smartqueue.models import Channel, Counter, DeviceKind, User
 from smartqueue.queueing import operations
 from smartqueue.queueing.devices import create_device, revoke_device
 from smartqueue.realtime import channels
@@ -20,30 +20,24 @@ from smartqueue.web.board.live import (
     render_board_update,
 )
 from tests.conftest import TUESDAY_10H, at
+from tests.scenarios import OPENING
 
 
 @pytest.fixture
-def hall(db, frozen, make_org, make_branch, make_service, make_counter, make_user):
+def hall(db, make_hall):
     """A branch with services A and B, open counters 1 (A+B) and 3 (A), an agent, a board."""
-
-    class Hall:
-        org = make_org(name="Banque Teranga")
-        branch = make_branch(org, name="Agence Plateau")
-        a = make_service(branch, "A", "Ouverture de compte")
-        b = make_service(branch, "B", "Dépôt et retrait", minutes=5)
-        counter = make_counter(branch, 1, [a, b])
-        counter3 = make_counter(branch, 3, [a])
-        agent = make_user(role="agent", branch=branch)
-        manager = make_user(role="branch_manager", branch=branch)
-
-    Hall.a.name_wo = "Ubbi kont"
-    for counter in (Hall.counter, Hall.counter3):
-        counter.status = CounterStatus.OPEN
-    db.session.commit()
-    Hall.device, Hall.token = create_device(
-        Hall.branch, DeviceKind.BOARD, "Salle", by=Hall.manager
+    hall = make_hall(
+        services=[("A", OPENING), ("B", "Dépôt et retrait", 5)],
+        counters={1: "AB", 3: "A"},
+        staff=("agent", "branch_manager"),
+        screens=[(DeviceKind.BOARD, "Salle")],
+        org="Banque Teranga",
+        name="Agence Plateau",
     )
-    return Hall
+    hall.counter3 = hall.counters[3]
+    hall.a.name_wo = "Ubbi kont"
+    db.session.commit()
+    return hall
 
 
 def issue(service, n=1):

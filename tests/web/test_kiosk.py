@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from smartqueue.models import (
     Channel,
-    CounterStatus,
     DeviceKind,
     Priority,
     QueueStatus,
@@ -21,28 +20,23 @@ from smartqueue.realtime.broker import get_broker
 from smartqueue.web.qr import qr_svg
 from tests.conftest import at
 from tests.live import published_so_far
+from tests.scenarios import OPENING
 
 
 @pytest.fixture
-def kiosk(db, frozen, make_branch, make_service, make_counter, make_user):
+def kiosk(db, make_hall):
     """A branch with services A (named in Wolof too) and B (by appointment), and its kiosk."""
-
-    class Kiosk:
-        branch = make_branch(name="Agence Plateau")
-        a = make_service(branch, "A", "Ouverture de compte")
-        b = make_service(branch, "B", "Prêt immobilier")
-        manager = make_user(role="branch_manager", branch=branch)
-        counter = make_counter(branch, 1, [a])
-
-    Kiosk.a.name_wo = "Ubbi kont"
-    Kiosk.b.requires_appointment = True
-    Kiosk.counter.status = CounterStatus.OPEN
-    db.session.commit()
-    Kiosk.device, Kiosk.token = create_device(
-        Kiosk.branch, DeviceKind.KIOSK, "Entrée", by=Kiosk.manager
+    kiosk = make_hall(
+        services=[("A", OPENING), ("B", "Prêt immobilier")],
+        counters={1: "A"},
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée")],
+        name="Agence Plateau",
     )
-    Kiosk.url = f"/kiosk/{Kiosk.token}"
-    return Kiosk
+    kiosk.a.name_wo = "Ubbi kont"
+    kiosk.b.requires_appointment = True
+    db.session.commit()
+    return kiosk
 
 
 def _take(client, kiosk, priority="normal", contact="", skip=True, service=None):

@@ -7,31 +7,22 @@ import pytest
 from sqlalchemy import func, select
 
 from smartqueue import create_app
-from smartqueue.models import CounterStatus, DeviceKind, Ticket
-from smartqueue.queueing.devices import create_device
+from smartqueue.models import DeviceKind, Ticket
 
 BURST = 6  # TICKETS in kiosk/views.py: 6 per 10 seconds
 
 
 @pytest.fixture
-def entrance(db, frozen, make_branch, make_service, make_counter, make_user):
+def entrance(make_hall):
     """An open branch with service A, an open counter, and two kiosk links."""
-
-    class Entrance:
-        branch = make_branch(name="Agence Plateau")
-        service = make_service(branch, "A", "Ouverture de compte")
-        manager = make_user(role="branch_manager", branch=branch)
-        counter = make_counter(branch, 1, [service])
-
-    Entrance.counter.status = CounterStatus.OPEN
-    db.session.commit()
-    _, Entrance.door = create_device(
-        Entrance.branch, DeviceKind.KIOSK, "Entrée", by=Entrance.manager
+    entrance = make_hall(
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée"), (DeviceKind.KIOSK, "Hall")],
+        name="Agence Plateau",
     )
-    _, Entrance.hall = create_device(
-        Entrance.branch, DeviceKind.KIOSK, "Hall", by=Entrance.manager
-    )
-    return Entrance
+    entrance.service = entrance.a
+    (_, entrance.door), (_, entrance.hall) = entrance.screens
+    return entrance
 
 
 @pytest.fixture

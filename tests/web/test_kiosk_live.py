@@ -11,7 +11,7 @@ import pytest
 from config import Config
 from smartqueue.models import DeviceKind, QueueStatus
 from smartqueue.orgs.operations import set_opening_hours
-from smartqueue.queueing.devices import create_device, revoke_device
+from smartqueue.queueing.devices import revoke_device
 from smartqueue.queueing.operations import set_queue_status
 from tests.conftest import at
 
@@ -19,19 +19,14 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def kiosk(db, frozen, make_branch, make_service, make_user):
+def kiosk(make_hall):
     """A branch open Monday to Saturday 08:00-17:00 with service A, its manager, a kiosk."""
-
-    class Kiosk:
-        branch = make_branch(name="Agence Plateau")
-        a = make_service(branch, "A", "Ouverture de compte")
-        manager = make_user(role="branch_manager", branch=branch)
-
-    Kiosk.device, Kiosk.token = create_device(
-        Kiosk.branch, DeviceKind.KIOSK, "Entrée", by=Kiosk.manager
+    return make_hall(
+        counters={},
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée")],
+        name="Agence Plateau",
     )
-    Kiosk.url = f"/kiosk/{Kiosk.token}"
-    return Kiosk
 
 
 def _text(response) -> str:
