@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..accounts.secrets import keyed_hash
 from ..extensions import db
 from ..models import (
     Branch,
@@ -207,6 +208,20 @@ def list_pending_invitations(organization_id: int) -> list[Invitation]:
             .order_by(Invitation.created_at.desc())
         )
     )
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The pending, unexpired invitation behind a link token."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == keyed_hash(token))
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
+        return None
+    return invitation
 
 
 def list_counters(branch_id: int) -> list[Counter]:

@@ -22,6 +22,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import User, utcnow
 from ...orgs import operations as orgs
+from ...orgs import queries as org_queries
 from ..forms import EmptyForm, apply_domain_error
 from ..limits import client_address
 from ..safety import acting_user, safe_next
@@ -228,7 +229,7 @@ def reset():
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @limits.invitation
 def accept_invitation(token: str):
-    invitation = orgs.find_invitation(token)
+    invitation = org_queries.find_invitation(token)
     if invitation is None:
         abort(404)
     has_account = db.session.scalar(
