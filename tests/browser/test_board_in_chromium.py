@@ -6,58 +6,48 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from flask import request
 from playwright.sync_api import Page, expect
 
-from smartqueue import clock
-from smartqueue.models import Channel, CounterStatus, DeviceKind
+from smartqueue.models import Channel, DeviceKind
 from smartqueue.queueing import operations, queries
 from smartqueue.queueing.devices import create_device
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TUESDAY_10H
 from tests.services import free_port
 from tests.web.test_board import call_in_server, wait_for_board_socket
 
 TV = {"width": 1920, "height": 1080}
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Dakar is UTC+0
 
 
 @pytest.fixture
-def frozen():
-    """The clock stopped on Tuesday 1 December 2026, 10:00 in Dakar."""
-    clock.freeze(TUESDAY_10H)
-    yield TUESDAY_10H
-    clock.freeze(None)
-
-
-@pytest.fixture
-def bank(db, frozen, make_org, make_branch, make_service, make_counter, make_user):
+def bank(db, make_hall):
     """A busy bank branch: four services, four open counters, a morning of tickets."""
-
-    org = make_org(name="Banque Teranga")
-    branch = make_branch(org, name="Agence Plateau")
-    services = [
-        make_service(branch, "A", "Ouverture de compte", minutes=15),
-        make_service(branch, "B", "Dépôt et retrait", minutes=5),
-        make_service(branch, "C", "Transfert d'argent", minutes=5),
-        make_service(branch, "D", "Crédit et prêts", minutes=20),
-    ]
-    services[0].name_wo, services[2].name_wo = "Ubbi kont", "Yónnee ak jot xaalis"
-    counters = [make_counter(branch, n, services) for n in (1, 2, 3, 4)]
-    for counter in counters:
-        counter.status = CounterStatus.OPEN
+    hall = make_hall(
+        services=[
+            ("A", "Ouverture de compte", 15),
+            ("B", "Dépôt et retrait", 5),
+            ("C", "Transfert d'argent", 5),
+            ("D", "Crédit et prêts", 20),
+        ],
+        counters={n: "ABCD" for n in (1, 2, 3, 4)},
+        screens=[(DeviceKind.BOARD, "Salle d'attente")],
+        org="Banque Teranga",
+        name="Agence Plateau",
+    )
+    hall.a.name_wo, hall.c.name_wo = "Ubbi kont", "Yónnee ak jot xaalis"
     db.session.commit()
+    services = list(hall.services.values())
     for service in (services * 5)[:17] + services[1:2] * 6:  # arrivals, mixed
         operations.issue_ticket(service, channel=Channel.KIOSK)
-    device, token = create_device(branch, DeviceKind.BOARD, "Salle d'attente", by=None)
     return SimpleNamespace(
-        branch=branch,
-        counters=counters,
-        agent=make_user(role="agent", branch=branch),
-        token=token,
+        branch=hall.branch,
+        counters=list(hall.counters.values()),
+        agent=hall.agent,
+        token=hall.token,
     )
 
 
@@ -65,7 +55,7 @@ def test_board_shows_a_call_live_and_announces_it(
     page: Page, live_server, bank, frozen, screenshots_dir
 ):
     for minute, counter in enumerate(bank.counters * 2):  # a morning's calls
-        clock.freeze(frozen + timedelta(minutes=minute))
+        frozen.set(TUESDAY_10H + timedelta(minutes=minute))
         ticket = operations.call_next(counter, by=bank.agent)
         if minute < 4:  # served; the later ones are still at their counters
             operations.start_serving(ticket, by=bank.agent)
@@ -74,7 +64,7 @@ def test_board_shows_a_call_live_and_announces_it(
     operations.finish(
         operations.start_serving(at_counter_3, by=bank.agent), by=bank.agent
     )
-    clock.freeze(frozen + timedelta(minutes=12))
+    frozen.set(TUESDAY_10H + timedelta(minutes=12))
     page.set_viewport_size(TV)
     page.goto(f"{live_server.url}/board/{bank.token}")
     page.evaluate("window.sqNotReloaded = true")
@@ -140,7 +130,7 @@ def test_board_announces_two_quick_calls_in_turn_and_reports_blocked_sound(
 
     first = call_in_server(live_server, bank.counters[0].id, bank.agent.id)
     time.sleep(0.1)  # the next counter calls a tenth of a second later
-    clock.freeze(frozen + timedelta(milliseconds=100))
+    frozen.set(TUESDAY_10H + timedelta(milliseconds=100))
     second = call_in_server(live_server, bank.counters[1].id, bank.agent.id)
 
     page.wait_for_function(
@@ -172,21 +162,21 @@ def test_board_shows_closed_at_closing_time_without_reload(
     branch = make_branch(name="Agence Plateau")  # Monday to Saturday 08:00-17:00
     make_service(branch, "A", "Ouverture de compte")
     _, token = create_device(branch, DeviceKind.BOARD, "Salle", by=None)
-    clock.freeze(frozen.replace(hour=16, minute=59, second=30))
+    frozen.set(TUESDAY_10H.replace(hour=16, minute=59, second=30))
     page.clock.install()  # the test moves the page's timers on
     page.set_viewport_size(TV)
     page.goto(f"{live_server.url}/board/{token}")
     page.evaluate("window.sqNotReloaded = true")
     badge = page.locator("#board-closed")
     expect(badge).to_be_hidden()
-    closing = int(frozen.replace(hour=17).timestamp() * 1000)
+    closing = int(TUESDAY_10H.replace(hour=17).timestamp() * 1000)
     expect(badge).to_have_attribute("data-next-check", str(closing))
 
-    clock.freeze(frozen.replace(hour=17, second=2))
+    frozen.set(TUESDAY_10H.replace(hour=17, second=2))
     page.clock.run_for(40_000)  # 30 s to 17:00, then a few to spread the boards
 
     expect(badge).to_have_text("Fermé · ouvre demain à 08:00")
-    within_the_hour = int(frozen.replace(hour=18, second=2).timestamp() * 1000)
+    within_the_hour = int(TUESDAY_10H.replace(hour=18, second=2).timestamp() * 1000)
     expect(badge).to_have_attribute("data-next-check", str(within_the_hour))
     assert page.evaluate("window.sqNotReloaded") is True
 
@@ -235,7 +225,7 @@ class Server:
 def test_board_resynchronizes_after_a_server_restart_without_reload(
     page: Page, app, bank, frozen, screenshots_dir
 ):
-    server = Server(app.config["SQLALCHEMY_DATABASE_URI"], frozen)
+    server = Server(app.config["SQLALCHEMY_DATABASE_URI"], TUESDAY_10H)
     board_path = f"/board/{bank.token}"
     # Count the socket's openings on <html> (a DOM attribute: the page's CSP forbids eval).
     page.add_init_script(

@@ -1,39 +1,27 @@
 """A walk-in takes a ticket at the kiosk touchscreen, in Chromium at the kiosk's real size."""
 
 import re
-from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from smartqueue import clock
 from smartqueue.extensions import db as _db
 from smartqueue.models import (
     Channel,
-    CounterStatus,
     DeviceKind,
     QueueStatus,
     Service,
     User,
 )
 from smartqueue.queueing import operations
-from smartqueue.queueing.devices import create_device
+from tests.conftest import at
 
 PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1280, "height": 800}
 PAPER_80MM = {"width": 302, "height": 900}  # 80 mm at 96 dpi
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 # Count the prints instead of opening the browser's print dialog.
 COUNT_PRINTS = "window.__prints = 0; window.print = () => { window.__prints += 1; };"
-
-
-@pytest.fixture
-def open_hours():
-    """The server's clock on a Tuesday at 10:00 in Dakar, when the branch is open."""
-    clock.freeze(TUESDAY_10H)
-    yield
-    clock.freeze(None)
 
 
 @pytest.fixture
@@ -42,37 +30,37 @@ def kiosk_url(kiosk_hall):
 
 
 @pytest.fixture
-def kiosk_hall(
-    live_server, open_hours, db, make_org, make_branch, make_service, make_counter,
-    make_user,
-):  # fmt: skip
+def kiosk_hall(live_server, db, make_hall):
     """A bank branch with four services, two open counters and some people waiting."""
-    org = make_org(name="Banque Teranga")
-    branch = make_branch(org, name="Agence Plateau")
-    a = make_service(branch, "A", "Ouverture de compte", minutes=12)
-    b = make_service(branch, "B", "Dépôt et retrait", minutes=4)
-    make_service(branch, "C", "Transfert d'argent", minutes=6)
-    d = make_service(branch, "D", "Prêt immobilier", minutes=30)
-    a.name_wo = "Ubbi kont"
-    d.requires_appointment = True
-    for number, services in ((1, [a, b]), (2, [b])):
-        make_counter(branch, number, services).status = CounterStatus.OPEN
+    hall = make_hall(
+        services=[
+            ("A", "Ouverture de compte", 12),
+            ("B", "Dépôt et retrait", 4),
+            ("C", "Transfert d'argent", 6),
+            ("D", "Prêt immobilier", 30),
+        ],
+        counters={1: "AB", 2: "B"},
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée")],
+        org="Banque Teranga",
+        name="Agence Plateau",
+    )
+    hall.a.name_wo = "Ubbi kont"
+    hall.d.requires_appointment = True
     db.session.commit()
-    for service in (a, a, b, b, b, b):
+    for service in (hall.a, hall.a, hall.b, hall.b, hall.b, hall.b):
         operations.issue_ticket(service, channel=Channel.WEB)
-    manager = make_user(role="branch_manager", branch=branch)
-    _, token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
     return SimpleNamespace(
-        url=f"{live_server.url}/kiosk/{token}",
-        token=token,
-        branch_id=branch.id,
-        service_id=a.id,
-        manager_id=manager.id,
+        url=live_server.url + hall.url,
+        token=hall.token,
+        branch_id=hall.branch.id,
+        service_id=hall.a.id,
+        manager_id=hall.manager.id,
     )
 
 
 def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
-    browser: Browser, live_server, kiosk_url, screenshots_dir
+    browser: Browser, live_server, kiosk_url, frozen, screenshots_dir
 ):
     context = browser.new_context(
         viewport=PORTRAIT, has_touch=True, locale="fr-SN", timezone_id="Africa/Dakar"
@@ -147,7 +135,7 @@ def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
     expect(service).to_contain_text("3 personnes en attente")
 
     # after closing time the engine's refusal is shown big, and nothing is printed
-    clock.freeze(TUESDAY_10H.replace(hour=18))
+    frozen.set(at(1, 18))
     page.get_by_role("link", name=re.compile("Transfert d'argent")).tap()
     page.get_by_role("link", name="Non, ticket normal").tap()
     page.get_by_role("button", name="Passer, sans être prévenu").tap()
@@ -213,7 +201,7 @@ def _set_queue(server, hall, status: QueueStatus) -> None:
 
 
 def test_kiosk_start_screen_follows_the_manager_and_the_hours_without_reloading(
-    browser: Browser, live_server, kiosk_hall, screenshots_dir
+    browser: Browser, live_server, kiosk_hall, frozen, screenshots_dir
 ):
     context = browser.new_context(
         viewport=PORTRAIT, has_touch=True, locale="fr-SN", timezone_id="Africa/Dakar"
@@ -247,12 +235,12 @@ def test_kiosk_start_screen_follows_the_manager_and_the_hours_without_reloading(
     assert page.evaluate("window.__sameLoad") is True
 
     # Monday 07:59:58, closed; the page fetches its region again at 08:00 by itself
-    clock.freeze(datetime(2026, 12, 7, 7, 59, 58, tzinfo=timezone.utc))
+    frozen.set(at(7, 7, 59, 58))
     with page.expect_response(region_fetched):  # the hello's fetch, before 08:00
         page.reload()
     expect(page.locator("#kiosk-closed")).to_have_text("Fermé · ouvre à 08:00")
     page.evaluate("window.__sameLoad = true")
-    clock.freeze(datetime(2026, 12, 7, 8, 0, 3, tzinfo=timezone.utc))
+    frozen.set(at(7, 8, 0, 3))
     page.clock.run_for(4000)
     expect(page.locator("#kiosk-closed")).to_have_count(0)
     expect(link).to_be_visible()

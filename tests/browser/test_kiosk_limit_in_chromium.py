@@ -5,8 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from smartqueue.models import CounterStatus, DeviceKind
-from smartqueue.queueing.devices import create_device
+from smartqueue.models import DeviceKind
 
 PORTRAIT = {"width": 1080, "height": 1920}
 COUNT_PRINTS = "window.__prints = 0; window.print = () => { window.__prints += 1; };"
@@ -19,15 +18,14 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def kiosk_contact(live_server, frozen, db, make_branch, make_service, make_counter, make_user):  # fmt: skip
+def kiosk_contact(live_server, make_hall):
     """The contact step of service A at a kiosk of an open branch."""
-    branch = make_branch(name="Agence Plateau")
-    service = make_service(branch, "A", "Ouverture de compte")
-    make_counter(branch, 1, [service]).status = CounterStatus.OPEN
-    db.session.commit()
-    manager = make_user(role="branch_manager", branch=branch)
-    _, token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
-    return f"{live_server.url}/kiosk/{token}/services/{service.id}/contact"
+    hall = make_hall(
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée")],
+        name="Agence Plateau",
+    )
+    return f"{live_server.url}{hall.url}/services/{hall.a.id}/contact"
 
 
 def test_the_seventh_ticket_in_ten_seconds_is_refused_on_the_kiosk(

@@ -1,17 +1,13 @@
 """The whole loop in Chromium, each screen at its real size: kiosk, board, counter, phone."""
 
 import re
-from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from smartqueue import clock
 from smartqueue.models import DeviceKind, Ticket
-from smartqueue.queueing.devices import create_device
 
-TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 SIZES = {
     "kiosk": {"width": 1080, "height": 1920},
     "tv": {"width": 1920, "height": 1080},
@@ -21,21 +17,19 @@ SIZES = {
 
 
 @pytest.fixture
-def branch(
-    live_server, db, make_org, make_branch, make_service, make_counter, make_user
-):
+def branch(live_server, make_hall):
     """Agence Plateau open (Tuesday 10:00), two services, counter 3, its agent, devices."""
-    clock.freeze(TUESDAY_10H)
-    org = make_org(name="Banque Teranga")
-    branch = make_branch(org, name="Agence Plateau")
-    a = make_service(branch, "A", "Ouverture de compte", minutes=12)
-    b = make_service(branch, "B", "Dépôt et retrait", minutes=4)
-    make_counter(branch, 3, [a, b])
-    agent = make_user(email="moussa@example.sn", role="agent", branch=branch)
-    _, board = create_device(branch, DeviceKind.BOARD, "Salle", by=agent)
-    _, kiosk = create_device(branch, DeviceKind.KIOSK, "Entrée", by=agent)
-    yield {"board": f"/board/{board}", "kiosk": f"/kiosk/{kiosk}", "service": a}
-    clock.freeze(None)
+    hall = make_hall(
+        services=[("A", "Ouverture de compte", 12), ("B", "Dépôt et retrait", 4)],
+        counters={3: "AB"},
+        opened=(),
+        staff=({"role": "agent", "email": "moussa@example.sn"},),
+        screens=[(DeviceKind.BOARD, "Salle"), (DeviceKind.KIOSK, "Entrée")],
+        org="Banque Teranga",
+        name="Agence Plateau",
+    )
+    (_, board), (_, kiosk) = hall.screens
+    return {"board": f"/board/{board}", "kiosk": f"/kiosk/{kiosk}", "service": hall.a}
 
 
 def _screen(browser: Browser, size: str, **extra):

@@ -10,14 +10,12 @@ from sqlalchemy import func, select
 from smartqueue.models import (
     Branch,
     BranchClosure,
-    CounterStatus,
     Device,
     DeviceKind,
     Service,
     Ticket,
     User,
 )
-from smartqueue.queueing.devices import create_device
 from smartqueue.web import forms as web_forms
 from smartqueue.web.forms import Form
 
@@ -76,22 +74,16 @@ def _form_data(client, page: str, action: str) -> dict:
 
 
 @pytest.fixture
-def branch_world(db, frozen, make_branch, make_service, make_counter, make_user):
+def branch_world(make_hall, make_user):
     """A branch, its service A, an open counter, its manager, a customer, a kiosk link."""
-
-    class World:
-        branch = make_branch(name="Agence Plateau")
-        service = make_service(branch, "A", "Ouverture de compte")
-        counter = make_counter(branch, 1, [service])
-        manager = make_user(role="branch_manager", branch=branch)
-        customer = make_user(full_name="Awa Diop")
-
-    World.counter.status = CounterStatus.OPEN
-    db.session.commit()
-    _, World.kiosk = create_device(
-        World.branch, DeviceKind.KIOSK, "Entrée", by=World.manager
+    world = make_hall(
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée")],
+        name="Agence Plateau",
     )
-    return World
+    world.service, world.customer = world.a, make_user(full_name="Awa Diop")
+    world.kiosk = world.token
+    return world
 
 
 def _count(db, model) -> int:
