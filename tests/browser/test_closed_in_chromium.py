@@ -6,9 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from smartqueue import clock
 from smartqueue.models import DeviceKind
-from smartqueue.queueing.devices import create_device
 from tests.conftest import at
 
 PHONE = {"width": 360, "height": 740}
@@ -18,21 +16,23 @@ LABEL = "Fermé · ouvre demain à 08:00"
 
 
 @pytest.fixture
-def closed_branch(live_server, db, make_org, make_branch, make_service, make_user):
+def closed_branch(live_server, frozen, make_hall):
     """A bank branch (Monday to Saturday 08:00-17:00) on a Sunday at 10:00."""
-    clock.freeze(at(6, 10))
-    branch = make_branch(make_org(name="Banque Teranga"), name="Agence Parcelles")
-    make_service(branch, "A", "Ouverture de compte", minutes=12)
-    make_service(branch, "B", "Dépôt et retrait", minutes=4)
-    manager = make_user(role="branch_manager", branch=branch)
-    _, token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
-    _, board = create_device(branch, DeviceKind.BOARD, "Salle", by=manager)
-    yield {
-        "page": f"{live_server.url}/branches/{branch.id}",
+    frozen.set(at(6, 10))
+    hall = make_hall(
+        services=[("A", "Ouverture de compte", 12), ("B", "Dépôt et retrait", 4)],
+        counters={},
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée"), (DeviceKind.BOARD, "Salle")],
+        org="Banque Teranga",
+        name="Agence Parcelles",
+    )
+    (_, token), (_, board) = hall.screens
+    return {
+        "page": f"{live_server.url}/branches/{hall.branch.id}",
         "kiosk": f"{live_server.url}/kiosk/{token}",
         "board": f"{live_server.url}/board/{board}",
     }
-    clock.freeze(None)
 
 
 def _fits_the_width(page) -> bool:

@@ -7,9 +7,7 @@ import html as htmllib
 import pytest
 from sqlalchemy import event
 
-from smartqueue import clock
 from smartqueue.models import DeviceKind, QueueStatus
-from smartqueue.queueing.devices import create_device
 from tests.conftest import at
 
 TAKE = "Prendre un ticket"
@@ -19,26 +17,28 @@ SHUT = "File fermée"
 
 
 @pytest.fixture
-def place(db, make_branch, make_service, make_user):
+def place(make_hall):
     """A branch open Monday to Saturday 08:00-17:00, service A, a kiosk and a board."""
-    branch = make_branch(name="Agence Plateau")
-    service = make_service(branch, "A", "Ouverture de compte")
-    manager = make_user(role="branch_manager", branch=branch)
-    _kiosk, kiosk_token = create_device(branch, DeviceKind.KIOSK, "Entrée", by=manager)
-    _board, board_token = create_device(branch, DeviceKind.BOARD, "Salle", by=manager)
+    hall = make_hall(
+        counters={},
+        staff=("branch_manager",),
+        screens=[(DeviceKind.KIOSK, "Entrée"), (DeviceKind.BOARD, "Salle")],
+        name="Agence Plateau",
+    )
+    (_, kiosk_token), (_, board_token) = hall.screens
+    branch = hall.branch
 
     class Place:
         pass
 
-    Place.branch, Place.service = branch, service
+    Place.branch, Place.service = branch, hall.a
     Place.urls = {
         "branch": f"/branches/{branch.id}",
         "finder": f"/?region={branch.region_id}",
         "kiosk": f"/kiosk/{kiosk_token}",
         "board": f"/board/{board_token}",
     }
-    yield Place
-    clock.freeze(None)
+    return Place
 
 
 def _get(client, url, **headers):
@@ -57,9 +57,9 @@ def _get(client, url, **headers):
 )
 @pytest.mark.parametrize("screen", ["branch", "finder", "kiosk", "board"])
 def test_a_closed_branch_says_when_it_opens_on_every_screen(
-    client, place, screen, moment, label
+    frozen, client, place, screen, moment, label
 ):
-    clock.freeze(moment)
+    frozen.set(moment)
     page = _get(client, place.urls[screen])
     assert label in page
     assert TAKE not in page
@@ -69,8 +69,8 @@ def test_a_closed_branch_says_when_it_opens_on_every_screen(
 
 
 @pytest.mark.parametrize("screen", ["branch", "finder", "kiosk", "board"])
-def test_an_open_branch_offers_the_ticket(client, place, screen):
-    clock.freeze(at(1, 10))
+def test_an_open_branch_offers_the_ticket(frozen, client, place, screen):
+    frozen.set(at(1, 10))
     page = _get(client, place.urls[screen])
     assert "Fermé ·" not in page
     if screen == "branch":
@@ -84,9 +84,9 @@ def test_an_open_branch_offers_the_ticket(client, place, screen):
 @pytest.mark.parametrize("status,text", [("paused", PAUSED), ("closed", SHUT)])
 @pytest.mark.parametrize("screen", ["branch", "kiosk", "board"])
 def test_a_paused_queue_and_a_closed_queue_read_differently(
-    client, db, place, screen, status, text
+    frozen, client, db, place, screen, status, text
 ):
-    clock.freeze(at(1, 10))
+    frozen.set(at(1, 10))
     place.service.queue.status = QueueStatus(status)
     db.session.commit()
     page = _get(client, place.urls[screen])
@@ -104,16 +104,16 @@ def test_a_paused_queue_and_a_closed_queue_read_differently(
         ("en", "Closed · opens tomorrow at 08:00"),
     ],
 )
-def test_the_closed_state_speaks_wolof_and_english(client, place, lang, label):
-    clock.freeze(at(6, 10))
+def test_the_closed_state_speaks_wolof_and_english(frozen, client, place, lang, label):
+    frozen.set(at(6, 10))
     assert label in _get(client, place.urls["branch"], **{"Accept-Language": lang})
 
 
 def test_the_finder_reads_the_states_of_all_its_branches_at_once(
-    client, db, place, make_branch
+    frozen, client, db, place, make_branch
 ):
     """The states cost the same reads for two branches as for eight (no read per branch)."""
-    clock.freeze(at(6, 10))
+    frozen.set(at(6, 10))
 
     def statements():
         seen = []
@@ -139,7 +139,7 @@ def test_the_finder_reads_the_states_of_all_its_branches_at_once(
 
 
 def test_a_manager_sets_overnight_and_24_hour_days_and_customers_see_them(
-    client, auth, db, place, make_user
+    frozen, client, auth, db, place, make_user
 ):
     auth.login(make_user(role="branch_manager", branch=place.branch))
     week = {f"day_{d}_closed": "y" for d in range(7)}
@@ -152,9 +152,9 @@ def test_a_manager_sets_overnight_and_24_hour_days_and_customers_see_them(
     assert refused.status_code == 422
     assert "ouverte 24 h/24" in htmllib.unescape(refused.get_data(as_text=True))
 
-    clock.freeze(at(8, 1))  # Tuesday 01:00: Monday night's tail
+    frozen.set(at(8, 1))  # Tuesday 01:00: Monday night's tail
     page = _get(client, place.urls["branch"])
     assert "20:00 – 02:00" in page and "24 h/24" in page
     assert "Fermé ·" not in page
-    clock.freeze(at(8, 10))
+    frozen.set(at(8, 10))
     assert "Fermé · ouvre dimanche à 00:00" in _get(client, place.urls["branch"])
