@@ -319,7 +319,7 @@ def _log_errors(webs) -> str:
 
 
 def _redis_clients(stack) -> int:
-    from smartqueue.jobs import get_redis
+    from smartqueue.extensions import get_redis
 
     return get_redis().info("clients")["connected_clients"]
 

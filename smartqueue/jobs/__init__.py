@@ -6,7 +6,7 @@ outbox in the same transaction and dispatched after it (jobs/outbox.py says how,
 what happens when Redis or a worker goes down).
 """
 
-from .connection import HEARTBEAT_KEY, get_queue, get_redis, last_heartbeat
+from .connection import HEARTBEAT_KEY, get_queue, last_heartbeat
 from .outbox import drain_outbox, enqueue, outbox_backlog, run_outbox_job
 from .worker import AppWorker, run_worker
 
@@ -16,7 +16,6 @@ __all__ = [
     "drain_outbox",
     "enqueue",
     "get_queue",
-    "get_redis",
     "last_heartbeat",
     "outbox_backlog",
     "run_outbox_job",

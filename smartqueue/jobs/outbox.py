@@ -46,11 +46,10 @@ from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..extensions import db
+from ..extensions import db, get_redis
 from ..models import OutboxJob
 from ..models.outbox import real_now
 from ..work import begin_write
-from .connection import get_redis
 
 log = logging.getLogger(__name__)
 

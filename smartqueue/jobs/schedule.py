@@ -6,7 +6,9 @@ import threading
 import time
 
 from ..appointments.housekeeping import run_appointment_jobs
-from ..extensions import db
+from ..extensions import db, get_redis
+from ..orgs.holidays import prefill_due_branches
+from ..queueing.expiry import expire_tickets
 from .outbox import drain_outbox
 
 log = logging.getLogger(__name__)
@@ -14,16 +16,12 @@ log = logging.getLogger(__name__)
 
 def expire_due_tickets() -> int:
     """Expire tickets left at closing time (and queue expiry limits); idempotent."""
-    from ..queueing.expiry import expire_tickets
-
     return expire_tickets()
 
 
 def prefill_public_holidays() -> int:
     """Add this year's public holidays to branches without them, and next year's from
     1 December; idempotent."""
-    from ..orgs.holidays import prefill_due_branches
-
     return prefill_due_branches()
 
 
@@ -40,8 +38,6 @@ EMBEDDED = [(drain_outbox, 15)]
 def run_cron(app) -> None:
     """Production: enqueue each periodic job on its interval (run exactly one of these)."""
     from rq.cron import CronScheduler
-
-    from . import get_redis
 
     with app.app_context():
         scheduler = CronScheduler(connection=get_redis(), name="smartqueue")

@@ -26,8 +26,8 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
 
-from ..extensions import db
-from .connection import HEARTBEAT_KEY, get_redis
+from ..extensions import db, get_redis
+from .connection import HEARTBEAT_KEY
 from .outbox import drain_outbox
 
 log = logging.getLogger(__name__)

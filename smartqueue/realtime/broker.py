@@ -13,7 +13,7 @@ from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 
-from ..jobs import get_redis
+from ..extensions import get_redis
 
 
 class LocalBroker:

@@ -5,8 +5,8 @@ from flask import Blueprint, current_app, jsonify
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
-from ..extensions import db, limiter
-from ..jobs import get_redis, last_heartbeat, outbox_backlog
+from ..extensions import db, get_redis, limiter
+from ..jobs import last_heartbeat, outbox_backlog
 
 bp = Blueprint("health", __name__)
 
