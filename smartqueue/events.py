@@ -10,7 +10,8 @@ from flask import current_app
 
 _signals = Namespace()
 
-# sender: the app; kwargs: branch_id, ticket_ids (list), action (str), counter_id (or None)
+# sender: the app; kwargs: branch_id, ticket_ids (list), action (str), counter_id (or
+# None), line_moved (whether other waiting tickets may have changed places)
 tickets_changed = _signals.signal("tickets-changed")
 # sender: the app; kwargs: branch_id, counter_id
 counter_changed = _signals.signal("counter-changed")

@@ -1,6 +1,7 @@
 """Writes of arrival and after: check-in into the queue, no-shows, and following the
 ticket of a checked-in appointment."""
 
+import logging
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,8 @@ from .errors import CheckInRefused, IllegalMove, TooLate
 from .operations import lock_appointment
 
 CHECK_IN_OPENS = timedelta(hours=1)  # a customer may check in from 1 h before
+
+log = logging.getLogger(__name__)
 
 
 REFUSED_CHECK_IN = {
@@ -229,3 +232,17 @@ def follow_tickets(ticket_ids: list[int] | None = None) -> int:
             changed += 1
     db.session.commit()
     return changed
+
+
+@events.tickets_changed.connect
+def _follow_tickets(
+    sender, ticket_ids: list[int] | None = None, action: str | None = None, **_
+):
+    """After each move of the queue engine (committed): the appointments follow."""
+    if action == "issue":  # a new ticket: check-in already set its appointment's state
+        return
+    try:
+        follow_tickets(ticket_ids or [])
+    except Exception:  # the engine's move is committed; the periodic job catches up
+        db.session.rollback()
+        log.exception("appointments could not follow tickets %s", ticket_ids)

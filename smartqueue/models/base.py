@@ -5,10 +5,11 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
+from .. import clock
+
 
 def utcnow() -> datetime:
-    from .. import clock
-
+    """Now, by the app's clock (which tests freeze)."""
     return clock.now()
 
 
@@ -39,4 +40,3 @@ def enum_type(cls):
         length=20,
         values_callable=lambda e: [m.value for m in e],
     )
-
