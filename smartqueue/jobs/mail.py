@@ -1,7 +1,6 @@
 """Mail jobs. Mail is only ever sent from here, after the operation that wanted it committed."""
 
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -11,6 +10,7 @@ from flask_mail import Message
 
 from ..extensions import db, mail
 from ..models import Invitation, User
+from ..models.outbox import real_now
 
 
 def deliver(
@@ -27,7 +27,8 @@ def deliver(
     # Embedded mode: no SMTP server; print it and keep a copy a developer can open.
     folder = Path(current_app.config["MAIL_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    # The machine's clock, not the app's: under a frozen one, mails would share a name.
+    stamp = real_now().strftime("%Y%m%dT%H%M%S%f")
     name = re.sub(r"[^a-zA-Z0-9]+", "_", f"{to}-{template}")
     (folder / f"{stamp}-{name}.eml").write_bytes(message.as_bytes())
     print(f"--- mail to {to}: {subject}\n{body}\n---", flush=True)
