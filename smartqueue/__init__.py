@@ -41,11 +41,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     logs.configure(app)  # first: its hooks time and tag every request
     _init_extensions(app)
 
+    # Imported here, not at the top of the package: every `import smartqueue.<module>`
+    # runs this file first, and importing the core (a job, a migration, a test) must not
+    # pull the three interfaces in with it. The layer test allows these.
     from . import cli
-    from .realtime import publishers  # noqa: F401  (connects the live channels to the engine)
+    from .realtime import (
+        publishers,  # noqa: F401  (connects the live channels to the engine)
+        register_sockets,
+    )
     from .web import register_web
 
     register_web(app)
+    register_sockets(app)
     cli.register(app)
     if app.config.get("EMBEDDED_SCHEDULER") and not app.config.get("REDIS_URL"):
         _start_scheduler_on_first_request(app)

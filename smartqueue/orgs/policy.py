@@ -1,6 +1,7 @@
-"""Who may manage what. One set of rules, used by the manage blueprint's single access check."""
+"""Who may manage what, and who may staff which counter: one set of rules, used by the
+manage and agent blueprints' single access checks and by the counter screen's socket."""
 
-from ..models import Branch, Membership, Organization, Role, User
+from ..models import Branch, Counter, Membership, Organization, Role, User
 
 
 def _membership(user: User, organization_id: int) -> Membership | None:
@@ -47,3 +48,24 @@ def managed_branches(user: User) -> list[Branch]:
         elif m.role is Role.BRANCH_MANAGER and m.branch is not None:
             branches.append(m.branch)
     return branches
+
+
+def staffed_branch_ids(user: User) -> set[int]:
+    """The branches whose counters `user` may open and serve at: agents and branch
+    managers at their own branch, org admins at every branch of their organization.
+    Platform admins run the platform, not a counter; customers and other organizations'
+    staff have no counter here."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    ids: set[int] = set()
+    for membership in user.memberships:
+        if membership.role is Role.ORG_ADMIN:
+            ids.update(branch.id for branch in membership.organization.branches)
+        elif membership.branch_id is not None:
+            ids.add(membership.branch_id)
+    return ids
+
+
+def can_staff_counter(user: User, counter: Counter) -> bool:
+    """Open, serve at and watch this counter (its pages, and its live socket)."""
+    return counter.branch_id in staffed_branch_ids(user)

@@ -1,7 +1,8 @@
 """The display board's socket: check the device link, then relay the branch's board fragments.
 
-The route hangs on a blueprint of its own (registered by the web app), not on `sock`'s
-default: that default binds to whichever app was built first, and tests build many.
+The route hangs on a blueprint of its own (registered by create_app through
+register_sockets), not on `sock`'s default: that default binds to whichever app was built
+first, and tests build many.
 """
 
 from flask import Blueprint
@@ -9,6 +10,7 @@ from flask import Blueprint
 from ..extensions import sock
 from ..models import DeviceKind
 from ..queueing.devices import device_branch_id
+from ..screens.board import render_board_snapshot
 from . import channels
 from .guard import live_socket
 from .relay import relay
@@ -25,8 +27,6 @@ REFUSED = 4403
 @sock.route("/ws/board/<token>", bp=bp)
 @live_socket("board", uses_session=False)
 def live(ws, token: str):
-    from ..web.board.live import render_board_snapshot  # the interface's own fragment
-
     branch_id = device_branch_id(token, DeviceKind.BOARD)
     if branch_id is None:
         ws.close(reason=REFUSED, message="device link revoked")

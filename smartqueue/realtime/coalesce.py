@@ -16,6 +16,7 @@ import threading
 from flask import Flask, current_app, has_request_context
 
 from ..extensions import db
+from ..screens.board import render_board_update
 from . import channels
 from .broker import publish_many
 
@@ -23,8 +24,6 @@ ACTION = "issue"
 
 
 def _messages(branch_id: int) -> list[tuple[str, str]]:
-    from ..web.board.live import render_board_update  # the interface renders
-
     return [
         (channels.board(branch_id), render_board_update(branch_id, ACTION, [])),
         (channels.branch(branch_id), ACTION),

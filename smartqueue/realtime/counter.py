@@ -4,8 +4,8 @@ Every change in the branch (a kiosk ticket, another agent's call) re-renders thi
 waiting list and tally; the current-ticket panel is sent only when it changed, so that a
 busy branch does not reset what the agent is choosing in it.
 
-Registered on a blueprint rather than on the app: an app is built per test and per process,
-and the agent blueprint registers this one on each of them.
+Registered on a blueprint rather than on sock's default: an app is built per test and per
+process, and create_app registers this blueprint on each (see register_sockets).
 """
 
 from flask import Blueprint, request
@@ -13,6 +13,8 @@ from flask_login import current_user
 
 from ..extensions import db, sock
 from ..models import Counter
+from ..orgs.policy import can_staff_counter
+from ..screens.counter import get_counter_screen, render_update
 from . import channels
 from .guard import POLICY, live_socket
 from .relay import relay
@@ -24,11 +26,8 @@ bp = Blueprint("counter_socket", __name__)
 @live_socket("counter", uses_session=True)
 def counter_socket(ws, counter_id: int):
     """Send the counter's screen now, then again after each change in its branch."""
-    from ..web.agent.access import may_staff  # the interface decides, and renders
-    from ..web.agent.screen import get_counter_screen, render_update
-
     counter = db.session.get(Counter, counter_id)
-    if counter is None or not may_staff(current_user, counter):
+    if counter is None or not can_staff_counter(current_user, counter):
         ws.close(reason=POLICY, message="forbidden")
         return
     branch_id = counter.branch_id

@@ -1,7 +1,7 @@
 """The kiosk's socket: check the device link, then say "changed" when the branch changes.
 
 The kiosk's start screen fetches its own services region over HTTP when told (the web
-interface renders it; realtime never imports the web). A queue paused or closed, a
+interface renders it: nothing is rendered here). A queue paused or closed, a
 service renamed or reordered, a counter opened, a ticket issued or called: all go out on
 the branch's channel, and each moves what the start screen shows (state, counts, waits).
 

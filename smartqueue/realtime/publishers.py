@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .. import events
 from ..extensions import db
 from ..models import Ticket
+from ..screens.board import render_board_update
 from . import channels
 from .broker import publish_many
 from .coalesce import announce_new_tickets
@@ -30,8 +31,6 @@ def _on_tickets_changed(
     line_moved: bool = True,
     **_,
 ):
-    from ..web.board.live import render_board_update  # the interface renders
-
     messages = []
     if action == NEW_TICKET:
         announce_new_tickets(branch_id)  # board counts and counter screens, coalesced
@@ -58,8 +57,6 @@ def _on_tickets_changed(
 
 @events.counter_changed.connect
 def _on_counter_changed(sender, branch_id: int, counter_id: int, **_):
-    from ..web.board.live import render_board_update
-
     publish_many(
         [
             (channels.board(branch_id), render_board_update(branch_id, "counter", [])),
@@ -72,8 +69,6 @@ def _on_counter_changed(sender, branch_id: int, counter_id: int, **_):
 def _on_service_changed(sender, branch_id: int, service_id: int, **_):
     """A service's name, letter, queue state or order: boards and counter screens show
     them, and a new order moves the line's tickets."""
-    from ..web.board.live import render_board_update
-
     publish_many(
         [
             (channels.board(branch_id), render_board_update(branch_id, "service", [])),
@@ -87,8 +82,6 @@ def _on_service_changed(sender, branch_id: int, service_id: int, **_):
 def _on_hours_changed(sender, branch_id: int, **_):
     """Hours or closures edited: the board's open/closed badge, and the kiosk's offer
     (counter screens hear it too and find nothing changed for them)."""
-    from ..web.board.live import render_board_update
-
     publish_many(
         [
             (channels.board(branch_id), render_board_update(branch_id, "hours", [])),

@@ -1,13 +1,14 @@
 """The live ticket page's socket: the ticket's token is the access, as for the page.
 
-Registered on a blueprint (nested in the customer one) rather than on the app: an app is
-built per test and per process, and a blueprint is registered on each of them.
+Registered on a blueprint rather than on sock's default: an app is built per test and per
+process, and create_app registers this blueprint on each (see register_sockets).
 """
 
 from flask import Blueprint
 
 from ..extensions import sock
 from ..queueing import queries
+from ..screens.ticket import render_live_ticket
 from . import channels
 from .guard import POLICY, live_socket
 from .relay import relay
@@ -21,8 +22,6 @@ bp = Blueprint("live_ticket", __name__)
 @live_socket("ticket", uses_session=True)
 def ticket_socket(ws, token: str):
     """Send the ticket now, then again each time it or its line moves."""
-    from ..web.customer.views import render_live_ticket  # the interface renders
-
     ticket = queries.get_ticket_by_token(token)
     if ticket is None:
         ws.close(reason=POLICY, message="unknown ticket")  # not retried

@@ -56,7 +56,6 @@ def _refuse_control_characters_in_urls() -> None:
 
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
-    from ..realtime import register_sockets
     from . import assets, errors, filters, security
     from .account.views import bp as account_bp
     from .agent.views import bp as agent_bp
@@ -85,7 +84,6 @@ def register_web(app: Flask) -> None:
         health_bp,
     ):
         app.register_blueprint(bp)
-    register_sockets(app)
     errors.register(app)
     app.before_request(_refuse_control_characters_in_urls)
     app.before_request(_writes_take_the_write_lock)

@@ -14,7 +14,7 @@ from smartqueue.queueing import operations
 from smartqueue.queueing.devices import create_device, revoke_device
 from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker
-from smartqueue.web.board.live import (
+from smartqueue.screens.board import (
     next_check,
     render_board_snapshot,
     render_board_update,

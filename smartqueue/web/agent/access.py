@@ -1,33 +1,13 @@
-"""Who may work at which counter: one rule for the blueprint and for the counter's socket.
-
-Agents and branch managers at the counters (and on today's appointments) of their own
-branch, org admins at every branch of their organization. Platform admins run the platform, not a counter; customers and other
-organizations' staff have no counter here.
-"""
+"""The agent blueprint's access check: the rule itself (who may staff which counter) is
+orgs.policy.staffed_branch_ids, which the counter's socket applies too."""
 
 from flask import abort, g, request
 from flask_login import current_user
 
 from ...extensions import db, login_manager
-from ...models import Branch, Counter, Role, User
+from ...models import Branch, Counter
+from ...orgs.policy import staffed_branch_ids
 from ..htmx import is_htmx
-
-
-def staffed_branch_ids(user: User) -> set[int]:
-    """The branches whose counters `user` may open and serve at."""
-    if not user.is_authenticated or not user.is_active:
-        return set()
-    ids: set[int] = set()
-    for membership in user.memberships:
-        if membership.role is Role.ORG_ADMIN:
-            ids.update(branch.id for branch in membership.organization.branches)
-        elif membership.branch_id is not None:
-            ids.add(membership.branch_id)
-    return ids
-
-
-def may_staff(user: User, counter: Counter) -> bool:
-    return counter.branch_id in staffed_branch_ids(user)
 
 
 def check_access():

@@ -16,14 +16,18 @@ from ...errors import DomainError
 from ...models import CounterStatus, Service, Ticket
 from ...queueing import operations, queries
 from ...queueing.errors import IllegalMove
-from ...realtime import socket_path
+from ...screens.counter import (
+    get_counter_screen,
+    list_counter_branches,
+    render_update,
+)
+from ...screens.sockets import socket_path
 from ..forms import Form
 from ..htmx import is_htmx
 from ..safety import acting_user
 from . import appointments as _appointments  # noqa: F401  (its routes, on bp)
 from . import bp
 from .forms import CallTicketForm, TicketActionForm, TransferForm
-from .screen import get_counter_screen, list_counter_branches, render_update
 
 __all__ = ["bp"]
 

@@ -23,6 +23,7 @@ from ...extensions import db
 from ...models import User, utcnow
 from ...orgs import operations as orgs
 from ...orgs import queries as org_queries
+from ...orgs.policy import can_use_manage
 from ..forms import EmptyForm, apply_domain_error
 from ..limits import client_address
 from ..safety import acting_user, safe_next
@@ -171,8 +172,6 @@ def login():
 
 
 def _landing(user: User) -> str:
-    from ...orgs.policy import can_use_manage
-
     if can_use_manage(user):
         return url_for("manage.dashboard")
     if user.is_staff:  # agents serve at a counter

@@ -6,9 +6,9 @@ from flask_babel import force_locale
 from ...extensions import db
 from ...models import Branch, DeviceKind
 from ...queueing.devices import device_branch_id
-from ...realtime import socket_path
+from ...screens.board import BOARD_LOCALE, board_state, render_board_snapshot
+from ...screens.sockets import socket_path
 from ..htmx import is_htmx
-from .live import BOARD_LOCALE, board_state, render_board_snapshot
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 

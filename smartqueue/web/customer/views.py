@@ -16,15 +16,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from ... import clock
 from ...errors import DomainError
-from ...extensions import db
-from ...models import Channel, QueueStatus, Service, Ticket, TicketStatus
+from ...models import Channel, QueueStatus, Service, Ticket
 from ...orgs import queries as orgs
-from ...queueing import operations, queries, rules
-from ...realtime import socket_path
+from ...queueing import operations, queries
+from ...screens.ticket import ticket_context
 from ..htmx import is_htmx, page_or_fragment
 from ..safety import acting_user
 
@@ -141,56 +138,12 @@ def _ticket_or_404(token: str) -> Ticket:
     return queries.get_ticket_by_token(token) or abort(404)
 
 
-def _successor(ticket: Ticket) -> Ticket | None:
-    """The ticket a transfer created from this one."""
-    return db.session.scalar(
-        select(Ticket).where(Ticket.transferred_from_id == ticket.id).limit(1)
-    )
-
-
-def ticket_context(ticket: Ticket, **extra) -> dict:
-    """What _ticket.html needs, for the page, its htmx answers and its socket."""
-    queue = ticket.service.queue
-    return dict(
-        ticket=ticket,
-        estimate=(
-            queries.estimate_ticket_wait(ticket)
-            if ticket.status is TicketStatus.WAITING
-            else None
-        ),
-        successor=(
-            _successor(ticket) if ticket.status is TicketStatus.TRANSFERRED else None
-        ),
-        notify_before=queue.notify_before if queue else 3,
-        # call_next skips these: the holder should know why the line stands still
-        calls_stopped=not ticket.service.is_active
-        or (queue is not None and queue.status is not QueueStatus.ACTIVE),
-        socket_path=_socket_path(ticket.token),
-        passes_left=max(rules.MAX_PASSES - ticket.pass_count, 0),
-        pass_places=rules.PASS_PLACES,
-        updated_at=clock.now(),
-        **extra,
-    )
-
-
-def render_live_ticket(token: str) -> str:
-    """The ticket's fragment as an out-of-band swap, for its socket."""
-    ticket = queries.get_ticket_by_token(token)
-    if ticket is None:
-        return ""
-    return render_template("customer/_ticket.html", oob=True, **ticket_context(ticket))
-
-
 @bp.get("/t/<token>")
 def ticket(token: str):
     ticket = _ticket_or_404(token)
     return page_or_fragment(
         "customer/ticket.html", "customer/_ticket.html", **ticket_context(ticket)
     )
-
-
-def _socket_path(token: str) -> str:
-    return socket_path("live_ticket.ticket_socket", token=token)
 
 
 @bp.post("/t/<token>/cancel")

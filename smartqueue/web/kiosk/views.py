@@ -37,12 +37,12 @@ from ...models import (
 from ...queueing import operations, queries, rules
 from ...queueing.devices import device_branch_id
 from ...queueing.errors import UnknownService
-from ...realtime import socket_path
+from ...screens.kiosk import seconds_until_change
+from ...screens.sockets import socket_path
 from ..htmx import page_or_fragment
 from ..limits import kiosk_link
 from ..qr import qr_svg
 from .forms import CheckInForm, ScanForm, TicketForm
-from .live import seconds_until_change
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 
-from ... import clock
-from ...orgs.queries import list_services
-from ...queueing import queries, rules
+from .. import clock
+from ..orgs.queries import list_services
+from ..queueing import queries, rules
 
 BOARD_LOCALE = "fr"
 # The newest, highlighted, and six before it: what fits at 1080 px and at 720 px (the

@@ -5,7 +5,7 @@ moment its state may change (and hears everything else on its socket)."""
 import math
 from datetime import datetime
 
-from ...queueing.rules import BranchState, next_change
+from ..queueing.rules import BranchState, next_change
 
 # A screen left alone re-fetches at least this often: whatever we did not foresee (a
 # closure added for today) shows within the hour.

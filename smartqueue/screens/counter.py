@@ -14,10 +14,10 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ... import clock
-from ...appointments import queries as appointments
-from ...extensions import db
-from ...models import (
+from .. import clock
+from ..appointments import queries as appointments
+from ..extensions import db
+from ..models import (
     Appointment,
     Branch,
     Counter,
@@ -28,8 +28,8 @@ from ...models import (
     TicketEvent,
     TicketStatus,
 )
-from ...orgs.queries import list_counter_services, list_services
-from ...queueing import queries, rules
+from ..orgs.queries import list_counter_services, list_services
+from ..queueing import queries, rules
 
 HEAD = 6  # tickets shown at the head of each line
 OUT_OF_TURN_CHOICES = 60  # waiting tickets offered to call out of turn
