@@ -1,4 +1,5 @@
-"""Error pages in the user's language; HTMX requests get a small fragment instead."""
+"""Error pages in the user's language; HTMX requests (not boosted ones) get a small
+fragment instead."""
 
 import logging
 
@@ -14,6 +15,7 @@ from werkzeug.exceptions import (
 )
 
 from .. import extensions, logs
+from .htmx import is_htmx
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +26,8 @@ class BadLink(BadRequest):
 
 
 def _render(code: int, description: str | None = None):
-    template = (
-        "errors/_error.html"
-        if request.headers.get("HX-Request")
-        else "errors/error.html"
-    )
+    # A boosted link or form (hx-boost) swaps the whole body: it gets the whole page.
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
     page = render_template(
         template, code=code, description=description, request_id=logs.request_id()
     )
