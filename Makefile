@@ -48,8 +48,11 @@ run: install
 	@echo "SmartQueue on http://127.0.0.1:$(PORT)  (mail is printed here and saved under instance/mail/)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
 
+# Two test processes (pytest-xdist): each starts its own PostgreSQL, Redis and Chromium.
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: system-packages $(VENV)/.installed-test translations
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) instance test-artifacts
