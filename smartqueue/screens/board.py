@@ -28,8 +28,9 @@ WAITING_ONLY = ("issue",)
 # Changes that come from the branch's set-up rather than a ticket's move: their updates
 # also carry the open/closed badge (a ticket's move never opens or closes a branch).
 SETUP_CHANGES = ("service", "counter", "hours")
-# Hours and closures edited by a manager publish nothing: the board asks again at least
-# this often, besides at each opening, closing and midnight.
+# The board asks whether the branch is open at each opening, closing and midnight, and at
+# least this often: edits of hours and closures are published (hours_changed), so this
+# only catches a message the board missed.
 RECHECK_AT_LEAST_EVERY = timedelta(hours=1)
 
 

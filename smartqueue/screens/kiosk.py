@@ -7,8 +7,8 @@ from datetime import datetime
 
 from ..queueing.rules import BranchState, next_change
 
-# A screen left alone re-fetches at least this often: whatever we did not foresee (a
-# closure added for today) shows within the hour.
+# A screen left alone re-fetches at least this often: whatever it did not hear (a message
+# missed while its socket was down) shows within the hour.
 LONGEST_WAIT = 3600
 # After the change rather than on it: a clock a little behind would fetch the old state.
 MARGIN = 1
