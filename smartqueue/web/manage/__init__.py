@@ -1,7 +1,9 @@
-"""Manage area (blueprint `manage`): organizations, branches and their staff.
+"""Manage area (blueprint `manage`): organizations and their staff (views.py), branches,
+hours, closures, services and counters (branches.py), slots and the week of appointments
+(appointments.py), screens and kiosks (devices.py).
 
 Access is checked once, in `access.check_access`, before every request of the blueprint; the
-views (views.py, branches.py) find the objects named by the URL on `flask.g`.
+views find the objects named by the URL on `flask.g`.
 """
 
 from flask import Blueprint
