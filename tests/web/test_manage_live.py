@@ -211,4 +211,4 @@ def test_the_queue_button_speaks_the_managers_language(client, db, auth, world):
     page = htmllib.unescape(
         client.post(url, data={"status": "paused"}, follow_redirects=True).text
     )
-    assert "File « Ubbi kont » : En pause." in page
+    assert "File « Ubbi kont » : Taxaw na." in page  # name and state in Wolof
