@@ -51,12 +51,7 @@ INTERFACE_PAIRS = {("web", "jobs")}
 CORE_MAY_ENQUEUE = {"smartqueue.jobs"}
 # Known, and left to the lead in issue 15's report: each entry ("file: statement") must
 # still fail the rules above, so that fixing one makes this test say to remove it.
-# housekeeping.py is the appointments' minute job (jobs/schedule.py runs it) and calls a
-# job module: it belongs in jobs/, which imports the core, not the other way round.
-KNOWN = {
-    "smartqueue/appointments/housekeeping.py: "
-    "from ..jobs.reminders import send_due_reminders (a layer above)",
-}
+KNOWN: set[str] = set()
 # Function-local imports of smartqueue modules are kept only where start-up order asks
 # for them: create_app's (importing any smartqueue module runs the package's __init__,
 # which must not pull the interfaces in), the CLI's (each command loads what it runs),

@@ -1,6 +1,6 @@
 """Appointment mail (confirmation, cancellation, the 24 h and 2 h reminders). Jobs take
-ids and re-check state; the appointments' minute job that enqueues the due reminders is
-appointments/housekeeping.py."""
+ids and re-check state; the appointments' minute job (jobs/schedule.py) enqueues the
+reminders now due."""
 
 from datetime import timedelta
 

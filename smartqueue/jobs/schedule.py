@@ -5,11 +5,13 @@ import logging
 import threading
 import time
 
-from ..appointments.housekeeping import run_appointment_jobs
+from ..appointments import arrival
+from ..appointments import operations as appointments
 from ..extensions import db, get_redis
 from ..orgs.holidays import prefill_due_branches
 from ..queueing.expiry import expire_tickets
 from .outbox import drain_outbox
+from .reminders import send_due_reminders
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,25 @@ def prefill_public_holidays() -> int:
     """Add this year's public holidays to branches without them, and next year's from
     1 December; idempotent."""
     return prefill_due_branches()
+
+
+def run_appointment_jobs() -> dict:
+    """Every minute: lapse unpaid bookings, follow checked-in tickets, mark the day's
+    no-shows after closing, and enqueue the reminders now due."""
+    steps = {
+        "lapsed": appointments.expire_unpaid,
+        "followed": arrival.follow_tickets,
+        "no_shows": arrival.mark_no_shows,
+        "reminders": send_due_reminders,
+    }
+    done = {}
+    for name, step in steps.items():
+        try:
+            done[name] = step()
+        except Exception:  # one failing step must not stop the others
+            db.session.rollback()
+            log.exception("appointment job step %s failed", name)
+    return done
 
 
 # (job, every N seconds)

@@ -1,9 +1,9 @@
 """The 24 h and 2 h reminders (sent once, never for cancelled or moved appointments) and
 the periodic housekeeping; the jobs run in this process (no Redis) against the SMTP sink."""
 
-from smartqueue.appointments import housekeeping, planning
 from smartqueue.appointments import operations as ops
-from smartqueue.jobs import reminders
+from smartqueue.appointments import planning
+from smartqueue.jobs import reminders, schedule
 from smartqueue.models import AppointmentStatus
 
 from .conftest import at
@@ -83,13 +83,13 @@ def test_run_appointment_jobs_lapses_marks_and_reminds(
     planning.set_booking_settings(agenda.service, requires_deposit=True)
     unpaid = ops.book_appointment(make_user(), agenda.service, at(3, 11))
     frozen.set(at(2, 17))
-    done = housekeeping.run_appointment_jobs()
+    done = schedule.run_appointment_jobs()
     assert done == {"lapsed": 1, "followed": 0, "no_shows": 1, "reminders": 1}
     for appointment in (missed, unpaid):
         db.session.refresh(appointment)
     assert missed.status is AppointmentStatus.NO_SHOW
     assert unpaid.status is AppointmentStatus.CANCELLED
-    assert housekeeping.run_appointment_jobs() == {
+    assert schedule.run_appointment_jobs() == {
         "lapsed": 0,
         "followed": 0,
         "no_shows": 0,

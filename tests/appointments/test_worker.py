@@ -11,9 +11,9 @@ from redis import Redis
 from rq import Queue
 
 from smartqueue import clock
-from smartqueue.appointments import housekeeping, queries
 from smartqueue.appointments import operations as ops
-from smartqueue.jobs import enqueue, reminders
+from smartqueue.appointments import queries
+from smartqueue.jobs import enqueue, reminders, schedule
 from tests.services import run_worker
 
 from .helpers import open_all_week
@@ -45,7 +45,7 @@ def test_worker_sends_the_due_24h_reminder_once_and_none_for_a_cancelled_one(
         ops.cancel_appointment(cancelled, by=moussa)
     finally:
         clock.freeze(None)
-    enqueue(housekeeping.run_appointment_jobs)
+    enqueue(schedule.run_appointment_jobs)
     queue = Queue("default", connection=Redis.from_url(app_config["REDIS_URL"]))
     assert queue.count == 4  # two confirmations, one cancellation, the periodic job
     assert mailbox.messages() == []  # nothing sent by this process
