@@ -27,7 +27,7 @@ from .. import queries
 from ..errors import InvalidInvitation
 
 INVITATION_LIFETIME = timedelta(days=7)
-# Staff seats per plan (docs/DOMAIN.md); None = unlimited.
+# Staff seats per plan (docs/DOMAIN.md); a plan missing here would be unlimited.
 PLAN_STAFF_LIMIT = {
     Plan.FREE: 3,
     Plan.STARTER: 10,
