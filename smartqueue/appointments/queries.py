@@ -337,8 +337,3 @@ def list_customer_holdings(
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
     return list(db.session.scalars(query))
-
-
-def count_customer_appointments(customer: User, day: date) -> int:
-    """Appointments a customer holds on a (Dakar) day."""
-    return len(list_customer_holdings(customer.id, day))
