@@ -8,7 +8,30 @@ old snapshot, and on SQLite hold up nothing but still see nothing new).
 from collections.abc import Callable
 
 from ..extensions import db
-from .broker import get_broker
+from .broker import Subscription, get_broker
+
+
+class _WakeOnClose:
+    """Stands in for a simple-websocket socket's event, which its reader thread sets when
+    the client goes (and when a message comes in): setting it also wakes the socket's
+    subscription, so that relay() notices a closed client at once, without polling."""
+
+    def __init__(self, event, subscription: Subscription):
+        self._event = event
+        self._subscription = subscription
+
+    def set(self) -> None:
+        self._event.set()
+        self._subscription.wake()
+
+    def __getattr__(self, name):
+        return getattr(self._event, name)
+
+
+def _wake_on_close(ws, subscription: Subscription) -> None:
+    event = getattr(ws, "event", None)
+    if event is not None and hasattr(event, "set"):
+        ws.event = _WakeOnClose(event, subscription)
 
 
 def relay(
@@ -24,8 +47,12 @@ def relay(
     on_message re-renders from the database, so messages that queued up meanwhile are
     skipped: one render shows them all (a busy branch would otherwise put the screen
     behind by one render per change). Messages that come rendered (the board's) are all
-    forwarded: each one counts (the announcement of a call)."""
+    forwarded: each one counts (the announcement of a call).
+
+    The loop sleeps while nothing is published: the socket's reader wakes it when the
+    client goes (see _WakeOnClose); broker.IDLE_WAKE is the safety net."""
     with get_broker().subscribe(channels) as messages:
+        _wake_on_close(ws, messages)
         try:
             ws.send(snapshot())
         finally:
@@ -33,9 +60,7 @@ def relay(
         for message in messages:
             if not ws.connected:
                 break
-            if (
-                message is None
-            ):  # a quiet second: loop to check the client is still there
+            if message is None:  # woken (the client may have gone), or a quiet while
                 continue
             if on_message is not None:
                 message = (messages.drain() or [message])[-1]
