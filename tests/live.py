@@ -2,8 +2,10 @@
 
 import time
 
+import pytest
 from flask import current_app
 from redis import Redis
+from simple_websocket import Client, ConnectionClosed
 
 
 def flush_new_tickets() -> None:
@@ -36,3 +38,20 @@ def delivered(redis_url: str, seconds: float = 5.0) -> None:
             assert time.monotonic() < deadline, "Redis kept messages for subscribers"
     finally:
         client.close()
+
+
+def refused_with(server, token: str, path: str = "board", tries: int = 3) -> int:
+    """The close code of a socket that the server refuses before sending anything.
+
+    Werkzeug's development server sometimes drops the connection before the client has
+    read the close frame (the client then reports 1005, no status), more often on a
+    loaded machine: a few tries, and the code must show on one of them (none fails)."""
+    codes = []
+    for _ in range(tries):
+        url = server.url.replace("http://", "ws://") + f"/ws/{path}/{token}"
+        ws = Client.connect(url)
+        with pytest.raises(ConnectionClosed):  # nothing is ever sent
+            ws.receive(timeout=5)
+        codes.append(int(ws.close_reason))
+        if codes[-1] != 1005:
+            return codes[-1]

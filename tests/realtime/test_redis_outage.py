@@ -121,5 +121,8 @@ def test_a_board_page_backs_off_while_redis_is_down(
         (start - closed) / 1000
         for closed, start in zip(closes[:6], connects[1:7], strict=True)
     ]
+    # The page's clock also flows with real time (installed, not paused): on a loaded
+    # machine the close is recorded up to a few hundred ms after its timer was set.
+    skew = 0.3
     for wait, ceiling in zip(waits, [2, 4, 8, 16, 30, 30], strict=True):
-        assert ceiling / 2 <= wait <= ceiling, waits
+        assert ceiling / 2 - skew <= wait <= ceiling + skew, waits
