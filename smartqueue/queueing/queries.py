@@ -106,8 +106,15 @@ def count_open_counters(service: Service) -> int:
 
 def estimate_wait(service: Service, ahead: int) -> WaitEstimate:
     """Tickets ahead x recent mean service time / open counters, shown as a range."""
-    counters = max(count_open_counters(service), 1)
-    minutes = ahead * mean_service_minutes(service) / counters
+    return wait_range(
+        ahead, mean_service_minutes(service), count_open_counters(service)
+    )
+
+
+def wait_range(ahead: int, mean_minutes: float, open_counters: int) -> WaitEstimate:
+    """The estimate from its three inputs: read once for a whole line (live pages),
+    or per ticket (estimate_wait)."""
+    minutes = ahead * mean_minutes / max(open_counters, 1)
     low = max(0, int(math.floor(minutes * 0.75 / 5) * 5)) if minutes >= 5 else 0
     high = int(math.ceil(minutes * 1.25 / 5) * 5) if minutes > 0 else 0
     return WaitEstimate(
@@ -117,6 +124,18 @@ def estimate_wait(service: Service, ahead: int) -> WaitEstimate:
 
 def estimate_ticket_wait(ticket: Ticket) -> WaitEstimate:
     return estimate_wait(ticket.service, count_ahead(ticket))
+
+
+def waiting_tokens(service_id: int) -> list[str]:
+    """The tokens of a service's waiting tickets in calling order (each one's index is
+    count_ahead): live ticket pages read their whole line once per change."""
+    return list(
+        db.session.scalars(
+            select(Ticket.token)
+            .where(Ticket.service_id == service_id, Ticket.status == WAITING)
+            .order_by(Ticket.rank_key, Ticket.id)
+        )
+    )
 
 
 WAITING = literal_column("'waiting'")  # a literal, so that the partial indexes apply

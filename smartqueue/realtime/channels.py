@@ -1,4 +1,6 @@
-"""Channel names (Redis keys and channels start with `sq:`)."""
+"""Channel names (Redis keys and channels start with `sq:`), and what a line's messages say."""
+
+import secrets
 
 
 def board(branch_id: int) -> str:
@@ -19,3 +21,14 @@ def ticket(token: str) -> str:
 def service(service_id: int) -> str:
     """The line of a service moved: its tickets' pages re-render their position."""
     return f"sq:service:{service_id}:line"
+
+
+# A change that many sockets of a process read (a service's line, a branch's waiting
+# lists) carries an id, so that they share one reading per change (shared.py):
+# "<action> <change id>". A ticket's own channel says the bare action.
+def stamp(action: str) -> str:
+    return f"{action} {secrets.token_hex(6)}"
+
+
+def is_stamped(message: str) -> bool:
+    return " " in message

@@ -49,5 +49,5 @@ def counter_socket(ws, counter_id: int):
         ws,
         [channels.branch(branch_id)],
         snapshot=render,
-        on_message=lambda _action: render(),
+        on_messages=lambda _batch: render(),
     )

@@ -37,10 +37,10 @@ def live(ws, token: str):
     if branch_id is None:
         ws.close(reason=REFUSED, message="device link revoked")
         return
-    # on_message makes relay() fold a burst of changes into one "changed".
+    # on_messages makes relay() fold a burst of changes into one "changed".
     relay(
         ws,
         [channels.branch(branch_id)],
         snapshot=lambda: HELLO,
-        on_message=lambda _action: CHANGED,
+        on_messages=lambda _batch: CHANGED,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import events
 from ..extensions import db
-from ..models import Ticket
+from ..models import Service, Ticket
 from ..screens.board import render_board_update
 from . import channels
 from .broker import publish_many
@@ -50,17 +50,25 @@ def _on_tickets_changed(
             messages += [(channels.ticket(token), action) for token, _ in rows]
         if line_moved:
             services = sorted({service_id for _, service_id in rows})
-            messages += [(channels.service(s), action) for s in services]
+            line_change = channels.stamp(action)
+            messages += [(channels.service(s), line_change) for s in services]
     publish_many(messages)
     current_app.logger.debug("published %s on branch %s", action, branch_id)
 
 
 @events.counter_changed.connect
 def _on_counter_changed(sender, branch_id: int, counter_id: int, **_):
+    """A counter opened, closed, taken or edited: boards and counter screens show it, and
+    the estimates of the lines it serves (or served) count its open counters."""
+    line_change = channels.stamp("counter")
+    services = db.session.scalars(
+        select(Service.id).where(Service.branch_id == branch_id)
+    )
     publish_many(
         [
             (channels.board(branch_id), render_board_update(branch_id, "counter", [])),
             (channels.branch(branch_id), "counter"),
+            *((channels.service(s), line_change) for s in services),
         ]
     )
 
@@ -73,7 +81,7 @@ def _on_service_changed(sender, branch_id: int, service_id: int, **_):
         [
             (channels.board(branch_id), render_board_update(branch_id, "service", [])),
             (channels.branch(branch_id), "service"),
-            (channels.service(service_id), "service"),
+            (channels.service(service_id), channels.stamp("service")),
         ]
     )
 

@@ -38,16 +38,18 @@ def relay(
     ws,
     channels: list[str],
     snapshot: Callable[[], str],
-    on_message: Callable[[str], str | None] | None = None,
+    on_messages: Callable[[list[str]], str | None] | None = None,
 ) -> None:
     """Send snapshot(); then for each message published on `channels`, send
-    on_message(message) (or the message itself, already rendered) while the client is there.
+    on_messages(messages) (or the message itself, already rendered) while the client is
+    there.
 
     Subscribed before the snapshot is read, so that nothing published in between is lost.
-    on_message re-renders from the database, so messages that queued up meanwhile are
-    skipped: one render shows them all (a busy branch would otherwise put the screen
-    behind by one render per change). Messages that come rendered (the board's) are all
-    forwarded: each one counts (the announcement of a call).
+    on_messages re-renders from the current state, so messages that queued up meanwhile
+    come to it together, oldest first: one render shows them all (a busy branch would
+    otherwise put the screen behind by one render per change). Its "" or None sends
+    nothing. Messages that come rendered (the board's) are all forwarded: each one counts
+    (the announcement of a call).
 
     The loop sleeps while nothing is published: the socket's reader wakes it when the
     client goes (see _WakeOnClose); broker.IDLE_WAKE is the safety net."""
@@ -62,10 +64,11 @@ def relay(
                 break
             if message is None:  # woken (the client may have gone), or a quiet while
                 continue
-            if on_message is not None:
-                message = (messages.drain() or [message])[-1]
             try:
-                out = on_message(message) if on_message is not None else message
+                if on_messages is not None:
+                    out = on_messages([message, *messages.drain()])
+                else:
+                    out = message
             finally:
                 db.session.remove()
             if out:

@@ -1,13 +1,56 @@
-"""A ticket's live fragment: for its page, the page's htmx answers and its socket."""
+"""A ticket's live fragment: for its page, the page's htmx answers and its socket.
+
+A page is drawn whole once (render_live_ticket). After that, most changes only move its
+line: LineSnapshot reads a service's line once per change (each waiting ticket's place,
+the estimate's inputs, the service's names) and each page's socket picks its own Place out
+of it without the database, sending only the parts that changed (render_moved).
+"""
+
+from dataclasses import dataclass
 
 from flask import render_template
+from flask_babel import get_locale
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..extensions import db
-from ..models import QueueStatus, Ticket, TicketStatus
+from ..models import QueueStatus, Service, Ticket, TicketStatus
 from ..queueing import queries, rules
+from ..queueing.queries import WaitEstimate
 from .sockets import socket_path
+
+
+@dataclass(frozen=True)
+class Place:
+    """What a waiting ticket's page shows of its line (_ticket_parts.html's place)."""
+
+    estimate: WaitEstimate
+    calls_stopped: (
+        bool  # call_next skips the line: the holder should know why it stands
+    )
+    notify_before: int  # "your turn is near" from this many tickets ahead
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a page shows, as far as a move of its line can change it."""
+
+    status: TicketStatus
+    service_id: int
+    service_name: str
+    place: Place | None  # None unless waiting
+
+
+def _calls_stopped(service: Service) -> bool:
+    queue = service.queue
+    return not service.is_active or (
+        queue is not None and queue.status is not QueueStatus.ACTIVE
+    )
+
+
+def _notify_before(service: Service) -> int:
+    return service.queue.notify_before if service.queue else 3
 
 
 def _successor(ticket: Ticket) -> Ticket | None:
@@ -17,23 +60,24 @@ def _successor(ticket: Ticket) -> Ticket | None:
     )
 
 
+def _place(ticket: Ticket) -> Place | None:
+    if ticket.status is not TicketStatus.WAITING:
+        return None
+    return Place(
+        estimate=queries.estimate_ticket_wait(ticket),
+        calls_stopped=_calls_stopped(ticket.service),
+        notify_before=_notify_before(ticket.service),
+    )
+
+
 def ticket_context(ticket: Ticket, **extra) -> dict:
     """What _ticket.html needs, for the page, its htmx answers and its socket."""
-    queue = ticket.service.queue
     return dict(
         ticket=ticket,
-        estimate=(
-            queries.estimate_ticket_wait(ticket)
-            if ticket.status is TicketStatus.WAITING
-            else None
-        ),
+        place=_place(ticket),
         successor=(
             _successor(ticket) if ticket.status is TicketStatus.TRANSFERRED else None
         ),
-        notify_before=queue.notify_before if queue else 3,
-        # call_next skips these: the holder should know why the line stands still
-        calls_stopped=not ticket.service.is_active
-        or (queue is not None and queue.status is not QueueStatus.ACTIVE),
         socket_path=socket_path("live_ticket.ticket_socket", token=ticket.token),
         passes_left=max(rules.MAX_PASSES - ticket.pass_count, 0),
         pass_places=rules.PASS_PLACES,
@@ -42,9 +86,89 @@ def ticket_context(ticket: Ticket, **extra) -> dict:
     )
 
 
-def render_live_ticket(token: str) -> str:
-    """The ticket's fragment as an out-of-band swap, for its socket."""
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def render_live_ticket(token: str) -> tuple[str, Shown | None]:
+    """The ticket's fragment as an out-of-band swap, for its socket, and what it shows
+    (None: no such ticket, and nothing to send)."""
     ticket = queries.get_ticket_by_token(token)
     if ticket is None:
-        return ""
-    return render_template("customer/_ticket.html", oob=True, **ticket_context(ticket))
+        return "", None
+    context = ticket_context(ticket)
+    shown = Shown(
+        status=ticket.status,
+        service_id=ticket.service_id,
+        service_name=ticket.service.name_for(_locale()),
+        place=context["place"],
+    )
+    return render_template("customer/_ticket.html", oob=True, **context), shown
+
+
+@dataclass(frozen=True)
+class LineSnapshot:
+    """A service's line as every page of it sees it, read once per change."""
+
+    names: dict[str, str]  # locale -> the service's name there
+    calls_stopped: bool
+    notify_before: int
+    mean_minutes: float
+    open_counters: int
+    ahead: dict[str, int]  # waiting ticket's token -> tickets before it
+
+    def place(self, token: str) -> Place | None:
+        """The ticket's place, None if it does not wait in this line (any more)."""
+        ahead = self.ahead.get(token)
+        if ahead is None:
+            return None
+        return Place(
+            estimate=queries.wait_range(ahead, self.mean_minutes, self.open_counters),
+            calls_stopped=self.calls_stopped,
+            notify_before=self.notify_before,
+        )
+
+
+def read_line(service_id: int) -> LineSnapshot | None:
+    """The line of `service_id` now (None: the service is gone). Four statements, whatever
+    the number of its pages open."""
+    service = db.session.scalar(
+        select(Service)
+        .where(Service.id == service_id)
+        .options(joinedload(Service.queue))
+    )
+    if service is None:
+        return None
+    tokens = queries.waiting_tokens(service_id)
+    return LineSnapshot(
+        names={locale: service.name_for(locale) for locale in ("fr", "wo", "en")},
+        calls_stopped=_calls_stopped(service),
+        notify_before=_notify_before(service),
+        mean_minutes=queries.mean_service_minutes(service),
+        open_counters=queries.count_open_counters(service),
+        ahead={token: n for n, token in enumerate(tokens)},
+    )
+
+
+def render_moved(
+    token: str, shown: Shown, line: LineSnapshot
+) -> tuple[str, Shown] | None:
+    """What the page of `token`, showing `shown`, must receive now that its line reads
+    `line`: the parts that changed ("" when none did) and what it then shows. None when a
+    waiting ticket is no longer in the line: it moved itself, and is redrawn whole."""
+    place = None
+    if shown.place is not None:
+        place = line.place(token)
+        if place is None:
+            return None
+    name = line.names.get(_locale(), line.names["fr"])
+    new = Shown(shown.status, shown.service_id, name, place)
+    if new == shown:
+        return "", shown
+    html = render_template(
+        "customer/_ticket_moved.html",
+        name=name if name != shown.service_name else None,
+        place=place if place != shown.place else None,
+        updated_at=clock.now(),
+    )
+    return html, new

@@ -54,13 +54,13 @@ def _changes_meanwhile(app, count: int):
 def test_a_screen_that_renders_itself_renders_once_for_what_queued_up(live_app):
     renders = []
 
-    def render(message: str) -> str:
-        renders.append(message)
-        return f"screen after {message}"
+    def render(messages: list[str]) -> str:
+        renders.append(messages)
+        return f"screen after {messages[-1]}"
 
     ws = FakeSocket(wanted=2)
-    relay(ws, [CHANNEL], _changes_meanwhile(live_app, 5), on_message=render)
-    assert renders == ["change 4"]
+    relay(ws, [CHANNEL], _changes_meanwhile(live_app, 5), on_messages=render)
+    assert renders == [[f"change {i}" for i in range(5)]]
     assert ws.sent == ["snapshot", "screen after change 4"]
 
 

@@ -1,0 +1,289 @@
+"""The live ticket pages of a whole line, fed by the broker (in-process and Redis) after a
+series of moves: each page, its messages applied as htmx applies them (out-of-band swaps
+by id), reads exactly as a fresh load of the page; a move that changes nothing on a page
+sends it nothing; a move of the line sends a few hundred bytes, not the whole fragment.
+
+The pages are realtime.ticket.TicketPage, the object each socket holds, given the
+messages a subscription to the socket's own two channels received: what the socket would
+send is what on_messages returns (the socket's transport is tested in test_customer.py,
+test_two_processes.py and the browser tests)."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from redis import Redis
+
+from smartqueue.extensions import db as _db
+from smartqueue.models import Channel, CounterStatus, Priority, QueueStatus
+from smartqueue.queueing import operations as ops
+from smartqueue.queueing import queries
+from smartqueue.realtime import channels
+from smartqueue.realtime.broker import get_broker
+from smartqueue.realtime.ticket import TicketPage
+from tests.live import delivered, flush_new_tickets
+from tests.queueing import conftest as queueing
+
+desk = (
+    queueing.desk
+)  # services A and B; counters 1 (A+B) and 2 (A), open; Tuesday 10:00
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def app_config(app_config, request):
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        Redis.from_url(url).flushdb()
+        app_config = dict(app_config, REDIS_URL=url)
+    return app_config
+
+
+# --- a page as the browser holds it ------------------------------------------------------
+
+VOID = {"input", "br", "meta", "img", "link", "hr"}
+
+
+class Node:
+    def __init__(self, tag, attrs):
+        self.tag, self.attrs, self.children = tag, dict(attrs), []
+
+    def find(self, element_id):
+        for child in self.children:
+            if isinstance(child, Node):
+                if child.attrs.get("id") == element_id:
+                    return self, child
+                found = child.find(element_id)
+                if found:
+                    return found
+        return None
+
+    def shape(self):
+        """What a person (and htmx) sees: tags, attributes and words, without the
+        spacing between tags, the oob marker htmx takes off, the per-render CSRF token,
+        or the time of the drawing."""
+        attrs = {
+            k: re.sub(r"\s+", " ", v or "").strip()
+            for k, v in self.attrs.items()
+            if k != "hx-swap-oob"
+        }
+        if self.tag == "input" and attrs.get("name") == "csrf_token":
+            attrs["value"] = "<csrf>"
+        if attrs.get("id") == "ticket-updated":  # when it was drawn: a reload is now
+            return (self.tag, sorted(attrs.items()), ["<time>"])
+        children = []
+        for child in self.children:
+            if isinstance(child, Node):
+                children.append(child.shape())
+            elif words := " ".join(child.split()):
+                children.append(words)
+        return (self.tag, sorted(attrs.items()), children)
+
+
+class _Parser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, attrs)
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag):
+        if tag not in VOID:
+            assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parse(html: str) -> Node:
+    parser = _Parser()
+    parser.feed(html)
+    parser.close()
+    assert len(parser.stack) == 1, "unclosed tags"
+    return parser.root
+
+
+class Browser:
+    """One ticket page: the fragment it holds, changed by each message as htmx would."""
+
+    def __init__(self, token: str):
+        self.socket = TicketPage(token)
+        self.page = parse(self.socket.draw())
+        self.sent: list[str] = []  # what the socket sent after the first draw
+
+    def hear(self, messages: list[str]) -> None:
+        out = self.socket.on_messages(messages)
+        if not out:
+            return
+        self.sent.append(out)
+        for element in parse(out).children:
+            if not isinstance(element, Node):
+                continue
+            assert element.attrs.get("hx-swap-oob") == "true", element.tag
+            found = self.page.find(element.attrs["id"])
+            assert found, f"#{element.attrs['id']} is not on the page"
+            parent, old = found
+            parent.children[parent.children.index(old)] = element
+
+    def shows(self):
+        return self.page.find("ticket-live")[1].shape()
+
+
+def reloaded(client, token: str, locale: str):
+    response = client.get(f"/t/{token}", headers={"Accept-Language": locale})
+    page = parse(response.get_data(as_text=True))
+    return page.find("ticket-live")[1].shape()
+
+
+LOCALES = ("fr", "wo", "en")
+
+# --- the line -----------------------------------------------------------------------------
+
+
+class Line:
+    """Every waiting ticket's page of services A and B, fed by one subscription per page
+    to the page's own channels, as its socket is."""
+
+    def __init__(self, app, tokens):
+        self.app = app
+        self.browsers = {}
+        self.locales = {}
+        self.subscriptions = {}
+        for n, (token, service_id) in enumerate(tokens):
+            self.open(token, service_id, LOCALES[n % len(LOCALES)])
+
+    def context(self, token):
+        """The socket's request: its page's language."""
+        return self.app.test_request_context(
+            f"/ws/ticket/{token}", headers={"Accept-Language": self.locales[token]}
+        )
+
+    def open(self, token, service_id, locale):
+        subscription = get_broker().subscribe(
+            [channels.ticket(token), channels.service(service_id)]
+        )
+        self.subscriptions[token] = subscription
+        self.locales[token] = locale
+        with self.context(token):
+            self.browsers[token] = Browser(token)
+        _db.session.expire_all()
+
+    def settle(self):
+        """Hand each page what its channels received (everything published so far)."""
+        flush_new_tickets()
+        if self.app.config["REDIS_URL"]:
+            delivered(self.app.config["REDIS_URL"])
+        sent = {}
+        for token, browser in self.browsers.items():
+            messages = self.subscriptions[token].drain()
+            before = len(browser.sent)
+            if messages:
+                with self.context(token):
+                    browser.hear(messages)
+                _db.session.expire_all()
+            sent[token] = browser.sent[before:]
+        return sent
+
+    def close(self):
+        for subscription in self.subscriptions.values():
+            subscription.close()
+
+
+@pytest.fixture
+def line(app, db, desk):
+    """Services A (6 waiting, one of them high priority) and B (3 waiting), every page
+    open."""
+    tickets = [ops.issue_ticket(desk.a, channel=Channel.KIOSK) for _ in range(5)]
+    tickets += [ops.issue_ticket(desk.b, channel=Channel.KIOSK) for _ in range(3)]
+    tickets.append(
+        ops.issue_ticket(desk.a, channel=Channel.KIOSK, priority=Priority.HIGH)
+    )
+    opened = Line(app, [(t.token, t.service_id) for t in tickets])
+    opened.settle()
+    yield opened
+    opened.close()
+
+
+def assert_every_page_reads_as_reloaded(client, line):
+    for token, browser in line.browsers.items():
+        assert browser.shows() == reloaded(client, token, line.locales[token]), token
+
+
+def _waiting(service):
+    return queries.list_waiting([service.id], limit=50)
+
+
+def _current(counter):
+    return queries.get_current_ticket(counter)
+
+
+def test_every_page_of_the_line_reads_as_a_reload_after_a_series_of_moves(
+    app, db, client, desk, line
+):
+    agent, agent2 = desk.agent, desk.agent2
+    moves = [
+        lambda: ops.call_next(desk.counter, by=agent),  # the priority ticket
+        lambda: ops.call_next(desk.counter2, by=agent2),
+        lambda: ops.start_serving(_current(desk.counter), by=agent),
+        lambda: ops.finish(_current(desk.counter), by=agent),
+        lambda: ops.let_others_pass(_waiting(desk.a)[0]),
+        lambda: ops.issue_ticket(desk.a, channel=Channel.KIOSK, priority=Priority.HIGH),
+        lambda: ops.cancel_ticket(_waiting(desk.a)[1]),
+        lambda: ops.set_queue_status(desk.a.queue, QueueStatus.PAUSED, by=agent),
+        lambda: ops.set_queue_status(desk.a.queue, QueueStatus.ACTIVE, by=agent),
+        lambda: ops.recall(_current(desk.counter2), by=agent2),
+        lambda: ops.start_serving(_current(desk.counter2), by=agent2),
+        lambda: ops.finish(_current(desk.counter2), by=agent2),
+        lambda: ops.set_counter_status(desk.counter2, CounterStatus.CLOSED, by=agent2),
+        lambda: ops.call_next(desk.counter, by=agent),
+        lambda: ops.transfer(_current(desk.counter), desk.b, by=agent),
+        lambda: ops.call_next(desk.counter, by=agent),
+    ]
+    for n, move in enumerate(moves):
+        move()
+        db.session.expire_all()
+        line.settle()
+        try:
+            assert_every_page_reads_as_reloaded(client, line)
+        except AssertionError as error:
+            raise AssertionError(f"after move {n}: {error}") from None
+
+
+def _cycle(desk, frozen, minutes=4):
+    """Counter 1 calls, starts, and finishes `minutes` later; what each step sent."""
+    ticket = ops.call_next(desk.counter, by=desk.agent)
+    ops.start_serving(ticket, by=desk.agent)
+    frozen.tick(minutes=minutes)
+    return ticket
+
+
+def test_a_call_sends_each_waiting_page_a_few_hundred_bytes_and_a_finish_nothing(
+    app, db, client, desk, line, frozen
+):
+    _cycle(desk, frozen)  # the line's mean service time is now 4 minutes
+    ops.finish(_current(desk.counter), by=desk.agent)
+    line.settle()
+    service_a = {
+        t for t, b in line.browsers.items() if b.socket.shown.service_id == desk.a.id
+    }
+
+    called = ops.call_next(desk.counter, by=desk.agent)
+    sent = line.settle()
+    for token in service_a - {called.token}:
+        if line.browsers[token].socket.shown.status.value == "waiting":
+            assert len(sent[token]) == 1, token
+            assert len(sent[token][0].encode()) < 500, sent[token][0]
+    assert 'id="ticket-live"' in sent[called.token][0]  # its own page: whole
+    assert all(not sent[t] for t in line.browsers if t not in service_a)
+
+    ops.start_serving(called, by=desk.agent)
+    frozen.tick(minutes=4)
+    ops.finish(called, by=desk.agent)  # the same 4 minutes: no estimate moves
+    sent = line.settle()
+    assert {t: s for t, s in sent.items() if t != called.token and s} == {}
+    assert_every_page_reads_as_reloaded(client, line)
