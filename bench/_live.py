@@ -44,10 +44,13 @@ __all__ = [
     "PASSWORD",
     "ROOT",
     "Stack",
+    "StatementLog",
+    "cpu_seconds",
     "csrf_token",
     "gzip6",
     "machine_facts",
     "percentile",
+    "redis_clients_by_process",
     "rss_kib",
 ]
 
@@ -248,6 +251,7 @@ class Gunicorn:
         workers: int = 2,
         port: int | None = None,
         pythonpath: str | None = None,
+        worker_connections: int = 1000,
     ):
         self.port = port or free_port()
         self.env = env
@@ -255,7 +259,7 @@ class Gunicorn:
             "-k",
             "gevent",
             "--worker-connections",
-            "1000",
+            str(worker_connections),
             "-w",
             str(workers),
             "--bind",
@@ -344,6 +348,128 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process so far (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    folder = Path(f"/proc/{pid}/fd")
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return inodes
+    for entry in entries:
+        try:
+            target = os.readlink(entry)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _local_port_inodes() -> dict[int, str]:
+    """Local TCP port -> socket inode, for the machine's IPv4 and IPv6 sockets."""
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            found[int(fields[1].rsplit(":", 1)[1], 16)] = fields[9]
+    return found
+
+
+def redis_clients_by_process(redis_client, pids) -> dict:
+    """Redis's CLIENT LIST attributed to the processes that hold each connection:
+    {pid: [client name or "-", ...]} for `pids`, and None: the other connections (this
+    process's own, ...). A connection is matched by its local port's socket inode."""
+    inode_owner = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
+    port_inode = _local_port_inodes()
+    found: dict = {pid: [] for pid in pids}
+    found[None] = []
+    for client in redis_client.client_list():
+        port = int(client["addr"].rsplit(":", 1)[1])
+        owner = inode_owner.get(port_inode.get(port))
+        found[owner].append(client.get("name") or "-")
+    return found
+
+
+class StatementLog:
+    """Counts the statements PostgreSQL runs, from its server log (log_statement = 'all'),
+    between marks: the benchmark's own connection (application_name MARKER) writes a
+    `SELECT 'sq-mark <label>'`, and every statement logged by another application after
+    it, until the next mark, belongs to that label. Multi-line statements count once
+    (only lines starting with the log_line_prefix are read)."""
+
+    MARKER = "sq-bench-marker"
+    PREFIX = "@@%a@@ "
+    _LINE = re.compile(r"^@@(.*?)@@ LOG:  (?:statement|execute [^:]*): (.*)$")
+
+    def __init__(self, stack: "Stack"):
+        self.path = Path(stack.pg.dir) / "log"
+        self.url = stack.sqlalchemy_url.replace(
+            "postgresql+psycopg://", "postgresql://"
+        )
+        self.conn = None
+
+    def start(self) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(
+            self.url, autocommit=True, application_name=self.MARKER
+        )
+        self._configure("'all'", f"'{self.PREFIX}'")
+        self.offset = self.path.stat().st_size
+        self.mark("start")
+
+    def stop(self) -> None:
+        self.mark("stop")
+        self._configure("DEFAULT", "DEFAULT")
+        self.conn.close()
+
+    def _configure(self, log_statement: str, prefix: str) -> None:
+        self.conn.execute(f"ALTER SYSTEM SET log_statement = {log_statement}")
+        self.conn.execute(f"ALTER SYSTEM SET log_line_prefix = {prefix}")
+        self.conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.2)  # each backend reads the new settings before its next command
+
+    def mark(self, label: str) -> None:
+        self.conn.execute(f"SELECT 'sq-mark {label}'")
+
+    def counts(self, keep=()) -> tuple[dict[str, int], dict[str, list[str]]]:
+        """({label: statements logged after that mark}, {label in `keep`: their text})
+        (a run with thousands of pages logs millions: only the kept ones are held)."""
+        counted: dict[str, int] = {}
+        kept: dict[str, list[str]] = {label: [] for label in keep}
+        current = None
+        with open(self.path, errors="replace") as log:
+            log.seek(self.offset)
+            for line in log:
+                match = self._LINE.match(line)
+                if match is None:
+                    continue
+                app, statement = match.groups()
+                if app == self.MARKER:
+                    if statement.startswith("SELECT 'sq-mark "):
+                        current = statement[len("SELECT 'sq-mark ") : -1]
+                        counted[current] = 0
+                    continue
+                if current is not None:
+                    counted[current] += 1
+                    if current in kept:
+                        kept[current].append(statement)
+        return counted, kept
 
 
 class HttpClient:

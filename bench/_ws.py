@@ -20,8 +20,9 @@ from wsproto.events import (
 class WsClient:
     """One socket. `on_message(text, monotonic_time)` is called for every whole message."""
 
-    def __init__(self, host: str, port: int, path: str, on_message=None):
+    def __init__(self, host: str, port: int, path: str, on_message=None, headers=None):
         self.host, self.port, self.path = host, port, path
+        self.headers = list(headers or [])  # e.g. [("Origin", "http://...")]
         self.on_message = on_message or (lambda text, at: None)
         self.accepted = asyncio.Event()
         self.first = asyncio.Event()  # the first message (the socket's snapshot) came
@@ -37,7 +38,11 @@ class WsClient:
             reader, self._writer = await asyncio.open_connection(self.host, self.port)
             self._writer.write(
                 self._ws.send(
-                    Request(host=f"{self.host}:{self.port}", target=self.path)
+                    Request(
+                        host=f"{self.host}:{self.port}",
+                        target=self.path,
+                        extra_headers=self.headers,
+                    )
                 )
             )
             parts: list[str] = []
