@@ -32,3 +32,8 @@ def stamp(action: str) -> str:
 
 def is_stamped(message: str) -> bool:
     return " " in message
+
+
+def action(message: str) -> str:
+    """What a stamped message (or a bare one) says happened: "call", "issue"..."""
+    return message.split(" ", 1)[0]

@@ -26,7 +26,7 @@ ACTION = "issue"
 def _messages(branch_id: int) -> list[tuple[str, str]]:
     return [
         (channels.board(branch_id), render_board_update(branch_id, ACTION, [])),
-        (channels.branch(branch_id), ACTION),
+        (channels.branch(branch_id), channels.stamp(ACTION)),
     ]
 
 

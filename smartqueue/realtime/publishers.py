@@ -41,7 +41,7 @@ def _on_tickets_changed(
                 render_board_update(branch_id, action, ticket_ids),
             )
         )
-        messages.append((channels.branch(branch_id), action))
+        messages.append((channels.branch(branch_id), channels.stamp(action)))
     if ticket_ids and (line_moved or action != NEW_TICKET):
         rows = db.session.execute(
             select(Ticket.token, Ticket.service_id).where(Ticket.id.in_(ticket_ids))
@@ -67,7 +67,7 @@ def _on_counter_changed(sender, branch_id: int, counter_id: int, **_):
     publish_many(
         [
             (channels.board(branch_id), render_board_update(branch_id, "counter", [])),
-            (channels.branch(branch_id), "counter"),
+            (channels.branch(branch_id), channels.stamp("counter")),
             *((channels.service(s), line_change) for s in services),
         ]
     )
@@ -80,7 +80,7 @@ def _on_service_changed(sender, branch_id: int, service_id: int, **_):
     publish_many(
         [
             (channels.board(branch_id), render_board_update(branch_id, "service", [])),
-            (channels.branch(branch_id), "service"),
+            (channels.branch(branch_id), channels.stamp("service")),
             (channels.service(service_id), channels.stamp("service")),
         ]
     )
@@ -93,6 +93,6 @@ def _on_hours_changed(sender, branch_id: int, **_):
     publish_many(
         [
             (channels.board(branch_id), render_board_update(branch_id, "hours", [])),
-            (channels.branch(branch_id), "hours"),
+            (channels.branch(branch_id), channels.stamp("hours")),
         ]
     )

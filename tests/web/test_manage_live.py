@@ -77,7 +77,7 @@ def test_pausing_a_queue_tells_boards_counters_and_the_line_at_once(
         board[0]
     )
     # the counter screens' and the line's channel (the line's carries a change id)
-    assert [m.split()[0] for m in published if "board-waiting" not in m] == [
+    assert [channels.action(m) for m in published if "board-waiting" not in m] == [
         "service",
         "service",
     ]
@@ -122,7 +122,7 @@ def test_editing_a_service_reaches_the_board_with_its_new_name(client, db, manag
     assert response.status_code == 302
     board = [m for m in published if "board-waiting" in m]
     assert len(board) == 1 and "Retraits et dépôts" in htmllib.unescape(board[0])
-    assert [m.split()[0] for m in published if "board-waiting" not in m] == [
+    assert [channels.action(m) for m in published if "board-waiting" not in m] == [
         "service",
         "service",
     ]
@@ -141,7 +141,7 @@ def test_adding_and_removing_a_counter_refreshes_the_counter_screens(
         counter_id = db.session.scalar(select(Counter.id).where(Counter.number == 7))
         client.post(f"/manage/counters/{counter_id}/delete")
         published = published_so_far(messages)
-    assert published == ["counter", "counter"]
+    assert [channels.action(m) for m in published] == ["counter", "counter"]
 
 
 def test_a_counter_with_a_customer_at_it_stays_and_the_manager_is_told_why(
