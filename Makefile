@@ -60,3 +60,11 @@ clean:
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check smartqueue tests config.py wsgi.py
 	$(BIN)/ruff format --check smartqueue tests config.py wsgi.py
+
+# A Monday morning at a prefecture (issue 14): 2 000 tickets, 1 000 ticket pages, 40 agents,
+# about 12 minutes; run it alone on the machine. Locust gets its own virtualenv
+# (bench/monday/.venv) at the first run. MONDAY_ARGS="--tickets 200 --phones 100 --speed 120"
+# is a three-minute smoke run.
+.PHONY: bench-monday
+bench-monday: system-packages $(VENV)/.installed-test
+	$(BIN)/python bench/monday/run.py $(MONDAY_ARGS)
