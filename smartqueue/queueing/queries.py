@@ -2,7 +2,7 @@
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
@@ -33,7 +33,9 @@ COUNT_CAP = 999  # waiting counts past this read "999+" (see count_waiting)
 @dataclass(frozen=True)
 class WaitEstimate:
     ahead: int
-    minutes: int
+    # Not compared: what is shown is the range, and live pages send a new estimate only
+    # when what it shows moved.
+    minutes: int = field(compare=False)
     low: int
     high: int
 

@@ -37,10 +37,43 @@ IDLE_WAKE = 30.0
 CONFIRM_TIMEOUT = 5.0
 
 
+class Inbox:
+    """A subscription's queue (one reader, any number of writers): a deque and an event,
+    because a change wakes every socket that listens, and queue.Queue takes several locks
+    for each message put and got."""
+
+    def __init__(self):
+        self._items: deque = deque()
+        self._ready = threading.Event()
+
+    def put(self, item) -> None:
+        self._items.append(item)
+        self._ready.set()
+
+    def get(self, timeout: float):
+        """The oldest item; queue.Empty after `timeout` seconds without one."""
+        while True:
+            try:
+                return self._items.popleft()
+            except IndexError:
+                pass
+            self._ready.clear()
+            if self._items:  # put between the popleft and the clear
+                continue
+            if not self._ready.wait(timeout):
+                raise queue.Empty
+
+    def get_nowait(self):
+        try:
+            return self._items.popleft()
+        except IndexError:
+            raise queue.Empty from None
+
+
 class Subscription:
     """Messages published on some channels since subscribe(), in order."""
 
-    def __init__(self, inbox: queue.Queue, close: Callable[[], None]):
+    def __init__(self, inbox: Inbox, close: Callable[[], None]):
         self._inbox = inbox
         self._messages = self._read()
         self.close = close
@@ -87,7 +120,7 @@ class LocalBroker:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._subscribers: dict[str, set[queue.Queue]] = defaultdict(set)
+        self._subscribers: dict[str, set[Inbox]] = defaultdict(set)
 
     def publish_many(self, messages: list[tuple[str, str]]) -> None:
         for channel, message in messages:
@@ -100,7 +133,7 @@ class LocalBroker:
             target.put(message)
 
     def subscribe(self, channels: list[str]) -> Subscription:
-        inbox: queue.Queue = queue.Queue()
+        inbox = Inbox()
         with self._lock:
             for channel in channels:
                 self._subscribers[channel].add(inbox)
@@ -138,7 +171,7 @@ class RedisBroker:
         self._connect = connect
         self._lock = threading.Lock()
         # channel -> the local subscribers' queues (a channel is here iff subscribed)
-        self._subscribers: dict[str, set[queue.Queue]] = {}
+        self._subscribers: dict[str, set[Inbox]] = {}
         # channel -> its SUBSCRIBEs not confirmed yet, in the order they were sent
         self._pending: dict[str, deque[_Pending]] = {}
         self._conn = None
@@ -160,7 +193,7 @@ class RedisBroker:
     def subscribe(self, channels: list[str]) -> Subscription:
         """Returns once Redis has confirmed every channel: nothing published after this
         returns is missed. Raises RedisError when Redis cannot be reached."""
-        inbox: queue.Queue = queue.Queue()
+        inbox = Inbox()
         wanted = list(dict.fromkeys(channels))
         with self._lock:
             conn = self._connection()
@@ -255,7 +288,7 @@ class RedisBroker:
         except Exception:
             pass
 
-    def _leave(self, inbox: queue.Queue, channels: Iterable[str]) -> None:
+    def _leave(self, inbox: Inbox, channels: Iterable[str]) -> None:
         with self._lock:
             gone = []
             for channel in channels:

@@ -70,6 +70,7 @@ def relay(
                 else:
                     out = message
             finally:
-                db.session.remove()
+                if db.session.registry.has():  # most messages are answered without it
+                    db.session.remove()
             if out:
                 ws.send(out)
