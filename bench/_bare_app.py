@@ -12,12 +12,19 @@ app (`gunicorn ... --pythonpath bench _bare_app:app`):
                written in one statement, the commit; a 303 to the ticket like the app.
                No Flask-SQLAlchemy session, no cookie session, no CSRF, no form, no
                Babel, no announcement to the live screens.
+  WS /ws/floor (bench/relay_floor.py) the floor of a live page on this stack: the app's
+               Redis broker (one listener a process) and a greenlet a socket, which
+               sends a constant 300-byte frame for each message published on
+               sq:bench:floor ("send"), or only wakes ("wake"): no session, no database,
+               no template.
 """
 
 import os
 import secrets
 
 from flask import Flask, abort, redirect
+from flask_sock import Sock
+from redis import Redis
 from sqlalchemy import create_engine, text
 
 from smartqueue import clock
@@ -25,8 +32,12 @@ from smartqueue.models import Channel, DeviceKind, Priority, QueueStatus, Ticket
 from smartqueue.queueing import rules, statements
 from smartqueue.queueing.devices import _DEVICE_BRANCH
 from smartqueue.queueing.strategies import rank_key
+from smartqueue.realtime.broker import RedisBroker
 
 app = Flask(__name__)
+sock = Sock(app)
+FLOOR_CHANNEL = "sq:bench:floor"
+FLOOR_FRAME = "<p id='ticket-place' hx-swap-oob='true'>" + "x" * 250 + "</p>"
 _url = os.environ.get("DATABASE_URL", "")
 engine = (
     create_engine(
@@ -114,3 +125,29 @@ def issue_floor(token: str, service_id: int):
         event.update(to_status="waiting", action="issue", at=now, note="kiosk")
         statements.insert_numbered_ticket(conn, inputs.prefix, values, event)
     return redirect(f"/kiosk/{token}/tickets/{ticket_token}?print=1", 303)
+
+
+_broker = None
+
+
+def _floor_broker() -> RedisBroker:
+    """One broker a process, as the app's get_broker() makes it (without an app)."""
+    global _broker
+    if _broker is None:
+        url = os.environ["REDIS_URL"]
+        listening = Redis.from_url(url, socket_timeout=None, protocol=2)
+        _broker = RedisBroker(
+            Redis.from_url(url), listening.connection_pool.make_connection
+        )
+    return _broker
+
+
+@sock.route("/ws/floor")
+def floor(ws):
+    with _floor_broker().subscribe([FLOOR_CHANNEL]) as messages:
+        ws.send("hello")
+        for message in messages:
+            if not ws.connected:
+                break
+            if message == "send":
+                ws.send(FLOOR_FRAME)
