@@ -80,7 +80,9 @@ def test_ticket_page_turns_into_your_turn_without_reload(
     page.screenshot(path=screenshots_dir / "phone-ticket-waiting.png", full_page=True)
 
     _call_next(live_server, desk.counter2.id, desk.agent.id)  # A001 goes to counter 2
-    expect(live).to_contain_text("Vous êtes le prochain")
+    expect(live).to_contain_text("Vous êtes le prochain")  # only its place was sent
+    expect(live.locator("#ticket-place dd").first).to_have_text("0")
+    page.screenshot(path=screenshots_dir / "phone-ticket-next.png", full_page=True)
     _call_next(live_server, desk.counter.id, desk.agent2.id)  # and A002 to counter 1
     expect(live.locator(".ticket-turn")).to_have_text("C'est votre tour")
     expect(live.locator(".ticket-counter")).to_have_text("Guichet 1")
