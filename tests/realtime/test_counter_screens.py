@@ -13,7 +13,6 @@ from datetime import datetime
 
 import pytest
 from flask import g
-from redis import Redis
 from sqlalchemy import event
 
 from smartqueue import clock
@@ -26,19 +25,16 @@ from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker, publish
 from smartqueue.realtime.counter import CounterSocket
 from tests.conftest import AuthActions
+from tests.htmx_page import (
+    SKIP,
+    Node,
+    app_config_on_both_brokers,  # noqa: F401
+    parse,
+    shape,
+    swap_out_of_band,
+)
 from tests.live import flush_new_tickets
-from tests.realtime.test_ticket_pages import Node, parse
 from tests.scenarios import OPENING
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def app_config(app_config, request):
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        Redis.from_url(url).flushdb()
-        app_config = dict(app_config, REDIS_URL=url)
-    return app_config
-
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
@@ -58,34 +54,22 @@ def _received(node, at: datetime) -> None:
             _received(child, at)
 
 
-def shape(node):
-    """What a person sees of a region: Node.shape, but a timer reads as the moment it
-    counts from (agent.js ticks it on from its seconds when received), and the
-    out-of-turn choices are left out: the socket leaves them as the panel was drawn,
-    so as not to change the agent's choice under their hands (a call of a ticket gone
-    meanwhile is refused)."""
-    attrs = {
-        k: re.sub(r"\s+", " ", v or "").strip()
-        for k, v in node.attrs.items()
-        if k != "hx-swap-oob"
-    }
-    if node.tag == "input" and attrs.get("name") == "csrf_token":
-        attrs["value"] = "<csrf>"
+def _region_shape(node, attrs):
+    """What a person sees of a region, bar two things. A timer reads as the moment it
+    counts from (agent.js ticks it on from its seconds when received). The out-of-turn
+    choices are left out: the socket leaves them as the panel was drawn, so as not to
+    change the agent's choice under their hands (a call of a ticket gone meanwhile is
+    refused)."""
     if "data-elapsed" in attrs:
         since = node.received_at.timestamp() - int(attrs.pop("data-elapsed"))
         return (node.tag, sorted(attrs.items()), [f"counting from {since}"])
-    children = []
-    for child in node.children:
-        if isinstance(child, Node):
-            if child.attrs.get("id") != "out-of-turn":
-                children.append(shape(child))
-        elif words := " ".join(child.split()):
-            children.append(words)
-    return (node.tag, sorted(attrs.items()), children)
+    if attrs.get("id") == "out-of-turn":
+        return SKIP
+    return None
 
 
 def regions(page) -> dict:
-    return {region: shape(page.find(region)[1]) for region in REGIONS}
+    return {region: shape(page.find(region)[1], _region_shape) for region in REGIONS}
 
 
 class Screen:
@@ -124,15 +108,9 @@ class Screen:
         if not out:
             return
         self.sent.append(out)
-        for element in parse(out).children:
-            if not isinstance(element, Node):
-                continue
-            assert element.attrs.get("hx-swap-oob") == "true", element.tag
-            found = self.page.find(element.attrs["id"])
-            assert found, f"#{element.attrs['id']} is not on the page"
-            _received(element, clock.now())
-            parent, old = found
-            parent.children[parent.children.index(old)] = element
+        swap_out_of_band(
+            self.page, out, on_swap=lambda element: _received(element, clock.now())
+        )
 
     def hear(self, messages: list[str]) -> None:
         with self.context():

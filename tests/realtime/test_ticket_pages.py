@@ -8,11 +8,7 @@ messages a subscription to the socket's own two channels received: what the sock
 send is what on_messages returns (the socket's transport is tested in test_customer.py,
 test_two_processes.py and the browser tests)."""
 
-import re
-from html.parser import HTMLParser
-
 import pytest
-from redis import Redis
 
 from smartqueue.extensions import db as _db
 from smartqueue.models import Channel, CounterStatus, Priority, QueueStatus
@@ -21,91 +17,27 @@ from smartqueue.queueing import queries
 from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker, publish
 from smartqueue.realtime.ticket import TicketPage
+from tests.htmx_page import (
+    app_config_on_both_brokers,  # noqa: F401
+    parse,
+    shape,
+    swap_out_of_band,
+)
 from tests.live import flush_new_tickets
 from tests.queueing import conftest as queueing
 
-desk = (
-    queueing.desk
-)  # services A and B; counters 1 (A+B) and 2 (A), open; Tuesday 10:00
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def app_config(app_config, request):
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        Redis.from_url(url).flushdb()
-        app_config = dict(app_config, REDIS_URL=url)
-    return app_config
+# Services A and B; counters 1 (A+B) and 2 (A), open; Tuesday 10:00.
+desk = queueing.desk
 
 
 # --- a page as the browser holds it ------------------------------------------------------
 
-VOID = {"input", "br", "meta", "img", "link", "hr"}
 
-
-class Node:
-    def __init__(self, tag, attrs):
-        self.tag, self.attrs, self.children = tag, dict(attrs), []
-
-    def find(self, element_id):
-        for child in self.children:
-            if isinstance(child, Node):
-                if child.attrs.get("id") == element_id:
-                    return self, child
-                found = child.find(element_id)
-                if found:
-                    return found
-        return None
-
-    def shape(self):
-        """What a person (and htmx) sees: tags, attributes and words, without the
-        spacing between tags, the oob marker htmx takes off, the per-render CSRF token,
-        or the time of the drawing."""
-        attrs = {
-            k: re.sub(r"\s+", " ", v or "").strip()
-            for k, v in self.attrs.items()
-            if k != "hx-swap-oob"
-        }
-        if self.tag == "input" and attrs.get("name") == "csrf_token":
-            attrs["value"] = "<csrf>"
-        if attrs.get("id") == "ticket-updated":  # when it was drawn: a reload is now
-            return (self.tag, sorted(attrs.items()), ["<time>"])
-        children = []
-        for child in self.children:
-            if isinstance(child, Node):
-                children.append(child.shape())
-            elif words := " ".join(child.split()):
-                children.append(words)
-        return (self.tag, sorted(attrs.items()), children)
-
-
-class _Parser(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, attrs)
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag):
-        if tag not in VOID:
-            assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
-            self.stack.pop()
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
-
-
-def parse(html: str) -> Node:
-    parser = _Parser()
-    parser.feed(html)
-    parser.close()
-    assert len(parser.stack) == 1, "unclosed tags"
-    return parser.root
+def _page_shape(node, attrs):
+    """When a page was drawn is not compared: a reload is now."""
+    if attrs.get("id") == "ticket-updated":
+        return (node.tag, sorted(attrs.items()), ["<time>"])
+    return None
 
 
 class Browser:
@@ -121,23 +53,16 @@ class Browser:
         if not out:
             return
         self.sent.append(out)
-        for element in parse(out).children:
-            if not isinstance(element, Node):
-                continue
-            assert element.attrs.get("hx-swap-oob") == "true", element.tag
-            found = self.page.find(element.attrs["id"])
-            assert found, f"#{element.attrs['id']} is not on the page"
-            parent, old = found
-            parent.children[parent.children.index(old)] = element
+        swap_out_of_band(self.page, out)
 
     def shows(self):
-        return self.page.find("ticket-live")[1].shape()
+        return shape(self.page.find("ticket-live")[1], _page_shape)
 
 
 def reloaded(client, token: str, locale: str):
     response = client.get(f"/t/{token}", headers={"Accept-Language": locale})
     page = parse(response.get_data(as_text=True))
-    return page.find("ticket-live")[1].shape()
+    return shape(page.find("ticket-live")[1], _page_shape)
 
 
 LOCALES = ("fr", "wo", "en")
