@@ -10,6 +10,7 @@ from smartqueue.appointments import operations as appointments
 from smartqueue.models import AppointmentStatus, Channel, DeviceKind
 from smartqueue.queueing.devices import create_device
 from tests.appointments.helpers import check_in_path
+from tests.browser.kiosk_pages import region_fetched
 from tests.conftest import at
 
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -67,7 +68,8 @@ def test_kiosk_check_in_by_keypad_prints_the_appointment_ticket(
     context = _kiosk(browser, PORTRAIT)
     page = context.new_page()
     page.clock.install()
-    page.goto(checkin.url)
+    with page.expect_response(region_fetched):
+        page.goto(checkin.url)
 
     # the Wolof switch still works, and the appointment button is there in both
     page.get_by_role("button", name="Wolof").tap()

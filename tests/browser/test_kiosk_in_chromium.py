@@ -15,6 +15,7 @@ from smartqueue.models import (
     User,
 )
 from smartqueue.queueing import operations
+from tests.browser.kiosk_pages import region_fetched
 from tests.conftest import at
 
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -68,7 +69,8 @@ def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
     context.add_init_script(COUNT_PRINTS)
     page = context.new_page()
     page.clock.install()
-    page.goto(kiosk_url)
+    with page.expect_response(region_fetched):
+        page.goto(kiosk_url)
 
     service = page.get_by_role("link", name=re.compile("Ouverture de compte"))
     expect(service).to_contain_text("2 personnes en attente")
@@ -130,7 +132,8 @@ def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
     page.set_viewport_size(PORTRAIT)
 
     # left alone, the ticket screen goes back to the start by itself
-    page.clock.fast_forward("00:21")
+    with page.expect_response(region_fetched):  # before the clock moves to the evening
+        page.clock.fast_forward("00:21")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Bienvenue")
     expect(service).to_contain_text("3 personnes en attente")
 
