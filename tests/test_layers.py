@@ -34,6 +34,7 @@ LAYERS = {
     "geo": CORE,
     "orgs": CORE,
     "queueing": CORE,
+    "travel": CORE,
     "work": CORE,
     "screens": SCREENS,
     "jobs": INTERFACES,
