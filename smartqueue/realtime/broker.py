@@ -88,8 +88,9 @@ class Subscription:
                 raise item
             yield item
 
-    def drain(self) -> list[str]:
-        """The messages already received and not yet read, without waiting."""
+    def drain(self) -> list:
+        """The messages (and deliveries) already received and not yet read, without
+        waiting."""
         found = []
         while True:
             try:
@@ -104,6 +105,11 @@ class Subscription:
     def wake(self) -> None:
         """Make the iterator yield None now (from any thread)."""
         self._inbox.put(None)
+
+    def deliver(self, item) -> None:
+        """Hand the reader something of this process's own, in order with the messages
+        (from any thread): what a line's watch computed for this socket's page."""
+        self._inbox.put(item)
 
     def __iter__(self):
         return self._messages

@@ -38,7 +38,8 @@ def relay(
     ws,
     channels: list[str],
     snapshot: Callable[[], str],
-    on_messages: Callable[[list[str]], str | None] | None = None,
+    on_messages: Callable[[list], str | None] | None = None,
+    on_subscribed: Callable[[Subscription], None] | None = None,
 ) -> None:
     """Send snapshot(); then for each message published on `channels`, send
     on_messages(messages) (or the message itself, already rendered) while the client is
@@ -51,10 +52,16 @@ def relay(
     nothing. Messages that come rendered (the board's) are all forwarded: each one counts
     (the announcement of a call).
 
+    on_subscribed(subscription) runs once subscribed, before the snapshot: a socket
+    whose page others compute for (a ticket's line watch) joins them there, and what
+    they deliver to the subscription comes to on_messages in order with the messages.
+
     The loop sleeps while nothing is published: the socket's reader wakes it when the
     client goes (see _WakeOnClose); broker.IDLE_WAKE is the safety net."""
     with get_broker().subscribe(channels) as messages:
         _wake_on_close(ws, messages)
+        if on_subscribed is not None:
+            on_subscribed(messages)
         try:
             ws.send(snapshot())
         finally:

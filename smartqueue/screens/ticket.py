@@ -9,7 +9,7 @@ of it without the database, sending only the parts that changed (render_moved).
 from dataclasses import dataclass
 
 from flask import current_app, get_template_attribute, render_template
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -40,6 +40,7 @@ class Shown:
     service_id: int
     service_name: str
     place: Place | None  # None unless waiting
+    locale: str  # the page's language, for the parts a move sends
 
 
 def _calls_stopped(service: Service) -> bool:
@@ -97,11 +98,13 @@ def render_live_ticket(token: str) -> tuple[str, Shown | None]:
     if ticket is None:
         return "", None
     context = ticket_context(ticket)
+    locale = _locale()
     shown = Shown(
         status=ticket.status,
         service_id=ticket.service_id,
-        service_name=ticket.service.name_for(_locale()),
+        service_name=ticket.service.name_for(locale),
         place=context["place"],
+        locale=locale,
     )
     return render_template("customer/_ticket.html", oob=True, **context), shown
 
@@ -156,15 +159,16 @@ def read_line(service_id: int) -> LineSnapshot | None:
 PARTS_KEPT = 4096
 
 
-def _part(macro: str, *args) -> str:
+def _part(macro: str, locale: str, *args) -> str:
     parts = current_app.extensions.setdefault("sq_ticket_parts", {})
-    key = (macro, _locale(), *args)
+    key = (macro, locale, *args)
     html = parts.get(key)
     if html is None:
         if len(parts) >= PARTS_KEPT:
             parts.clear()
         draw = get_template_attribute("customer/_ticket_parts.html", macro)
-        html = parts[key] = str(draw(*args, oob=True))
+        with force_locale(locale):  # the page's, whoever draws it
+            html = parts[key] = str(draw(*args, oob=True))
     return html
 
 
@@ -173,20 +177,21 @@ def render_moved(
 ) -> tuple[str, Shown] | None:
     """What the page of `token`, showing `shown`, must receive now that its line reads
     `line`: the parts that changed ("" when none did) and what it then shows. None when a
-    waiting ticket is no longer in the line: it moved itself, and is redrawn whole."""
+    waiting ticket is no longer in the line: it moved itself, and is redrawn whole.
+    Needs the app, not the page's request: a line's watch computes it for every page."""
     place = None
     if shown.place is not None:
         place = line.place(token)
         if place is None:
             return None
-    name = line.names.get(_locale(), line.names["fr"])
-    new = Shown(shown.status, shown.service_id, name, place)
-    if new == shown:
+    locale = shown.locale
+    name = line.names.get(locale, line.names["fr"])
+    if name == shown.service_name and place == shown.place:
         return "", shown
     html = []
     if name != shown.service_name:
-        html.append(_part("service_name", name))
+        html.append(_part("service_name", locale, name))
     if place != shown.place:
-        html.append(_part("place", place))
-    html.append(_part("updated", clock.now().replace(second=0, microsecond=0)))
-    return "".join(html), new
+        html.append(_part("place", locale, place))
+    html.append(_part("updated", locale, clock.now().replace(second=0, microsecond=0)))
+    return "".join(html), Shown(shown.status, shown.service_id, name, place, locale)

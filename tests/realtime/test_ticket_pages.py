@@ -4,9 +4,12 @@ by id), reads exactly as a fresh load of the page; a move that changes nothing o
 sends it nothing; a move of the line sends a few hundred bytes, not the whole fragment.
 
 The pages are realtime.ticket.TicketPage, the object each socket holds, given the
-messages a subscription to the socket's own two channels received: what the socket would
-send is what on_messages returns (the socket's transport is tested in test_customer.py,
+messages its ticket's channel received and what its line's watch handed it (lines.fan_out,
+run here when the line's channel received something): what the socket would send is what
+on_messages returns (the socket's transport is tested in test_customer.py,
 test_two_processes.py and the browser tests)."""
+
+import time
 
 import pytest
 
@@ -16,7 +19,9 @@ from smartqueue.queueing import operations as ops
 from smartqueue.queueing import queries
 from smartqueue.realtime import channels
 from smartqueue.realtime.broker import get_broker, publish
-from smartqueue.realtime.ticket import TicketPage
+from smartqueue.realtime.lines import Reading, fan_out
+from smartqueue.realtime.ticket import Moved, TicketPage
+from smartqueue.screens.ticket import read_line
 from tests.htmx_page import (
     app_config_on_both_brokers,  # noqa: F401
     parse,
@@ -47,8 +52,9 @@ class Browser:
         self.socket = TicketPage(token)
         self.page = parse(self.socket.draw())
         self.sent: list[str] = []  # what the socket sent after the first draw
+        self.delivered: list = []  # what its line's watch handed it, not yet heard
 
-    def hear(self, messages: list[str]) -> None:
+    def hear(self, messages: list) -> None:
         out = self.socket.on_messages(messages)
         if not out:
             return
@@ -72,14 +78,16 @@ MARKER = "test-marker"
 
 
 class Line:
-    """Every waiting ticket's page of services A and B, fed by one subscription per page
-    to the page's own channels, as its socket is."""
+    """Every waiting ticket's page of services A and B, as their sockets and their lines'
+    watches hold them: a subscription per page to its ticket's channel, one per line to
+    its service's channel, and the watch's work (lines.fan_out) done when a line moved."""
 
     def __init__(self, app, tokens):
         self.app = app
         self.browsers = {}
         self.locales = {}
         self.subscriptions = {}
+        self.lines = {}  # service id -> (its subscription, its pages' tokens)
         for n, (token, service_id) in enumerate(tokens):
             self.open(token, service_id, LOCALES[n % len(LOCALES)])
 
@@ -90,30 +98,38 @@ class Line:
         )
 
     def open(self, token, service_id, locale):
-        subscription = get_broker().subscribe(
-            [channels.ticket(token), channels.service(service_id)]
-        )
-        self.subscriptions[token] = subscription
+        if service_id not in self.lines:
+            watched = get_broker().subscribe([channels.service(service_id)])
+            self.lines[service_id] = (watched, [])
+        self.lines[service_id][1].append(token)
+        self.subscriptions[token] = get_broker().subscribe([channels.ticket(token)])
         self.locales[token] = locale
         with self.context(token):
             self.browsers[token] = Browser(token)
         _db.session.expire_all()
 
     def settle(self):
-        """Hand each page what its channels received (everything published so far):
-        each subscription reads up to a marker published after it (the Redis broker's
-        listener may not have handed over what Redis already sent)."""
+        """Hand each page what its channels received (everything published so far) and
+        what its line's watch worked out: each subscription reads up to a marker
+        published after it (the Redis broker's listener may not have handed over what
+        Redis already sent)."""
         flush_new_tickets()
         for token in self.browsers:
             publish(channels.ticket(token), MARKER)
+        for service_id in self.lines:
+            publish(channels.service(service_id), MARKER)
+        for subscription, tokens in self.lines.values():
+            if _read_to_marker(subscription):
+                pages = {
+                    self.browsers[t].socket: self.browsers[t].delivered.append
+                    for t in tokens
+                }
+                with self.app.app_context():  # the watch's: no request, its own session
+                    fan_out(self.lines_service(subscription), pages)
         sent = {}
         for token, browser in self.browsers.items():
-            messages = []
-            for message in self.subscriptions[token]:
-                if message == MARKER:
-                    break
-                assert message is not None, "the marker never came"
-                messages.append(message)
+            messages = _read_to_marker(self.subscriptions[token]) + browser.delivered
+            browser.delivered = []
             before = len(browser.sent)
             if messages:
                 with self.context(token):
@@ -122,9 +138,23 @@ class Line:
             sent[token] = browser.sent[before:]
         return sent
 
+    def lines_service(self, subscription):
+        return next(s for s, (w, _) in self.lines.items() if w is subscription)
+
     def close(self):
         for subscription in self.subscriptions.values():
             subscription.close()
+        for subscription, _ in self.lines.values():
+            subscription.close()
+
+
+def _read_to_marker(subscription) -> list[str]:
+    messages = []
+    for message in subscription:
+        if message == MARKER:
+            return messages
+        assert message is not None, "the marker never came"
+        messages.append(message)
 
 
 @pytest.fixture
@@ -220,3 +250,33 @@ def test_a_call_sends_each_waiting_page_a_few_hundred_bytes_and_a_finish_nothing
     sent = line.settle()
     assert {t: s for t, s in sent.items() if t != called.token and s} == {}
     assert_every_page_reads_as_reloaded(client, line)
+
+
+def test_what_a_watch_worked_out_is_dropped_or_worked_out_again_when_the_page_was_redrawn(
+    app, db, client, desk, line
+):
+    """The watch computes in its own thread while a page may be drawn whole in its
+    socket: a reading older than the page's drawing sends nothing, and a frame worked
+    out while the page was being drawn is worked out again for what it shows."""
+    token = _waiting(desk.a)[-1].token
+    browser = line.browsers[token]
+    page = browser.socket
+    ops.cancel_ticket(_waiting(desk.a)[0])  # the page's ticket moves up
+    db.session.expire_all()
+    with app.app_context():
+        before_the_drawing = Reading(read_line(desk.a.id), page.drawn_at - 1)
+        page.drawing = True  # its socket is drawing it whole
+        during_the_drawing = Reading(read_line(desk.a.id), time.monotonic())
+        assert page.line_moved(before_the_drawing) is None
+        handed = page.line_moved(during_the_drawing)
+        page.drawing = False
+    assert handed is not None and handed.html is None
+
+    with line.context(token):
+        assert (
+            page.on_messages([Moved(before_the_drawing, page.shown, "<p>x</p>")]) == ""
+        )
+        browser.hear([handed])
+    assert browser.sent and 'id="ticket-place"' in browser.sent[-1]
+    assert len(browser.sent[-1].encode()) < 500
+    assert browser.shows() == reloaded(client, token, line.locales[token])
