@@ -17,7 +17,11 @@ TIMEOUT_SECONDS = 1.0
 
 
 class OsrmUnavailable(Exception):
-    """OSRM gave no usable answer."""
+    """OSRM gave no usable answer; `code` is OSRM's own when it named one."""
+
+    def __init__(self, reason: str, code: str | None = None):
+        super().__init__(reason)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ def base_url(osrm_url: str, profile: str) -> str:
     """A stock osrm-routed serves the one dataset it was started with whatever the
     profile in the path; a deployment with one server per profile gives a URL with
     `{profile}` in it (http://osrm-{profile}:5000)."""
-    return osrm_url.format(profile=profile).rstrip("/")
+    return osrm_url.replace("{profile}", profile).rstrip("/")
 
 
 def _coordinates(points: Sequence) -> str:
@@ -49,12 +53,13 @@ def _get(url: str, timeout: float) -> dict:
             code = json.load(error).get("code")
         except (ValueError, AttributeError, OSError):
             code = None
-        raise OsrmUnavailable(f"HTTP {error.code} {code or ''}".strip()) from error
+        reason = f"HTTP {error.code} {code or ''}".strip()
+        raise OsrmUnavailable(reason, code) from error
     except (OSError, ValueError) as error:  # timeouts and refusals are OSErrors
         raise OsrmUnavailable(f"{type(error).__name__}: {error}") from error
     if not isinstance(body, dict) or body.get("code") != "Ok":
         code = body.get("code") if isinstance(body, dict) else None
-        raise OsrmUnavailable(f"code {code!r}")
+        raise OsrmUnavailable(f"code {code!r}", code)
     return body
 
 
@@ -103,7 +108,7 @@ def table(
             timeout,
         )
     except OsrmUnavailable as error:
-        if "NotImplemented" not in str(error):
+        if error.code != "NotImplemented":
             raise
         body = _get(
             path + urlencode({**query, "annotations": "duration"}, safe=";,"), timeout
