@@ -1,8 +1,9 @@
 """One interface over both engines: OSRM when a URL is given, else the estimator.
 
 Jobs pass the app's OSRM_URL (None or empty: the estimator, and nothing touches the
-network). Whatever OSRM cannot answer, within its timeout, is estimated instead, with one
-warning line per call on the `smartqueue.travel` logger.
+network). Whatever OSRM cannot answer within its timeout is estimated instead, with a
+warning line on the `smartqueue.travel` logger (one for a failed request, one for the
+origins OSRM found no route for).
 """
 
 import logging
