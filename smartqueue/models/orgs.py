@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -70,7 +71,12 @@ class Organization(db.Model):
 
 
 class Branch(db.Model):
-    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        # "Near me": a box of latitudes and longitudes around a position first (this
+        # index), then the exact distance of the few inside.
+        Index("ix_branch_position", "latitude", "longitude"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
