@@ -1,31 +1,42 @@
 """Reads of the organizations domain (eager-loading what the pages show)."""
 
 import functools
+import math
 import re
 import unicodedata
 from datetime import datetime, time
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import clock
 from ..accounts.secrets import keyed_hash
 from ..extensions import db
 from ..models import (
     Branch,
     Commune,
     Counter,
+    CounterStatus,
+    Department,
     Invitation,
     Membership,
     Organization,
+    QueueStatus,
+    Region,
     Service,
+    Ticket,
+    TicketStatus,
     User,
     counter_services,
     utcnow,
 )
 from ..queueing import rules
+from ..queueing.queries import WaitEstimate, count_waiting, wait_range
 from ..queueing.rules import MIDNIGHT, BranchState, Span
+from ..travel import Place, TravelMode, Trip, estimate_trip
+from ..travel.estimator import haversine_km
 
 # The finder folds accents and case in Python, over the candidate rows (three short
 # names per active branch, a few thousand in a country): SQLite's lower() folds ASCII
@@ -320,3 +331,321 @@ def count_staff(org_id: int) -> int:
         )
     )
     return members + pending
+
+
+# --- near a position: the branch finder's "Près de moi" and "Depuis ma commune" ------------
+
+NEAR_RADIUS_KM = (
+    15.0  # Pikine to Plateau is 12 km as the crow flies: Dakar's whole choice
+)
+ORGANIZATION_RADIUS_KM = 60.0  # one organization's branches: few, so look further
+NEAR_LIMIT = 20
+RECENT_SERVED = 20  # as queueing.queries.mean_service_minutes
+KM_PER_DEGREE_LATITUDE = 111.2
+
+
+class ServiceWait(NamedTuple):
+    """One service of a nearby branch: its line now and the total time to be served."""
+
+    service: Service
+    waiting: int
+    estimate: WaitEstimate
+    total_minutes: int  # travel + the expected wait
+    is_fastest: bool  # the quickest of its organization's branches found for it
+
+
+class NearBranch(NamedTuple):
+    """A branch near the customer, with the trip there and its services' lines."""
+
+    branch: Branch
+    state: BranchState
+    distance_km: float  # straight line
+    trip: Trip
+    services: list[ServiceWait]  # open lines first, quickest first
+
+    @property
+    def total_minutes(self) -> int | None:
+        """The quickest line's total, None when none can be queued in now."""
+        return self.services[0].total_minutes if self.can_queue else None
+
+    @property
+    def can_queue(self) -> bool:
+        return (
+            self.state.open
+            and bool(self.services)
+            and _queue_open(self.services[0].service)
+        )
+
+
+def _bounding_box(lat: float, lon: float, radius_km: float):
+    """Latitudes and longitudes that hold every point within radius_km (a little more
+    at the corners, which the exact distance drops)."""
+    dlat = radius_km / KM_PER_DEGREE_LATITUDE
+    # A degree of longitude shrinks with the cosine of the latitude; Senegal is near the
+    # equator, but the floor keeps a position typed near a pole from dividing by ~0.
+    dlon = radius_km / (KM_PER_DEGREE_LATITUDE * max(math.cos(math.radians(lat)), 0.01))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def branches_near(
+    lat: float,
+    lon: float,
+    *,
+    radius_km: float = NEAR_RADIUS_KM,
+    limit: int = NEAR_LIMIT,
+    service_name: str | None = None,
+    organization_id: int | None = None,
+) -> list[tuple[Branch, float]]:
+    """Active branches of active organizations within radius_km of a point, nearest
+    first, each with its straight-line distance; optionally of one organization and
+    offering a service of that French name. A box of latitudes and longitudes first
+    (ix_branch_position), then the exact distance of the few inside, in Python."""
+    south, north, west, east = _bounding_box(lat, lon, radius_km)
+    query = (
+        select(Branch.id, Branch.latitude, Branch.longitude)
+        .join(Branch.organization)
+        .where(
+            Branch.latitude.between(south, north),
+            Branch.longitude.between(west, east),
+            Branch.is_active.is_(True),
+            Organization.is_active.is_(True),
+        )
+    )
+    if organization_id is not None:
+        query = query.where(Branch.organization_id == organization_id)
+    if service_name is not None:
+        query = query.where(
+            select(Service.id)
+            .where(
+                Service.branch_id == Branch.id,
+                Service.name_fr == service_name,
+                Service.is_active.is_(True),
+            )
+            .exists()
+        )
+    here = Place(lat, lon)
+    distances = sorted(
+        (haversine_km(here, Place(b_lat, b_lon)), branch_id)
+        for branch_id, b_lat, b_lon in db.session.execute(query)
+    )
+    nearest = [(i, km) for km, i in distances if km <= radius_km][:limit]
+    branches = {
+        b.id: b
+        for b in db.session.scalars(
+            select(Branch)
+            .where(Branch.id.in_([i for i, _ in nearest]))
+            .options(
+                selectinload(Branch.organization),
+                selectinload(Branch.commune),
+                selectinload(Branch.services).joinedload(Service.queue),
+                selectinload(Branch.opening_hours),
+            )
+        )
+    }
+    return [(branches[i], km) for i, km in nearest]
+
+
+def _queue_open(service: Service) -> bool:
+    return service.queue is None or service.queue.status is QueueStatus.ACTIVE
+
+
+def _walk_in(service: Service) -> bool:
+    """A line one can join now: not appointments only."""
+    return service.is_active and not service.requires_appointment
+
+
+def _recent_served_means(service_ids: list[int]) -> dict[int, float]:
+    """Each service's mean of its last RECENT_SERVED service times (minutes), for those
+    that have served someone: one statement, a UNION ALL of one short read a service
+    (what queueing's mean_service_minutes reads for one)."""
+    if not service_ids:
+        return {}
+    parts = []
+    for service_id in service_ids:
+        recent = (
+            select(Ticket.service_id, Ticket.serving_at, Ticket.finished_at)
+            .where(
+                Ticket.service_id == service_id,
+                Ticket.status == TicketStatus.SERVED,
+                Ticket.serving_at.is_not(None),
+            )
+            .order_by(Ticket.finished_at.desc())
+            .limit(RECENT_SERVED)
+            .subquery()
+        )
+        parts.append(select(recent))  # wrapped: SQLite allows no LIMIT in a UNION's arm
+    seconds: dict[int, list[float]] = {}
+    for service_id, start, done in db.session.execute(union_all(*parts)):
+        seconds.setdefault(service_id, []).append((done - start).total_seconds())
+    return {i: max(sum(s) / len(s) / 60, 0.5) for i, s in seconds.items()}
+
+
+def _open_counters(service_ids: list[int]) -> dict[int, int]:
+    """How many open counters handle each service (one grouped read)."""
+    if not service_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(counter_services.c.service_id, func.count())
+            .join(Counter, Counter.id == counter_services.c.counter_id)
+            .where(
+                counter_services.c.service_id.in_(service_ids),
+                Counter.status == CounterStatus.OPEN,
+            )
+            .group_by(counter_services.c.service_id)
+        ).all()
+    )
+
+
+def find_fastest(
+    origin: Place,
+    mode: TravelMode,
+    *,
+    service_name: str | None = None,
+    organization_id: int | None = None,
+    moment: datetime | None = None,
+    limit: int = NEAR_LIMIT,
+) -> list[NearBranch]:
+    """Branches near `origin` sorted by the total time to be served: the trip by `mode`
+    (the embedded estimator: no network in a request) plus the expected wait, for each
+    walk-in service or the one named; the quickest branch of each organization for a
+    service pointed out. Branches one cannot queue at now (closed, line paused) come
+    after, nearest first. Seven reads whatever the number of branches."""
+    moment = moment or clock.now()
+    radius = NEAR_RADIUS_KM if organization_id is None else ORGANIZATION_RADIUS_KM
+    found = branches_near(
+        origin.lat,
+        origin.lon,
+        radius_km=radius,
+        limit=limit,
+        service_name=service_name,
+        organization_id=organization_id,
+    )
+    lines = {
+        b.id: [
+            s
+            for s in b.services
+            if _walk_in(s) and (service_name is None or s.name_fr == service_name)
+        ]
+        for b, _km in found
+    }
+    ids = [s.id for services in lines.values() for s in services]
+    waiting = count_waiting(ids)
+    means = _recent_served_means(ids)
+    counters = _open_counters(ids)
+    states = rules.branch_states([b.id for b, _km in found], moment)
+    results = []
+    for branch, km in found:
+        destination = Place(
+            branch.latitude,
+            branch.longitude,
+            branch.commune.traffic_factor if branch.commune else None,
+        )
+        trip = estimate_trip(origin, destination, mode, moment)
+        services = []
+        for s in lines[branch.id]:
+            mean = means.get(s.id, float(s.estimated_minutes))
+            estimate = wait_range(waiting.get(s.id, 0), mean, counters.get(s.id, 0))
+            total = trip.minutes + estimate.minutes
+            services.append(
+                ServiceWait(s, waiting.get(s.id, 0), estimate, total, False)
+            )
+        services.sort(key=lambda w: (not _queue_open(w.service), w.total_minutes))
+        results.append(NearBranch(branch, states[branch.id], km, trip, services))
+    results.sort(
+        key=lambda r: (
+            not r.can_queue,
+            r.total_minutes if r.can_queue else 0,
+            r.distance_km,
+        )
+    )
+    return _point_out_fastest(results)
+
+
+def _point_out_fastest(results: list[NearBranch]) -> list[NearBranch]:
+    """Mark, for each organization and service name found at two branches or more, the
+    branch where it is served soonest (among those one can queue at now)."""
+    best: dict[tuple[int, str], tuple[int, int]] = {}  # -> (total, branch id)
+    seen: dict[tuple[int, str], int] = {}
+    for r in results:
+        if not r.state.open:
+            continue
+        for w in r.services:
+            if not _queue_open(w.service):
+                continue
+            key = (r.branch.organization_id, w.service.name_fr)
+            seen[key] = seen.get(key, 0) + 1
+            if key not in best or w.total_minutes < best[key][0]:
+                best[key] = (w.total_minutes, r.branch.id)
+    winners = {key: branch for key, (_t, branch) in best.items() if seen[key] > 1}
+    return [
+        r._replace(
+            services=[
+                w._replace(
+                    is_fastest=winners.get(
+                        (r.branch.organization_id, w.service.name_fr)
+                    )
+                    == r.branch.id
+                )
+                for w in r.services
+            ]
+        )
+        for r in results
+    ]
+
+
+def get_finder_service(service_id: int) -> Service | None:
+    """A walk-in service customers may see, with its branch and organization: the
+    finder looks for the quickest branch of that organization offering it."""
+    return db.session.scalar(
+        select(Service)
+        .join(Service.branch)
+        .join(Branch.organization)
+        .where(
+            Service.id == service_id,
+            Service.is_active.is_(True),
+            Service.requires_appointment.is_(False),
+            Branch.is_active.is_(True),
+            Organization.is_active.is_(True),
+        )
+        .options(joinedload(Service.branch).joinedload(Branch.organization))
+    )
+
+
+def list_finder_origins() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Where a customer may say they start from, grouped for a select: Dakar's communes
+    (the reference data has them there only), then each other region's departments.
+    Values read "c<commune id>" or "d<department id>" (see get_finder_origin)."""
+    communes = db.session.execute(
+        select(Commune.id, Commune.name, Region.name)
+        .join(Department, Commune.department_id == Department.id)
+        .join(Region, Department.region_id == Region.id)
+    ).all()
+    departments = db.session.execute(
+        select(Department.id, Department.name, Region.name)
+        .join(Region, Department.region_id == Region.id)
+        .where(
+            ~select(Commune.id).where(Commune.department_id == Department.id).exists()
+        )
+    ).all()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for kind, rows in (("c", communes), ("d", departments)):
+        for place_id, name, region in rows:
+            groups.setdefault(region, []).append((f"{kind}{place_id}", name))
+    return [
+        (region, sorted(places, key=lambda p: fold(p[1])))
+        for region, places in sorted(groups.items(), key=lambda g: fold(g[0]))
+    ]
+
+
+def get_finder_origin(value: str) -> tuple[str, Place] | None:
+    """The name and reference position of "c<commune id>" or "d<department id>"."""
+    match = re.fullmatch(r"([cd])(\d{1,9})", value or "")
+    if match is None:
+        return None
+    model = Commune if match[1] == "c" else Department
+    place = db.session.get(model, int(match[2]))
+    if place is None:
+        return None
+    local = place.traffic_factor if model is Commune else None
+    return place.name, Place(place.latitude, place.longitude, local)
