@@ -28,6 +28,11 @@ from ..screens.ticket import LineSnapshot, read_line
 from . import channels
 from .broker import Subscription, get_broker
 
+# Pages worked out between two yields to the other greenlets (threads) of the process:
+# the pages already handed their frame send it meanwhile, and an agent's answer waiting
+# behind a long line is not held up for the whole of it.
+YIELD_EVERY = 64
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -53,10 +58,12 @@ def fan_out(service_id: int, pages: dict[Page, Callable]) -> None:
     finally:
         db.session.remove()
     reading = Reading(line, started)
-    for page, deliver in pages.items():
+    for n, (page, deliver) in enumerate(pages.items(), 1):
         item = page.line_moved(reading)
         if item is not None:
             deliver(item)
+        if n % YIELD_EVERY == 0:
+            time.sleep(0)
 
 
 class LineWatch:

@@ -7,6 +7,7 @@ of it without the database, sending only the parts that changed (render_moved).
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, get_template_attribute, render_template
 from flask_babel import force_locale, get_locale
@@ -41,6 +42,9 @@ class Shown:
     service_name: str
     place: Place | None  # None unless waiting
     locale: str  # the page's language, for the parts a move sends
+    # The line's inputs the place was worked out from (LineSnapshot.inputs); None when
+    # the page was drawn whole. The same inputs and the same number ahead: the same place.
+    line_inputs: tuple | None = None
 
 
 def _calls_stopped(service: Service) -> bool:
@@ -119,12 +123,26 @@ class LineSnapshot:
     mean_minutes: float
     open_counters: int
     ahead: dict[str, int]  # waiting ticket's token -> tickets before it
+    read_at: datetime  # to the minute: what the pages say they were updated at
+
+    @property
+    def inputs(self) -> tuple:
+        """What a place depends on besides the number ahead."""
+        return (
+            self.calls_stopped,
+            self.notify_before,
+            self.mean_minutes,
+            self.open_counters,
+        )
 
     def place(self, token: str) -> Place | None:
         """The ticket's place, None if it does not wait in this line (any more)."""
         ahead = self.ahead.get(token)
         if ahead is None:
             return None
+        return self.place_at(ahead)
+
+    def place_at(self, ahead: int) -> Place:
         return Place(
             estimate=queries.wait_range(ahead, self.mean_minutes, self.open_counters),
             calls_stopped=self.calls_stopped,
@@ -150,25 +168,50 @@ def read_line(service_id: int) -> LineSnapshot | None:
         mean_minutes=queries.mean_service_minutes(service),
         open_counters=queries.count_open_counters(service),
         ahead={token: n for n, token in enumerate(tokens)},
+        read_at=clock.now().replace(second=0, microsecond=0),
     )
 
 
 # The parts a line's move sends, drawn once per (language, value) in this process: after
 # a call, the place a page now reads was drawn for its neighbour the change before, so a
-# thousand pages cost a few macro calls and string joins, not a thousand renders.
-PARTS_KEPT = 4096
+# thousand pages cost a few macro calls and string joins, not a thousand renders. A
+# process must keep at least one part per page it holds (each waiting page has a place of
+# its own): two generations of PARTS_KEPT, the older dropped when the newer is full, so
+# that what the last changes used stays (a line of 5 000 pages on one process once
+# cleared a single 4 096-part cache at every call, and drew every page again).
+PARTS_KEPT = 16384
+
+
+class _Parts:
+    def __init__(self):
+        self.new: dict = {}
+        self.old: dict = {}
+
+    def get(self, key):
+        html = self.new.get(key)
+        if html is None:
+            html = self.old.get(key)
+            if html is not None:
+                self.put(key, html)
+        return html
+
+    def put(self, key, html: str) -> None:
+        if len(self.new) >= PARTS_KEPT:
+            self.old, self.new = self.new, {}
+        self.new[key] = html
 
 
 def _part(macro: str, locale: str, *args) -> str:
-    parts = current_app.extensions.setdefault("sq_ticket_parts", {})
+    parts = current_app.extensions.get("sq_ticket_parts")
+    if parts is None:
+        parts = current_app.extensions.setdefault("sq_ticket_parts", _Parts())
     key = (macro, locale, *args)
     html = parts.get(key)
     if html is None:
-        if len(parts) >= PARTS_KEPT:
-            parts.clear()
         draw = get_template_attribute("customer/_ticket_parts.html", macro)
         with force_locale(locale):  # the page's, whoever draws it
-            html = parts[key] = str(draw(*args, oob=True))
+            html = str(draw(*args, oob=True))
+        parts.put(key, html)
     return html
 
 
@@ -179,13 +222,21 @@ def render_moved(
     `line`: the parts that changed ("" when none did) and what it then shows. None when a
     waiting ticket is no longer in the line: it moved itself, and is redrawn whole.
     Needs the app, not the page's request: a line's watch computes it for every page."""
-    place = None
-    if shown.place is not None:
-        place = line.place(token)
-        if place is None:
-            return None
     locale = shown.locale
     name = line.names.get(locale, line.names["fr"])
+    place = None
+    if shown.place is not None:
+        ahead = line.ahead.get(token)
+        if ahead is None:
+            return None
+        inputs = line.inputs
+        if (
+            ahead == shown.place.estimate.ahead
+            and inputs == shown.line_inputs
+            and name == shown.service_name
+        ):
+            return "", shown  # most pages after a finish: nothing built, nothing sent
+        place = line.place_at(ahead)
     if name == shown.service_name and place == shown.place:
         return "", shown
     html = []
@@ -193,5 +244,6 @@ def render_moved(
         html.append(_part("service_name", locale, name))
     if place != shown.place:
         html.append(_part("place", locale, place))
-    html.append(_part("updated", locale, clock.now().replace(second=0, microsecond=0)))
-    return "".join(html), Shown(shown.status, shown.service_id, name, place, locale)
+    html.append(_part("updated", locale, line.read_at))
+    moved = Shown(shown.status, shown.service_id, name, place, locale, line.inputs)
+    return "".join(html), moved
