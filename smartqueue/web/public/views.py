@@ -1,4 +1,5 @@
-"""Public pages: find a branch (region, commune, name, open now), see a branch."""
+"""Public pages: find a branch (region, commune, name, open now; or near a position or
+a place, by the total time to be served), see a branch."""
 
 from flask import (
     Blueprint,
@@ -18,8 +19,9 @@ from ...geo import queries as geo
 from ...orgs import queries as orgs
 from ...queueing import rules
 from ..customer.views import queue_lines
-from ..htmx import page_or_fragment
+from ..htmx import is_htmx, page_or_fragment
 from ..safety import acting_user, parse_id, safe_next
+from .near import near_context
 
 bp = Blueprint("public", __name__)
 
@@ -66,9 +68,16 @@ def home():
     found = (
         orgs.find_branches(region_id, commune_id, name, open_now) if searched else None
     )
+    # Each finder redraws itself: the near-me one is the target of its own form.
+    fragment = (
+        "public/_finder_near.html"
+        if is_htmx() and request.headers.get("HX-Target") == "finder-near"
+        else "public/_finder.html"
+    )
     return page_or_fragment(
         "public/home.html",
-        "public/_finder.html",
+        fragment,
+        **near_context(),
         regions=geo.list_regions(),
         communes=communes,
         region_id=region_id,
