@@ -45,6 +45,10 @@ What is measured, format-agnostic (other work changes what a message holds):
 
 Everything shares this machine's cores: the clients' own reading time is in the figures.
 
+`--agent-apart` signs the agent in on a third web process that holds no socket, as a
+deployment serving `/ws/` from processes of their own would (README); the CPU figures
+then count all three processes.
+
 Targets (issue 14): statements per call the same at 10 and 1 000 pages; web CPU per call
 within 2x from 10 to 1 000; call to last phone p99 < 500 ms at 1 000 (< 2 s at 10 000);
 the agent's answer unaffected by the number of pages; idle CPU of 1 000 pages < 2 % of a
@@ -257,12 +261,22 @@ def run_one(pages: int, args) -> dict:
             stack.gunicorn("wsgi:app", workers=1, worker_connections=connections)
             for _ in range(PROCESSES)
         ]
-        for web in webs:
+        # --agent-apart: the agent's requests go to a web process holding no socket, as
+        # a deployment serving /ws/ from processes of its own would have it (README).
+        agent_web = None
+        if args.agent_apart:
+            agent_web = stack.gunicorn(
+                "wsgi:app", workers=1, worker_connections=connections
+            )
+        for web in webs + ([agent_web] if agent_web else []):
             web.__enter__()
         procs = []
         try:
             workers = [web.worker_pids()[0] for web in webs]
+            # CPU counts every web process: the agent's too when it has its own
+            cpu_pids = workers + ([agent_web.worker_pids()[0]] if agent_web else [])
             result["commands"] = [web.command for web in webs]
+            result["agent_command"] = agent_web.command if agent_web else None
             for web in webs:  # warm: the ticket page, its socket, then idle again
                 http = HttpClient(web.port)
                 http.request("GET", f"/t/{spare_token}")
@@ -270,7 +284,7 @@ def run_one(pages: int, args) -> dict:
                 asyncio.run(
                     first_message("127.0.0.1", web.port, f"/ws/ticket/{spare_token}")
                 )
-            agent = Agent(webs[0].port, email, counter_id)
+            agent = Agent((agent_web or webs[0]).port, email, counter_id)
             time.sleep(2.0)
             idle_rss = [rss_kib(pid) for pid in workers]
 
@@ -306,12 +320,12 @@ def run_one(pages: int, args) -> dict:
             log = StatementLog(stack)
             log.start()
             log.mark("idle")
-            cpu_before = sum(cpu_seconds(pid) for pid in workers)
+            cpu_before = sum(cpu_seconds(pid) for pid in cpu_pids)
             idle_from = time.monotonic()
             time.sleep(args.idle)
             idle_to = time.monotonic()
             result["idle_cpu"] = (
-                sum(cpu_seconds(pid) for pid in workers) - cpu_before
+                sum(cpu_seconds(pid) for pid in cpu_pids) - cpu_before
             ) / (idle_to - idle_from)
             result["idle_window"] = (idle_from, idle_to)
 
@@ -324,13 +338,13 @@ def run_one(pages: int, args) -> dict:
             cycles, unsettled = [], 0
             for k in range(args.cycles):
                 log.mark(f"call {k}")
-                cpu_call = sum(cpu_seconds(pid) for pid in workers)
+                cpu_call = sum(cpu_seconds(pid) for pid in cpu_pids)
                 call_sent, call_answered, called = agent.call()
                 unsettled += not wait_settled(
                     call_sent + args.spacing / 2, last_ats, args.quiet
                 )
                 log.mark(f"finish {k}")
-                cpu_finish = sum(cpu_seconds(pid) for pid in workers)
+                cpu_finish = sum(cpu_seconds(pid) for pid in cpu_pids)
                 finish_sent, finish_answered = agent.finish(called)
                 unsettled += not wait_settled(
                     call_sent + args.spacing, last_ats, args.quiet
@@ -341,7 +355,7 @@ def run_one(pages: int, args) -> dict:
                         "call": (call_sent, call_answered),
                         "finish": (finish_sent, finish_answered),
                         "cpu_call": cpu_finish - cpu_call,
-                        "cpu_finish": sum(cpu_seconds(pid) for pid in workers)
+                        "cpu_finish": sum(cpu_seconds(pid) for pid in cpu_pids)
                         - cpu_finish,
                     }
                 )
@@ -360,7 +374,7 @@ def run_one(pages: int, args) -> dict:
                 proc.join(10)
                 if proc.is_alive():
                     proc.kill()
-            for web in webs:
+            for web in webs + ([agent_web] if agent_web else []):
                 web.__exit__(None, None, None)
     result["received"] = {}
     for report in reports:
@@ -466,6 +480,8 @@ def print_one(result: dict, figures: dict, args) -> None:
     print(f"\n{n} ticket pages (load average at the start: {result['load']})")
     for command in result["commands"]:
         print(f"  web process: {command}")
+    if result.get("agent_command"):
+        print(f"  the agent's web process (no socket): {result['agent_command']}")
     for i, o in enumerate(opened):
         print(
             f"  web process {i + 1}: {o['connected']} sockets open in {o['seconds']:.1f} s"
@@ -531,7 +547,7 @@ def print_one(result: dict, figures: dict, args) -> None:
                 print(f"    {statement[:110]}")
     cc, cf = figures["cpu_call"], figures["cpu_finish"]
     print(
-        f"  web CPU (both workers): per call {mean(cc):.0f} ms, per finish "
+        f"  web CPU (every web process): per call {mean(cc):.0f} ms, per finish "
         f"{mean(cf):.0f} ms, per cycle {mean(cc) + mean(cf):.0f} ms"
     )
     print(
@@ -632,6 +648,12 @@ def main(argv=None) -> int:
         default=0,
         help="gunicorn's, for both processes (default: the Procfile's 1000, raised to "
         "a process's share + 100 where it holds more)",
+    )
+    parser.add_argument(
+        "--agent-apart",
+        action="store_true",
+        help="the agent signs in on a third web process that holds no socket (sockets "
+        "served apart, as the README advises), instead of on the first page process",
     )
     parser.add_argument(
         "--show-statements",
