@@ -72,6 +72,10 @@ class Config:
     )
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 
+    # An OSRM server's base URL (smartqueue/travel/osrm.py; "{profile}" in it reaches
+    # one server per profile); None: the embedded estimator, no network.
+    OSRM_URL = os.environ.get("OSRM_URL") or None
+
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None  # None = print and save
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = _flag("MAIL_USE_TLS")

@@ -20,6 +20,9 @@ service_changed = _signals.signal("service-changed")
 # sender: the app; kwargs: branch_id (its hours or closures changed: open or closed may
 # read differently now, and screens that wait for the next opening must look again)
 hours_changed = _signals.signal("hours-changed")
+# sender: the app; kwargs: ticket_tokens (list): what their pages show of the trip
+# changed (a first travel time, another one, or "leave now" told); sent by the travel jobs
+trip_changed = _signals.signal("trip-changed")
 
 
 def announce(signal, **kwargs) -> None:

@@ -12,6 +12,7 @@ from ..orgs.holidays import prefill_due_branches
 from ..queueing.expiry import expire_tickets
 from .outbox import drain_outbox
 from .reminders import send_due_reminders
+from .travel import recompute_trips, send_due_departures
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ PERIODIC = [
     (expire_due_tickets, 60),
     (run_appointment_jobs, 60),
     (prefill_public_holidays, 3600),
+    # Travel: the hour's traffic and the line's pace move every trip and departure.
+    (recompute_trips, 300),
+    (send_due_departures, 60),
 ]
 # Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
 EMBEDDED = [(drain_outbox, 15)]

@@ -49,6 +49,7 @@ from .queueing import (
     TicketEvent,
     TicketStatus,
 )
+from .travel import TravelPlan, TravelPreference
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -93,4 +94,6 @@ __all__ = [
     "AppointmentSettings",
     "AppointmentStatus",
     "SlotTemplate",
+    "TravelPlan",
+    "TravelPreference",
 ]

@@ -12,6 +12,9 @@ class Region(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+    # The rainy season's slowdown, applied to every trip to a branch of the region
+    # (smartqueue/travel: at least 1.0); set by the platform admin.
+    weather_factor: Mapped[float] = mapped_column(Float, default=1.0)
 
     departments: Mapped[list["Department"]] = relationship(
         back_populates="region", order_by="Department.name"

@@ -96,3 +96,13 @@ def _on_hours_changed(sender, branch_id: int, **_):
             (channels.branch(branch_id), channels.stamp("hours")),
         ]
     )
+
+
+# The trip's block is part of the ticket's own page: a bare action on its own channel
+# redraws that page whole (realtime/ticket.py); the line's other pages are untouched.
+TRIP = "travel"
+
+
+@events.trip_changed.connect
+def _on_trip_changed(sender, ticket_tokens: list[str], **_):
+    publish_many([(channels.ticket(token), TRIP) for token in ticket_tokens])
