@@ -351,6 +351,7 @@ class ServiceWait(NamedTuple):
     waiting: int
     estimate: WaitEstimate
     total_minutes: int  # travel + the expected wait
+    is_serving: bool  # its queue is active and a counter open for it
     is_fastest: bool  # the quickest of its organization's branches found for it
 
 
@@ -370,11 +371,7 @@ class NearBranch(NamedTuple):
 
     @property
     def can_queue(self) -> bool:
-        return (
-            self.state.open
-            and bool(self.services)
-            and _queue_open(self.services[0].service)
-        )
+        return self.state.open and bool(self.services) and self.services[0].is_serving
 
 
 def _bounding_box(lat: float, lon: float, radius_km: float):
@@ -509,8 +506,9 @@ def find_fastest(
     """Branches near `origin` sorted by the total time to be served: the trip by `mode`
     (the embedded estimator: no network in a request) plus the expected wait, for each
     walk-in service or the one named; the quickest branch of each organization for a
-    service pointed out. Branches one cannot queue at now (closed, line paused) come
-    after, nearest first. Seven reads whatever the number of branches."""
+    service pointed out. Branches that serve none of them now (closed, lines paused or
+    no counter open for them) come after, nearest first. Seven reads whatever the
+    number of branches."""
     moment = moment or clock.now()
     radius = NEAR_RADIUS_KM if organization_id is None else ORGANIZATION_RADIUS_KM
     found = branches_near(
@@ -547,10 +545,12 @@ def find_fastest(
             mean = means.get(s.id, float(s.estimated_minutes))
             estimate = wait_range(waiting.get(s.id, 0), mean, counters.get(s.id, 0))
             total = trip.minutes + estimate.minutes
+            # No open counter: nobody serves it now, whatever its line (0 min or not).
+            serving = _queue_open(s) and counters.get(s.id, 0) > 0
             services.append(
-                ServiceWait(s, waiting.get(s.id, 0), estimate, total, False)
+                ServiceWait(s, waiting.get(s.id, 0), estimate, total, serving, False)
             )
-        services.sort(key=lambda w: (not _queue_open(w.service), w.total_minutes))
+        services.sort(key=lambda w: (not w.is_serving, w.total_minutes))
         results.append(NearBranch(branch, states[branch.id], km, trip, services))
     results.sort(
         key=lambda r: (
@@ -571,7 +571,7 @@ def _point_out_fastest(results: list[NearBranch]) -> list[NearBranch]:
         if not r.state.open:
             continue
         for w in r.services:
-            if not _queue_open(w.service):
+            if not w.is_serving:
                 continue
             key = (r.branch.organization_id, w.service.name_fr)
             seen[key] = seen.get(key, 0) + 1

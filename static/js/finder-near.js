@@ -54,5 +54,10 @@
     });
   }, true);
   document.addEventListener("DOMContentLoaded", reveal);
-  document.addEventListener("htmx:afterSettle", reveal);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    reveal();
+    // The answer to a search starts the finder: bring it up under the thumb.
+    var finder = document.getElementById("finder-near");
+    if (finder && event.detail.elt === finder) finder.scrollIntoView({ block: "start" });
+  });
 })();

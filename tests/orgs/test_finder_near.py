@@ -133,25 +133,32 @@ def test_find_fastest_sorts_by_travel_plus_wait(db, backend, dakar):
 
 
 def test_find_fastest_puts_what_cannot_serve_now_last(db, backend, dakar):
-    """Without a service: every walk-in line, closed branches and paused lines after."""
+    """Without a service: every walk-in line. A closed branch, a paused line and a line
+    no open counter handles (Crédit, everywhere) serve nobody now: after, nearest first."""
     dakar["parcelles"].services[0].queue.status = QueueStatus.PAUSED
     db.session.commit()
     results = find_fastest(PIKINE, TravelMode.PUBLIC_TRANSPORT)
-    names = _names(results)
-    assert names[-1] == "Agence Golf"  # closed on Tuesdays
-    assert not results[-1].can_queue and results[-1].total_minutes is None
-    parcelles = results[names.index("Agence Parcelles Assainies")]
-    # Its deposit line is paused: its credit line (nobody waiting) counts, and comes first.
-    assert [w.service.name_fr for w in parcelles.services] == ["Crédit", DEPOSIT]
-    # The quickest branch of the bank for each service is pointed out, once per service.
-    fastest = {
+    assert _names(results) == [
+        "Agence Plateau",  # its deposit line: ~62 min
+        "Agence Pikine Est",  # ~126 min
+        "Agence Golf",  # closed on Tuesdays, 2.3 km
+        "Agence Parcelles Assainies",  # deposit paused, no counter for Crédit; 4.6 km
+    ]
+    assert [r.can_queue for r in results] == [True, True, False, False]
+    assert results[-1].total_minutes is None
+    plateau = results[0]
+    assert [(w.service.name_fr, w.is_serving) for w in plateau.services] == [
+        (DEPOSIT, True),
+        ("Crédit", False),  # nobody waits, but no counter serves it
+    ]
+    # The quickest branch of the bank for a service, among those serving it now.
+    fastest = [
         (r.branch.name, w.service.name_fr)
         for r in results
         for w in r.services
         if w.is_fastest
-    }
-    assert {service for _b, service in fastest} == {"Crédit", DEPOSIT}
-    assert ("Agence Plateau", DEPOSIT) in fastest  # Parcelles' line is paused
+    ]
+    assert fastest == [("Agence Plateau", DEPOSIT)]
 
 
 def test_find_fastest_reads_the_same_number_of_statements_for_more_branches(

@@ -20,9 +20,7 @@ from ..safety import parse_id
 # It is also the mode with the widest margin, so a default never promises too soon.
 DEFAULT_MODE = TravelMode.PUBLIC_TRANSPORT
 MODE_LABELS = {
-    TravelMode.PUBLIC_TRANSPORT: _l(
-        "Transport en commun (bus, car rapide, Ndiaga Ndiaye)"
-    ),
+    TravelMode.PUBLIC_TRANSPORT: _l("Bus, car rapide, Ndiaga Ndiaye"),
     TravelMode.WALKING: _l("À pied"),
     TravelMode.TAXI: _l("Taxi ou clando"),
     TravelMode.MOTORBIKE: _l("Moto (Jakarta)"),
