@@ -23,7 +23,7 @@ from .modes import TravelMode
 
 @dataclass(frozen=True)
 class TicketTripView:
-    """A waiting ticket's trip, as its page shows it."""
+    """A waiting (or called) ticket's trip, as its page shows it."""
 
     travel_minutes: int
     margin_minutes: int
@@ -33,6 +33,7 @@ class TicketTripView:
     too_far: bool  # offer to move back to `place_for_arrival`
     place_for_arrival: int | None  # people ahead after such a move (None: no offer)
     ahead: int
+    called: bool  # called before its holder is there: "let others pass" is the offer
     told_at: datetime | None  # when "leave now" was last told
     source: str  # "estimate" or "osrm"
     computed_at: datetime
@@ -56,9 +57,10 @@ def get_ticket_plan(ticket: Ticket) -> TravelPlan | None:
 
 
 def ticket_trip_view(ticket: Ticket) -> TicketTripView | None:
-    """A waiting ticket's travel time, when to leave, whether to leave now or move back;
-    None without an origin, before its first computation, or once it is not waiting."""
-    if ticket.status is not TicketStatus.WAITING:
+    """A waiting ticket's travel time, when to leave, whether to leave now or move back
+    (a called one's too: no wait left, so leave now, and too far unless close by); None
+    without an origin, before its first computation, or once it has ended."""
+    if ticket.status not in (TicketStatus.WAITING, TicketStatus.CALLED):
         return None
     plan = get_ticket_plan(ticket)
     if plan is None or plan.travel_minutes is None:
@@ -93,6 +95,7 @@ def ticket_trip_view(ticket: Ticket) -> TicketTripView | None:
         too_far=advice.too_far,
         place_for_arrival=place,
         ahead=ahead,
+        called=ticket.status is TicketStatus.CALLED,
         told_at=plan.told_at,
         source=plan.source,
         computed_at=plan.computed_at,
@@ -100,6 +103,7 @@ def ticket_trip_view(ticket: Ticket) -> TicketTripView | None:
 
 
 def _count_others_waiting(ticket: Ticket) -> int:
+    """The waiting tickets of its line but itself: how far back it could move."""
     return db.session.scalar(
         select(func.count(Ticket.id)).where(
             Ticket.service_id == ticket.service_id,

@@ -358,3 +358,37 @@ def test_trips_the_periodic_recomputation_reads_a_batch_not_a_ticket_at_a_time(
     many = statements_for(10)
     assert (few[0], many[0]) == (4, 24)
     assert many[1] == few[1]  # the same statements for 24 tickets as for 4
+
+
+def test_trips_with_osrm_one_table_request_per_branch_and_mode(
+    app, db, backend, hall, osrm_server
+):
+    # The stand-in's one origin whose position survives the rounding to 3 decimals.
+    from tests.travel.conftest import PIKINE_EST
+
+    app.config["OSRM_URL"] = osrm_server.url
+    for mode in ("car", "car", "car", "walking", "walking"):
+        ticket = _issue(hall)
+        trips.set_ticket_origin(
+            ticket, position=(PIKINE_EST.lat, PIKINE_EST.lon), mode=mode
+        )
+    osrm_server.requests.clear()
+
+    assert travel_jobs.recompute_waiting_trips() == 5
+    assert sorted(r.split("/")[3] for r in osrm_server.requests) == ["car", "foot"]
+    assert all(r.startswith("/table/v1/") for r in osrm_server.requests)
+    db.session.expire_all()
+    assert {p.source for p in db.session.scalars(select(TravelPlan))} == {"osrm"}
+
+
+def test_trips_the_ticket_page_hears_its_trip_on_its_own_channel(db, backend, hall):
+    from smartqueue.realtime import channels
+    from smartqueue.realtime.broker import get_broker
+    from tests.live import published_so_far
+
+    ticket = _issue(hall)
+    with get_broker().subscribe([channels.ticket(ticket.token)]) as messages:
+        trips.set_ticket_origin(ticket, **WALK)  # computed, and told: leave now
+        assert published_so_far(messages) == ["travel"]
+        travel_jobs.recompute_waiting_trips()  # nothing the page shows has changed
+        assert published_so_far(messages) == []
