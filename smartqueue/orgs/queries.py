@@ -8,7 +8,7 @@ from datetime import datetime, time
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Integer, bindparam, func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
@@ -432,8 +432,8 @@ def branches_near(
             select(Branch)
             .where(Branch.id.in_([i for i, _ in nearest]))
             .options(
-                selectinload(Branch.organization),
-                selectinload(Branch.commune),
+                joinedload(Branch.organization),
+                joinedload(Branch.commune),
                 selectinload(Branch.services).joinedload(Service.queue),
                 selectinload(Branch.opening_hours),
             )
@@ -451,18 +451,38 @@ def _walk_in(service: Service) -> bool:
     return service.is_active and not service.requires_appointment
 
 
+def _padded(service_ids: list[int]) -> list[int]:
+    """The ids, padded with 0 (no service) to a multiple of 8: the per-service UNIONs
+    are built and compiled once per length (~25 ms each, which a search would otherwise
+    pay for each new number of services it meets), and PostgreSQL prepares a statement
+    it has seen five times: ten lengths up to NEAR_LIMIT x 4 are soon all prepared."""
+    return service_ids + [0] * (-len(service_ids) % 8)
+
+
 def _recent_served_means(service_ids: list[int]) -> dict[int, float]:
     """Each service's mean of its last RECENT_SERVED service times (minutes), for those
     that have served someone: one statement, a UNION ALL of one short read a service
     (what queueing's mean_service_minutes reads for one)."""
     if not service_ids:
         return {}
+    statement = _recent_served_statement(len(service_ids))
+    params = {f"s{n}": service_id for n, service_id in enumerate(service_ids)}
+    seconds: dict[int, list[float]] = {}
+    for service_id, start, done in db.session.execute(statement, params):
+        seconds.setdefault(service_id, []).append((done - start).total_seconds())
+    return {i: max(sum(s) / len(s) / 60, 0.5) for i, s in seconds.items()}
+
+
+@functools.cache
+def _recent_served_statement(services: int):
+    """Built once per number of services, as queueing's per-service counts are: building
+    a UNION of 80 arms cost more than running it."""
     parts = []
-    for service_id in service_ids:
+    for n in range(services):
         recent = (
             select(Ticket.service_id, Ticket.serving_at, Ticket.finished_at)
             .where(
-                Ticket.service_id == service_id,
+                Ticket.service_id == bindparam(f"s{n}", type_=Integer),
                 Ticket.status == TicketStatus.SERVED,
                 Ticket.serving_at.is_not(None),
             )
@@ -471,10 +491,7 @@ def _recent_served_means(service_ids: list[int]) -> dict[int, float]:
             .subquery()
         )
         parts.append(select(recent))  # wrapped: SQLite allows no LIMIT in a UNION's arm
-    seconds: dict[int, list[float]] = {}
-    for service_id, start, done in db.session.execute(union_all(*parts)):
-        seconds.setdefault(service_id, []).append((done - start).total_seconds())
-    return {i: max(sum(s) / len(s) / 60, 0.5) for i, s in seconds.items()}
+    return union_all(*parts)
 
 
 def _open_counters(service_ids: list[int]) -> dict[int, int]:
@@ -507,8 +524,8 @@ def find_fastest(
     (the embedded estimator: no network in a request) plus the expected wait, for each
     walk-in service or the one named; the quickest branch of each organization for a
     service pointed out. Branches that serve none of them now (closed, lines paused or
-    no counter open for them) come after, nearest first. Seven reads whatever the
-    number of branches."""
+    no counter open for them) come after, nearest first. Nine reads whatever
+    the number of branches."""
     moment = moment or clock.now()
     radius = NEAR_RADIUS_KM if organization_id is None else ORGANIZATION_RADIUS_KM
     found = branches_near(
@@ -527,9 +544,10 @@ def find_fastest(
         ]
         for b, _km in found
     }
-    ids = [s.id for services in lines.values() for s in services]
+    ids = _padded([s.id for services in lines.values() for s in services])
     waiting = count_waiting(ids)
-    means = _recent_served_means(ids)
+    # An empty line waits 0 whatever its pace: only the others' recent means are read.
+    means = _recent_served_means(_padded([i for i in ids if waiting.get(i)]))
     counters = _open_counters(ids)
     states = rules.branch_states([b.id for b, _km in found], moment)
     results = []
