@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import QueueStatus, Service, Ticket, TicketStatus
 from ..queueing import queries, rules
 from ..queueing.queries import WaitEstimate
+from ..travel import queries as travel_queries
 from .sockets import socket_path
 
 
@@ -75,11 +76,25 @@ def _place(ticket: Ticket) -> Place | None:
     )
 
 
+def _travel(ticket: Ticket) -> dict:
+    """How long the holder takes to come, once they said from where (issue 9): the
+    stored plan (None: not asked; no minutes yet: being computed) and, while waiting,
+    what to do about it."""
+    if ticket.status not in (TicketStatus.WAITING, TicketStatus.CALLED):
+        return {"travel_plan": None, "trip": None}
+    plan = travel_queries.get_ticket_plan(ticket)
+    trip = None
+    if plan is not None and plan.travel_minutes is not None:
+        trip = travel_queries.ticket_trip_view(ticket)
+    return {"travel_plan": plan, "trip": trip}
+
+
 def ticket_context(ticket: Ticket, **extra) -> dict:
     """What _ticket.html needs, for the page, its htmx answers and its socket."""
     return dict(
         ticket=ticket,
         place=_place(ticket),
+        **_travel(ticket),
         successor=(
             _successor(ticket) if ticket.status is TicketStatus.TRANSFERRED else None
         ),

@@ -18,6 +18,7 @@ from ..models import (
     Strategy,
     TicketStatus,
 )
+from ..travel import TravelMode
 
 LABELS: dict[enum.Enum, str] = {
     OrganizationType.BANK: _l("Banque"),
@@ -81,6 +82,12 @@ LABELS: dict[enum.Enum, str] = {
     AppointmentStatus.COMPLETED: _l("Terminé"),
     AppointmentStatus.CANCELLED: _l("Annulé"),
     AppointmentStatus.NO_SHOW: _l("Absent"),
+    TravelMode.PUBLIC_TRANSPORT: _l("Bus, car rapide, Ndiaga Ndiaye"),
+    TravelMode.WALKING: _l("À pied"),
+    TravelMode.TAXI: _l("Taxi ou clando"),
+    TravelMode.MOTORBIKE: _l("Moto (Jakarta)"),
+    TravelMode.CAR: _l("Voiture"),
+    TravelMode.BICYCLE: _l("Vélo"),
 }
 
 WEEKDAYS = [

@@ -19,10 +19,14 @@ from flask_login import current_user
 
 from ...errors import DomainError
 from ...models import Channel, QueueStatus, Service, Ticket
+from ...models.travel import LIVE_TICKET_STATUSES
 from ...orgs import queries as orgs
 from ...queueing import operations, queries
 from ...screens.ticket import ticket_context
+from ...travel import operations as travel_operations
+from ...travel import queries as travel_queries
 from ..htmx import is_htmx, page_or_fragment
+from ..public.near import DEFAULT_MODE, MODE_LABELS
 from ..safety import acting_user
 
 bp = Blueprint("customer", __name__)
@@ -175,6 +179,85 @@ def _act(token: str, operation):
             "customer/_ticket.html", **ticket_context(_ticket_or_404(token))
         )
     return redirect(url_for("customer.ticket", token=token), 303)
+
+
+# --- how long to come (issue 9) ------------------------------------------------------------
+
+
+def _travel_page(ticket: Ticket, error: str | None = None, status: int = 200):
+    holder = current_user if current_user.is_authenticated else None
+    chosen_mode = (
+        request.form.get("mode")
+        or (travel_queries.get_travel_mode(holder) or DEFAULT_MODE).value
+    )
+    return render_template(
+        "customer/travel.html",
+        ticket=ticket,
+        origins=orgs.list_finder_origins(),
+        modes=MODE_LABELS,
+        chosen_mode=chosen_mode,
+        chosen_origin=request.form.get("from", ""),
+        error=error,
+    ), status
+
+
+@bp.get("/t/<token>/travel")
+def travel(token: str):
+    """Where the holder comes from and how: a page of its own (the live ticket page
+    reloads itself every 20 s with scripts off, which would lose a half-filled form)."""
+    ticket = _ticket_or_404(token)
+    if ticket.status.value not in LIVE_TICKET_STATUSES:
+        return redirect(url_for("customer.ticket", token=token), 303)
+    return _travel_page(ticket)
+
+
+@bp.post("/t/<token>/travel")
+def set_travel(token: str):
+    """A position (the browser's, rounded by the operation) or a place from the list,
+    and a mode; the trip is computed by a job, and the ticket page shows it."""
+    ticket = _ticket_or_404(token)
+    mode = request.form.get("mode", "")
+    chosen = request.form.get("from", "").strip()
+    lat, lon = request.form.get("lat", "").strip(), request.form.get("lon", "").strip()
+    try:
+        if lat or lon:
+            travel_operations.set_ticket_origin(ticket, position=(lat, lon), mode=mode)
+        else:
+            found = orgs.get_finder_origin(chosen) if chosen else None
+            if found is None:
+                raise DomainError(
+                    _(
+                        "Choisissez votre commune dans la liste, ou donnez votre position."
+                    )
+                )
+            if chosen.startswith("c"):  # a commune of the reference list
+                travel_operations.set_ticket_origin(
+                    ticket, commune_id=int(chosen[1:]), mode=mode
+                )
+            else:  # a department: its chief town stands in
+                place = found[1]
+                travel_operations.set_ticket_origin(
+                    ticket, position=(place.lat, place.lon), mode=mode
+                )
+    except DomainError as error:
+        return _travel_page(_ticket_or_404(token), error.message, 422)
+    return redirect(url_for("customer.ticket", token=token), 303)
+
+
+@bp.post("/t/<token>/travel/later")
+def move_back_for_travel(token: str):
+    """One tap: step back to the place whose wait matches the trip (never on its own:
+    the holder asks for it), so they are neither called on the road nor kept waiting."""
+
+    def move_back(ticket, by):
+        trip = travel_queries.ticket_trip_view(ticket)
+        if trip is None or trip.place_for_arrival is None:
+            raise DomainError(_("Votre place convient déjà à votre trajet."))
+        return operations.let_others_pass(
+            ticket, by=by, places=trip.place_for_arrival - trip.ahead
+        )
+
+    return _act(token, move_back)
 
 
 # --- my tickets --------------------------------------------------------------------------
