@@ -225,6 +225,32 @@ def _service_names() -> None:
         service.name_en = service.name_en or found[1]
 
 
+# Where the demo branches stand (at their addresses, not their communes' centres), so
+# that the finder's "near me" has real distances between them to weigh: Plateau, Fann,
+# the Parcelles, Pikine and Guédiawaye are 3 to 12 km apart.
+POSITIONS = {
+    ("Banque Teranga", "Agence Plateau"): (14.6690, -17.4318),
+    ("Banque Teranga", "Agence Parcelles Assainies"): (14.7665, -17.4383),
+    ("Banque Teranga", "Agence Pikine"): (14.7558, -17.3905),
+    ("Hôpital Régional de Dakar", "Site de Fann"): (14.6905, -17.4640),
+    ("Préfecture de Guédiawaye", "Préfecture"): (14.7730, -17.3960),
+}
+
+
+def _demo_positions() -> None:
+    """Give the demo branches their positions, also in a demo database seeded before
+    (which put them at their communes' centres); a position a manager set is kept."""
+    rows = db.session.execute(
+        select(Branch, Organization.name, Commune.latitude, Commune.longitude)
+        .join(Organization, Branch.organization_id == Organization.id)
+        .join(Commune, Branch.commune_id == Commune.id)
+    )
+    for branch, org_name, lat, lon in rows:
+        position = POSITIONS.get((org_name, branch.name))
+        if position and (branch.latitude, branch.longitude) == (lat, lon):
+            branch.latitude, branch.longitude = position
+
+
 def _branch(org: Organization, name: str, commune_name: str, address: str) -> Branch:
     commune = db.session.scalar(select(Commune).where(Commune.name == commune_name))
     if commune is None:
@@ -334,6 +360,7 @@ def seed_demo() -> None:
             )
         )
     _always_open()
+    _demo_positions()
     _service_names()
     _demo_devices()
     db.session.commit()
