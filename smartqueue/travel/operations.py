@@ -9,7 +9,7 @@ restart loses nothing. A position is erased by the database when its holder ends
 import math
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .. import clock
 from ..errors import DomainError
@@ -195,3 +195,18 @@ def set_appointment_origin(
     enqueue(travel_jobs.compute_appointment_trip, appointment.id)
     db.session.commit()
     return plan
+
+
+@unit_of_work
+def forget_ticket_origin(ticket: Ticket) -> bool:
+    """The holder takes their position back before the ticket ends: erased at once
+    (the "told" mark goes with it). Whether there was one."""
+    ticket_id = ticket.id
+    begin_write(db.session)
+    erased = db.session.execute(
+        delete(TravelPlan)
+        .where(TravelPlan.ticket_id == ticket_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return erased == 1

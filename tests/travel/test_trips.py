@@ -392,3 +392,11 @@ def test_trips_the_ticket_page_hears_its_trip_on_its_own_channel(db, backend, ha
         assert published_so_far(messages) == ["travel"]
         travel_jobs.recompute_waiting_trips()  # nothing the page shows has changed
         assert published_so_far(messages) == []
+
+
+def test_trips_the_holder_may_take_their_position_back(db, backend, hall):
+    ticket = _issue(hall)
+    trips.set_ticket_origin(ticket, **WALK)
+    assert trips.forget_ticket_origin(ticket) is True
+    assert _count(TravelPlan) == 0 and ticket_trip_view(ticket) is None
+    assert trips.forget_ticket_origin(ticket) is False
