@@ -29,10 +29,13 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import Appointment, AppointmentStatus, Channel, Service
 from ...orgs import queries as orgs
+from ...travel import operations as travel_operations
+from ...travel import queries as travel_queries
 from ..forms import EmptyForm
 from ..htmx import page_or_fragment
 from ..qr import qr_svg
 from ..safety import acting_user
+from ..travel_form import set_origin, travel_page
 from .calendar import month_of_window
 from .forms import PICK_A_TIME, TimeForm
 
@@ -248,6 +251,7 @@ def _appointment_page(appointment: Appointment, error: str | None = None):
         check_in_url=check_in_url,
         qr=qr_svg(check_in_url, "qr booking-qr") if appointment.is_upcoming else None,
         change_until=appointment.starts_at - operations.CHANGE_LIMIT,
+        trip=travel_queries.appointment_trip_view(appointment),
         form=EmptyForm(),
         error=error,
     )
@@ -278,6 +282,38 @@ def cancel(number: str):
         return _appointment_page(_mine(number), error=str(refused.message)), 409
     flash(_("Votre rendez-vous est annulé."), "success")
     return redirect(url_for("booking.appointment", number=appointment.number), 303)
+
+
+# --- when to leave (issue 9) ---------------------------------------------------------------
+
+
+def _travel_page(appointment: Appointment, error=None, status: int = 200):
+    return travel_page(
+        appointment.branch,
+        _("le rendez-vous %(number)s", number=appointment.number),
+        url_for("booking.set_travel", number=appointment.number),
+        url_for("booking.appointment", number=appointment.number),
+        error,
+        status,
+    )
+
+
+@bp.get("/<number>/travel")
+def travel(number: str):
+    appointment = _mine(number)
+    if not appointment.is_upcoming:
+        return redirect(url_for("booking.appointment", number=number), 303)
+    return _travel_page(appointment)
+
+
+@bp.post("/<number>/travel")
+def set_travel(number: str):
+    """Departure = start - travel - margin, computed by a job and sent as a reminder."""
+    try:
+        set_origin(travel_operations.set_appointment_origin, _mine(number))
+    except DomainError as error:
+        return _travel_page(_mine(number), error.message, 422)
+    return redirect(url_for("booking.appointment", number=number), 303)
 
 
 # --- my appointments ---------------------------------------------------------------------

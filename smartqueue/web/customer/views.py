@@ -26,8 +26,8 @@ from ...screens.ticket import ticket_context
 from ...travel import operations as travel_operations
 from ...travel import queries as travel_queries
 from ..htmx import is_htmx, page_or_fragment
-from ..public.near import DEFAULT_MODE, MODE_LABELS
 from ..safety import acting_user
+from ..travel_form import set_origin, travel_page
 
 bp = Blueprint("customer", __name__)
 
@@ -184,21 +184,15 @@ def _act(token: str, operation):
 # --- how long to come (issue 9) ------------------------------------------------------------
 
 
-def _travel_page(ticket: Ticket, error: str | None = None, status: int = 200):
-    holder = current_user if current_user.is_authenticated else None
-    chosen_mode = (
-        request.form.get("mode")
-        or (travel_queries.get_travel_mode(holder) or DEFAULT_MODE).value
+def _ticket_travel_page(ticket: Ticket, error=None, status: int = 200):
+    return travel_page(
+        ticket.branch,
+        _("le ticket %(code)s", code=ticket.code),
+        url_for("customer.set_travel", token=ticket.token),
+        url_for("customer.ticket", token=ticket.token),
+        error,
+        status,
     )
-    return render_template(
-        "customer/travel.html",
-        ticket=ticket,
-        origins=orgs.list_finder_origins(),
-        modes=MODE_LABELS,
-        chosen_mode=chosen_mode,
-        chosen_origin=request.form.get("from", ""),
-        error=error,
-    ), status
 
 
 @bp.get("/t/<token>/travel")
@@ -208,39 +202,17 @@ def travel(token: str):
     ticket = _ticket_or_404(token)
     if ticket.status.value not in LIVE_TICKET_STATUSES:
         return redirect(url_for("customer.ticket", token=token), 303)
-    return _travel_page(ticket)
+    return _ticket_travel_page(ticket)
 
 
 @bp.post("/t/<token>/travel")
 def set_travel(token: str):
     """A position (the browser's, rounded by the operation) or a place from the list,
     and a mode; the trip is computed by a job, and the ticket page shows it."""
-    ticket = _ticket_or_404(token)
-    mode = request.form.get("mode", "")
-    chosen = request.form.get("from", "").strip()
-    lat, lon = request.form.get("lat", "").strip(), request.form.get("lon", "").strip()
     try:
-        if lat or lon:
-            travel_operations.set_ticket_origin(ticket, position=(lat, lon), mode=mode)
-        else:
-            found = orgs.get_finder_origin(chosen) if chosen else None
-            if found is None:
-                raise DomainError(
-                    _(
-                        "Choisissez votre commune dans la liste, ou donnez votre position."
-                    )
-                )
-            if chosen.startswith("c"):  # a commune of the reference list
-                travel_operations.set_ticket_origin(
-                    ticket, commune_id=int(chosen[1:]), mode=mode
-                )
-            else:  # a department: its chief town stands in
-                place = found[1]
-                travel_operations.set_ticket_origin(
-                    ticket, position=(place.lat, place.lon), mode=mode
-                )
+        set_origin(travel_operations.set_ticket_origin, _ticket_or_404(token))
     except DomainError as error:
-        return _travel_page(_ticket_or_404(token), error.message, 422)
+        return _ticket_travel_page(_ticket_or_404(token), error.message, 422)
     return redirect(url_for("customer.ticket", token=token), 303)
 
 
