@@ -60,7 +60,7 @@ def compute_ticket_trip(ticket_id: int) -> int:
 
 
 def recompute_waiting_trips() -> int:
-    """Every 5 minutes: every waiting ticket's trip again (the traffic changes by the
+    """Every 5 minutes: every waiting (or called) ticket's trip again (the traffic changes by the
     hour, the line moves), in batches; tells those now due. Returns how many."""
     done, after = 0, 0
     stats: dict[int, tuple[float, int]] = {}
@@ -83,6 +83,7 @@ class _Row:
     service_id: int
     branch_id: int
     email: str | None
+    called: bool
     mode: travel.TravelMode
     origin: travel.Place
     destination: travel.Place | None
@@ -110,6 +111,7 @@ def _plans_statement():
             Ticket.service_id,
             Ticket.branch_id,
             Ticket.contact_email,
+            Ticket.status,
             Branch.latitude,
             Branch.longitude,
             _branch_commune.latitude,
@@ -122,15 +124,17 @@ def _plans_statement():
         .join(Region, Region.id == Branch.region_id)
         .outerjoin(_origin_commune, _origin_commune.id == TravelPlan.commune_id)
         .outerjoin(_branch_commune, _branch_commune.id == Branch.commune_id)
-        .where(Ticket.status == TicketStatus.WAITING)
+        # A called ticket's holder may still be on the way (the page says so and offers
+        # to let others pass): its trip is kept up to date too, though not told to leave.
+        .where(Ticket.status.in_([TicketStatus.WAITING, TicketStatus.CALLED]))
         .order_by(TravelPlan.id)
     )
 
 
 def _row(r) -> _Row:
     (plan_id, ticket_id, lat, lon, mode, origin_set_at, shown, told) = r[:8]
-    (o_lat, o_lon, o_factor, token, service_id, branch_id, email) = r[8:15]
-    (b_lat, b_lon, bc_lat, bc_lon, b_factor, weather) = r[15:]
+    (o_lat, o_lon, o_factor, token, service_id, branch_id, email, status) = r[8:16]
+    (b_lat, b_lon, bc_lat, bc_lon, b_factor, weather) = r[16:]
     origin = (
         travel.Place(lat, lon, o_factor)
         if lat is not None
@@ -150,6 +154,7 @@ def _row(r) -> _Row:
         service_id,
         branch_id,
         email,
+        status is TicketStatus.CALLED,
         travel.TravelMode(mode),
         origin,
         destination,
@@ -192,9 +197,9 @@ def _refresh_batch(
     computed, tell = [], []
     for row in rows:
         trip = trips.get(row.plan_id)
-        if trip is None or row.ticket_id not in places:
+        if trip is None:
             continue
-        ahead, _waiting = places[row.ticket_id]
+        ahead, _waiting = places.get(row.ticket_id, (0, 0))  # called: nobody ahead
         mean, open_counters = stats[row.service_id]
         wait = queueing.wait_range(ahead, mean, open_counters)
         advice = travel.advise_ticket(now, wait.low, trip.minutes, trip.margin_minutes)
@@ -209,7 +214,9 @@ def _refresh_batch(
                 "computed_at": now,
             }
         )
-        if travel.should_tell(advice, row.told_leave_at, trip.margin_minutes):
+        if not row.called and travel.should_tell(
+            advice, row.told_leave_at, trip.margin_minutes
+        ):
             tell.append((row, advice.leave_at))
     changed = _write(computed, tell, now, rows)
     if changed:

@@ -400,3 +400,17 @@ def test_trips_the_holder_may_take_their_position_back(db, backend, hall):
     assert trips.forget_ticket_origin(ticket) is True
     assert _count(TravelPlan) == 0 and ticket_trip_view(ticket) is None
     assert trips.forget_ticket_origin(ticket) is False
+
+
+def test_trips_a_called_holder_still_on_the_way_gets_a_trip_but_no_leave_now(
+    db, backend, hall, mailbox
+):
+    ticket = _issue(hall, email="awa@example.sn")
+    called = ops.call_next(hall.counter, by=hall.agent)
+    trips.set_ticket_origin(called, **WALK)
+    plan = _plan(ticket.id)
+    assert plan.travel_minutes == 23 and plan.told_at is None  # the call said it all
+    assert _leave_now_mails(mailbox, "awa@example.sn") == []
+    view = ticket_trip_view(called)
+    assert view.called and view.leave_now and view.too_far
+    assert view.place_for_arrival is None  # nobody else waits: nowhere to step back
