@@ -146,3 +146,15 @@ def test_a_called_holder_still_on_the_road_is_told_to_let_others_pass(client, ha
     page = _text(client.get(f"/t/{ticket.token}"))
     assert "Encore en route (environ 284 min)" in page and "Laisser passer" in page
     assert "Partez maintenant" not in page  # called: what counts is the counter
+
+
+def test_the_holder_can_take_their_position_back_before_the_ticket_ends(client, hall):
+    *ahead, ticket = _issue(hall, 11)
+    client.post(f"/t/{ticket.token}/travel", data=NEAR_PLATEAU)
+    assert _plans() == 1
+    assert "Oublier d'où je viens" in _text(client.get(f"/t/{ticket.token}"))
+    forgot = client.post(f"/t/{ticket.token}/travel/forget")
+    assert forgot.status_code == 303
+    assert _plans() == 0
+    page = _text(client.get(f"/t/{ticket.token}"))
+    assert "Trajet" not in page and f'href="/t/{ticket.token}/travel"' in page

@@ -216,6 +216,17 @@ def set_travel(token: str):
     return redirect(url_for("customer.ticket", token=token), 303)
 
 
+@bp.post("/t/<token>/travel/forget")
+def forget_travel(token: str):
+    """The holder takes their position back: erased now, not at the ticket's end."""
+    travel_operations.forget_ticket_origin(_ticket_or_404(token))
+    if is_htmx():
+        return render_template(
+            "customer/_ticket.html", **ticket_context(_ticket_or_404(token))
+        )
+    return redirect(url_for("customer.ticket", token=token), 303)
+
+
 @bp.post("/t/<token>/travel/later")
 def move_back_for_travel(token: str):
     """One tap: step back to the place whose wait matches the trip (never on its own:
