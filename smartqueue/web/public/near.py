@@ -9,23 +9,29 @@ from typing import NamedTuple
 
 from flask import request, session
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from ...orgs import queries as orgs
 from ...travel import Place, TravelMode
+from ...travel import queries as travel
+from ..labels import LABELS
 from ..safety import parse_id
 
 # Most customers cross Dakar by car rapide, Ndiaga Ndiaye, Dakar Dem Dikk bus or TER; the
 # walks are the short trips inside a neighbourhood, and a household car is the exception.
 # It is also the mode with the widest margin, so a default never promises too soon.
 DEFAULT_MODE = TravelMode.PUBLIC_TRANSPORT
+# The modes in the order offered (the default first), labelled as everywhere (labels.py).
 MODE_LABELS = {
-    TravelMode.PUBLIC_TRANSPORT: _l("Bus, car rapide, Ndiaga Ndiaye"),
-    TravelMode.WALKING: _l("À pied"),
-    TravelMode.TAXI: _l("Taxi ou clando"),
-    TravelMode.MOTORBIKE: _l("Moto (Jakarta)"),
-    TravelMode.CAR: _l("Voiture"),
-    TravelMode.BICYCLE: _l("Vélo"),
+    mode: LABELS[mode]
+    for mode in (
+        TravelMode.PUBLIC_TRANSPORT,
+        TravelMode.WALKING,
+        TravelMode.TAXI,
+        TravelMode.MOTORBIKE,
+        TravelMode.CAR,
+        TravelMode.BICYCLE,
+    )
 }
 POSITION_DECIMALS = 3  # ~110 m of latitude: enough for a trip, not a doorstep
 
@@ -60,10 +66,14 @@ def _coordinate(name: str, bound: float) -> tuple[float | None, bool]:
 
 
 def _mode() -> TravelMode:
-    """The mode asked for, else the one chosen before in this session, else the default;
-    remembered for the next search."""
+    """The mode asked for, else the one chosen before in this session, else the one a
+    signed-in customer gave last (their ticket's trip), else the default; a mode asked
+    for is remembered in the session for the next search."""
     asked = request.args.get("mode") or session.get("travel_mode")
-    mode = next((m for m in TravelMode if m.value == asked), DEFAULT_MODE)
+    mode = next((m for m in TravelMode if m.value == asked), None)
+    if mode is None:
+        customer = current_user if current_user.is_authenticated else None
+        mode = travel.get_travel_mode(customer) or DEFAULT_MODE
     if request.args.get("mode") and session.get("travel_mode") != mode.value:
         session["travel_mode"] = mode.value
     return mode
