@@ -162,6 +162,8 @@ def _empty_tables(app) -> None:
             else:
                 for table in tables:
                     conn.execute(table.delete())
+            # The reference data stays, as seeded: a test may have set a region's weather.
+            conn.execute(text("UPDATE region SET weather_factor = 1.0"))
         _db.session.remove()
         _db.engine.dispose()
 

@@ -1,10 +1,57 @@
-"""Writes of the geo domain: seeding the Senegal reference data."""
+"""Writes of the geo domain: seeding the Senegal reference data, and the regions'
+weather factors (the rainy season slows every trip)."""
 
+import math
+
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..errors import DomainError
 from ..extensions import db
-from ..models import Commune, Department, Region
+from ..models import Commune, Department, Region, User
+from ..work import begin_write, unit_of_work
 from .reference import REGIONS
+
+# A flooded Dakar doubles trips at worst; 3 leaves room and catches a typo such as 13.
+WEATHER_FACTORS = (1.0, 3.0)
+
+
+class InvalidWeather(DomainError):
+    pass
+
+
+@unit_of_work
+def set_weather_factors(factors: dict[int, float], *, by: User) -> int:
+    """Set regions' weather factors (region id -> factor), all or none; returns how
+    many changed. 1.0 is dry weather; every trip to a branch of the region is
+    multiplied by its factor (smartqueue/travel). `by` is a platform admin (the manage
+    area checks it)."""
+    low, high = WEATHER_FACTORS
+    for factor in factors.values():
+        if not (isinstance(factor, float) and math.isfinite(factor)):
+            raise InvalidWeather(_l("Un facteur météo est un nombre, par exemple 1,3."))
+        if not low <= factor <= high:
+            raise InvalidWeather(
+                _l(
+                    "Un facteur météo va de %(low)s (temps sec) à %(high)s.",
+                    low="1,0",
+                    high="3,0",
+                )
+            )
+    begin_write(db.session)
+    regions = {
+        r.id: r
+        for r in db.session.scalars(select(Region).where(Region.id.in_(factors)))
+    }
+    if len(regions) != len(factors):
+        raise InvalidWeather(_l("Cette région n'existe pas."))
+    changed = 0
+    for region_id, factor in factors.items():
+        if regions[region_id].weather_factor != factor:
+            regions[region_id].weather_factor = factor
+            changed += 1
+    db.session.commit()
+    return changed
 
 
 def _set(obj, **values) -> None:

@@ -47,6 +47,7 @@ ENDPOINTS = {
     "manage.location_fields": "area",
     "manage.organizations": "platform",
     "manage.new_organization": "platform",
+    "manage.weather": "platform",
     "manage.organization": "organization",
     "manage.new_branch": "organization",
     "manage.branch": "branch",

@@ -3,11 +3,15 @@
 The branch pages (branch, hours, closures, services, counters) are in branches.py.
 """
 
+import math
+
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...errors import DomainError
+from ...geo import operations as geo
+from ...geo import queries as geo_queries
 from ...models import Role
 from ...orgs import operations as orgs
 from ...orgs import policy
@@ -78,6 +82,36 @@ def new_organization():
             )
             return redirect(url_for("manage.organization", org_id=org.id))
     return render_template("manage/new_organization.html", form=form), status(form)
+
+
+@bp.route("/weather", methods=["GET", "POST"])
+def weather():
+    """The regions' weather factors (the rainy season slows trips): all saved at once,
+    or none when one is wrong."""
+    regions = geo_queries.list_regions()
+    error = None
+    if request.method == "POST":
+        factors = {}
+        for region in regions:
+            text = (
+                request.form.get(f"weather-{region.id}", "").strip().replace(",", ".")
+            )
+            try:
+                factors[region.id] = float(text)
+            except ValueError:
+                factors[region.id] = math.nan  # said by the operation, in words
+        try:
+            changed = geo.set_weather_factors(factors, by=acting_user())
+        except DomainError as refused:
+            error = refused.message
+        else:
+            flash(
+                _("Facteurs météo enregistrés (%(n)s changé(s)).", n=changed), "success"
+            )
+            return redirect(url_for("manage.weather"), 303)
+    return render_template(
+        "manage/weather.html", regions=regions, error=error, form=EmptyForm()
+    ), (422 if error else 200)
 
 
 # --- organization ----------------------------------------------------------------------------
