@@ -44,14 +44,20 @@ def advise_ticket(
 def should_tell(
     advice: TicketAdvice, told_leave_at: datetime | None, margin_minutes: int
 ) -> bool:
-    """Tell "leave now" once when it is due; again only if the advice has slipped, either
-    way, by more than the margin since the leave_at that was told."""
+    """Tell "leave now" once when it is due; again only if the advice has slipped
+    earlier by more than the margin since the leave_at that was told (a counter opened,
+    the line ran faster: who left on time would now be late).
+
+    Not when it slips later: leave_at is measured from now, so a stalled line moves it
+    later by the minute, and telling again on that would mail a holder already on the
+    way at every margin for as long as the line stands still (they simply wait a little
+    at the branch)."""
     if not advice.leave_now:
         return False
     if told_leave_at is None:
         return True
-    slipped = abs(advice.leave_at - _aware(told_leave_at))
-    return slipped > timedelta(minutes=margin_minutes)
+    earlier = _aware(told_leave_at) - advice.leave_at
+    return earlier > timedelta(minutes=margin_minutes)
 
 
 def appointment_departure(
