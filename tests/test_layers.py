@@ -2,7 +2,7 @@
 
     foundations  clock, errors, extensions (the Redis client too), logs
     models       models/
-    core         accounts, appointments, geo, orgs, queueing, and their shared
+    core         accounts, appointments, geo, orgs, queueing, travel, and their shared
                  plumbing (work: units of work; events: the engine's signals)
     screens      screens/: what the live screens show, rendered for the web pages and
                  the sockets alike
