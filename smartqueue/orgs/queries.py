@@ -435,7 +435,6 @@ def branches_near(
                 joinedload(Branch.organization),
                 joinedload(Branch.commune),
                 selectinload(Branch.services).joinedload(Service.queue),
-                selectinload(Branch.opening_hours),
             )
         )
     }
@@ -494,17 +493,22 @@ def _recent_served_statement(services: int):
     return union_all(*parts)
 
 
-def _open_counters(service_ids: list[int]) -> dict[int, int]:
-    """How many open counters handle each service (one grouped read)."""
+def _open_counters(branch_ids: list[int], service_ids: list[int]) -> dict[int, int]:
+    """How many open counters handle each service (one grouped read). Reached from the
+    branches' counters (counter.branch_id's index, then counter_service's key, which
+    starts with counter_id): counter_service has no index by service, and starting
+    from the services read the whole link table (44 ms at 5 000 branches)."""
     if not service_ids:
         return {}
     return dict(
         db.session.execute(
             select(counter_services.c.service_id, func.count())
-            .join(Counter, Counter.id == counter_services.c.counter_id)
+            .select_from(Counter)
+            .join(counter_services, counter_services.c.counter_id == Counter.id)
             .where(
-                counter_services.c.service_id.in_(service_ids),
+                Counter.branch_id.in_(branch_ids),
                 Counter.status == CounterStatus.OPEN,
+                counter_services.c.service_id.in_(service_ids),
             )
             .group_by(counter_services.c.service_id)
         ).all()
@@ -524,7 +528,7 @@ def find_fastest(
     (the embedded estimator: no network in a request) plus the expected wait, for each
     walk-in service or the one named; the quickest branch of each organization for a
     service pointed out. Branches that serve none of them now (closed, lines paused or
-    no counter open for them) come after, nearest first. Nine reads whatever
+    no counter open for them) come after, nearest first. Eight reads whatever
     the number of branches."""
     moment = moment or clock.now()
     radius = NEAR_RADIUS_KM if organization_id is None else ORGANIZATION_RADIUS_KM
@@ -548,7 +552,7 @@ def find_fastest(
     waiting = count_waiting(ids)
     # An empty line waits 0 whatever its pace: only the others' recent means are read.
     means = _recent_served_means(_padded([i for i in ids if waiting.get(i)]))
-    counters = _open_counters(ids)
+    counters = _open_counters([b.id for b, _km in found], ids)
     states = rules.branch_states([b.id for b, _km in found], moment)
     results = []
     for branch, km in found:
