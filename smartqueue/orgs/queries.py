@@ -8,7 +8,7 @@ from datetime import datetime, time
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, func, select, union_all
+from sqlalchemy import Integer, bindparam, func, select, text, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
@@ -469,9 +469,10 @@ def _count_waiting(service_ids: list[int]) -> dict[int, int]:
 
 
 def _padded(service_ids: list[int]) -> list[int]:
-    """The ids, padded with 0 (no service) to a multiple of 8: the recent means' UNION
-    is built and compiled once per length (~25 ms each, which a search would otherwise
-    pay for each new number of services it meets): ten lengths up to NEAR_LIMIT x 4."""
+    """The ids, padded with 0 (no service) to a multiple of 8: SQLite's UNION of recent
+    means is built and compiled once per length (~25 ms each, which a search would
+    otherwise pay for each new number of services it meets): ten lengths up to
+    NEAR_LIMIT x 4."""
     return service_ids + [0] * (-len(service_ids) % 8)
 
 
@@ -481,12 +482,34 @@ def _recent_served_means(service_ids: list[int]) -> dict[int, float]:
     (what queueing's mean_service_minutes reads for one)."""
     if not service_ids:
         return {}
-    statement = _recent_served_statement(len(service_ids))
-    params = {f"s{n}": service_id for n, service_id in enumerate(service_ids)}
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(_RECENT_SERVED_LATERAL, {"ids": service_ids})
+    else:
+        service_ids = _padded(service_ids)
+        statement = _recent_served_statement(len(service_ids))
+        params = {f"s{n}": service_id for n, service_id in enumerate(service_ids)}
+        rows = db.session.execute(statement, params)
     seconds: dict[int, list[float]] = {}
-    for service_id, start, done in db.session.execute(statement, params):
+    for service_id, start, done in rows:
         seconds.setdefault(service_id, []).append((done - start).total_seconds())
     return {i: max(sum(s) / len(s) / 60, 0.5) for i, s in seconds.items()}
+
+
+# PostgreSQL plans a UNION of 50 arms in ~10 ms (it runs in under 1): one lateral read
+# a service, over the array of ids, is a single small plan whatever their number.
+_RECENT_SERVED_LATERAL = text(
+    f"""
+    SELECT line.id, recent.serving_at, recent.finished_at
+    FROM unnest(CAST(:ids AS integer[])) AS line(id)
+    CROSS JOIN LATERAL (
+        SELECT ticket.serving_at, ticket.finished_at FROM ticket
+        WHERE ticket.service_id = line.id AND ticket.status = 'served'
+          AND ticket.serving_at IS NOT NULL
+        ORDER BY ticket.finished_at DESC
+        LIMIT {RECENT_SERVED}
+    ) AS recent
+    """
+)
 
 
 @functools.cache
@@ -568,7 +591,7 @@ def find_fastest(
     ids = [s.id for services in lines.values() for s in services]
     waiting = _count_waiting(ids)
     # An empty line waits 0 whatever its pace: only the others' recent means are read.
-    means = _recent_served_means(_padded([i for i in ids if waiting.get(i)]))
+    means = _recent_served_means([i for i in ids if waiting.get(i)])
     counters = _open_counters([b.id for b, _km in found], ids)
     states = rules.branch_states([b.id for b, _km in found], moment)
     results = []

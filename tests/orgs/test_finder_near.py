@@ -2,13 +2,13 @@
 distance; branches sorted by the total time to be served (travel + wait), the quickest
 branch of an organization for a service pointed out; on SQLite and PostgreSQL."""
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, CounterStatus, QueueStatus
+from smartqueue.models import Channel, CounterStatus, QueueStatus, TicketStatus
 from smartqueue.orgs import operations as ops
 from smartqueue.orgs.queries import (
     _bounding_box,
@@ -18,6 +18,7 @@ from smartqueue.orgs.queries import (
     list_finder_origins,
 )
 from smartqueue.queueing.operations import issue_ticket
+from smartqueue.queueing.queries import estimate_wait
 from smartqueue.travel import Place, TravelMode, estimate_trip
 from smartqueue.travel.estimator import haversine_km
 from tests.conftest import TUESDAY_10H
@@ -193,3 +194,23 @@ def test_finder_origins_are_dakar_communes_and_other_departments(db, backend):
     assert name == "Pikine Est" and place.local_factor == 2.1
     assert get_finder_origin("c999999") is None
     assert get_finder_origin("x1") is None and get_finder_origin("") is None
+
+
+def test_find_fastest_waits_as_the_branch_page_estimates(db, backend, dakar, frozen):
+    """The lines' recent pace (the last served tickets' times), as estimate_wait reads
+    it for the branch page: Pikine's deposits take 5 min now, not the declared 10."""
+    deposit = dakar["pikine"].services[0]
+    for n in range(3):
+        ticket = issue_ticket(deposit, channel=Channel.KIOSK)
+        ticket.status = TicketStatus.SERVED
+        ticket.serving_at = TUESDAY_10H - timedelta(minutes=30 - 6 * n)
+        ticket.finished_at = ticket.serving_at + timedelta(minutes=5)
+    db.session.commit()
+    [pikine] = [
+        r
+        for r in find_fastest(PIKINE, TravelMode.WALKING, service_name=DEPOSIT)
+        if r.branch.id == dakar["pikine"].id
+    ]
+    line = pikine.services[0]
+    assert (line.waiting, line.estimate.minutes) == (12, 60)
+    assert line.estimate == estimate_wait(deposit, 12)
