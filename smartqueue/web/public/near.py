@@ -135,6 +135,9 @@ def near_context() -> dict:
     return {
         "near": near,
         "nearby": nearby,
+        "radius_km": int(
+            orgs.ORGANIZATION_RADIUS_KM if service else orgs.NEAR_RADIUS_KM
+        ),
         "origins": orgs.list_finder_origins(),
         "modes": MODE_LABELS,
     }
