@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from smartqueue.models import Channel, CounterStatus
+from smartqueue.extensions import db
+from smartqueue.models import Channel, CounterStatus, TravelPreference
 from smartqueue.orgs.queries import list_finder_origins
 from smartqueue.queueing.operations import issue_ticket
 
@@ -135,3 +136,17 @@ def test_the_finder_speaks_wolof_and_english(client, bank):
         page = _page(client, url)
         assert "Près de vous, le plus rapide" not in page
         assert "min au total" not in page and "Le plus rapide" not in page
+
+
+def test_a_customer_finds_with_the_mode_they_chose_last(client, auth, bank, make_user):
+    """Their ticket's trip remembered a mode: the finder offers it first; a mode picked
+    in the finder is then kept for the session."""
+    customer = make_user()
+    db.session.add(TravelPreference(user_id=customer.id, mode="walking"))
+    db.session.commit()
+    auth.login(customer)
+    page = _page(client, f"/?from={_origin('Pikine Est')}")
+    assert '<option value="walking" selected>' in page
+    assert "Depuis Pikine Est · À pied" in page
+    _page(client, f"/?from={_origin('Pikine Est')}&mode=car")
+    assert '<option value="car" selected>' in _page(client, "/")
