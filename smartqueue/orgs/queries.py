@@ -335,9 +335,9 @@ def count_staff(org_id: int) -> int:
 
 # --- near a position: the branch finder's "Près de moi" and "Depuis ma commune" ------------
 
-NEAR_RADIUS_KM = (
-    15.0  # Pikine to Plateau is 12 km as the crow flies: Dakar's whole choice
-)
+# Pikine to Plateau is 10 km as the crow flies: 15 km holds a Dakar customer's whole
+# choice, and a branch farther than that is never the quickest once on the road.
+NEAR_RADIUS_KM = 15.0
 ORGANIZATION_RADIUS_KM = 60.0  # one organization's branches: few, so look further
 NEAR_LIMIT = 20
 RECENT_SERVED = 20  # as queueing.queries.mean_service_minutes
