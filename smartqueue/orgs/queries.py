@@ -336,7 +336,8 @@ def count_staff(org_id: int) -> int:
 # --- near a position: the branch finder's "Près de moi" and "Depuis ma commune" ------------
 
 # Pikine to Plateau is 10 km as the crow flies: 15 km holds a Dakar customer's whole
-# choice, and a branch farther than that is never the quickest once on the road.
+# choice (a farther branch wins only against a line of hours; the organization search
+# looks further, see ORGANIZATION_RADIUS_KM).
 NEAR_RADIUS_KM = 15.0
 ORGANIZATION_RADIUS_KM = 60.0  # one organization's branches: few, so look further
 NEAR_LIMIT = 20
