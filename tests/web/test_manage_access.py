@@ -27,6 +27,8 @@ ROUTES = [
     ("manage.organizations", "GET", "/manage/organizations", "platform"),
     ("manage.new_organization", "GET", "/manage/organizations/new", "platform"),
     ("manage.new_organization", "POST", "/manage/organizations/new", "platform"),
+    ("manage.weather", "GET", "/manage/weather", "platform"),
+    ("manage.weather", "POST", "/manage/weather", "platform"),
     ("manage.organization", "GET", "/manage/organizations/{org}", "org_a"),
     ("manage.organization", "POST", "/manage/organizations/{org}", "org_a"),
     ("manage.new_branch", "GET", "/manage/organizations/{org}/branches/new", "org_a"),
