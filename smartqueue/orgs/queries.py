@@ -340,7 +340,8 @@ def count_staff(org_id: int) -> int:
 # looks further, see ORGANIZATION_RADIUS_KM).
 NEAR_RADIUS_KM = 15.0
 ORGANIZATION_RADIUS_KM = 60.0  # one organization's branches: few, so look further
-NEAR_LIMIT = 20
+# On a phone, ten choices sorted by total time are plenty (and half the page of twenty).
+NEAR_LIMIT = 10
 RECENT_SERVED = 20  # as queueing.queries.mean_service_minutes
 KM_PER_DEGREE_LATITUDE = 111.2
 

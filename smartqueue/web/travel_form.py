@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..errors import DomainError
 from ..orgs import queries as orgs
 from ..travel import queries as travel_queries
-from .public.near import DEFAULT_MODE, MODE_LABELS
+from .public.near import DEFAULT_MODE, MODE_LABELS, finder_origins
 
 
 def travel_page(
@@ -26,7 +26,7 @@ def travel_page(
         holder=holder,
         action=action,
         back=back,
-        origins=orgs.list_finder_origins(),
+        origins=finder_origins(),
         modes=MODE_LABELS,
         chosen_mode=chosen_mode,
         chosen_origin=request.form.get("from", ""),

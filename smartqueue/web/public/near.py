@@ -7,7 +7,7 @@ lives in the URL only, rounded to about 100 m, and is never stored.
 import math
 from typing import NamedTuple
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -119,6 +119,17 @@ def read_near_ask() -> NearAsk:
     return NearAsk(None, None, "", mode, service, error)
 
 
+def finder_origins() -> list:
+    """The places to start from (reference data, seeded at release): read once per
+    process, not at every search (a select of ~100 places)."""
+    origins = current_app.extensions.get("sq_finder_origins")
+    if origins is None:
+        origins = current_app.extensions["sq_finder_origins"] = (
+            orgs.list_finder_origins()
+        )
+    return origins
+
+
 def near_context() -> dict:
     """What the near-me finder shows: the ask, its results (None before one), the places
     and modes to choose from."""
@@ -138,6 +149,6 @@ def near_context() -> dict:
         "radius_km": int(
             orgs.ORGANIZATION_RADIUS_KM if service else orgs.NEAR_RADIUS_KM
         ),
-        "origins": orgs.list_finder_origins(),
+        "origins": finder_origins(),
         "modes": MODE_LABELS,
     }
