@@ -1,6 +1,7 @@
-"""Redis stopped while boards are open: their sockets close with a code the page retries
-later, one warning line each and no traceback; once Redis is back, a board gets the
-snapshot and then live updates again."""
+"""Redis stopped while boards and ticket pages are open: their sockets close with a code
+the page retries later, one warning line each and no traceback; once Redis is back, a
+board gets the snapshot and then live updates again, and a ticket page hears its line
+again (a new line watch)."""
 
 import logging
 import re
@@ -126,3 +127,35 @@ def test_a_board_page_backs_off_while_redis_is_down(
     skew = 0.3
     for wait, ceiling in zip(waits, [2, 4, 8, 16, 30, 30], strict=True):
         assert ceiling / 2 - skew <= wait <= ceiling + skew, waits
+
+
+def test_a_ticket_page_closes_while_redis_is_down_and_its_line_is_heard_again_after(
+    live_server, hall, outage_redis
+):
+    """The page's own subscription and its line's watch both end with Redis; once it is
+    back, the page's new socket starts a new watch, and a call moves the page again."""
+    service, counter, agent, _board = hall
+    operations.issue_ticket(service, channel=Channel.KIOSK)  # one ahead
+    mine = operations.issue_ticket(service, channel=Channel.WEB)
+    url = live_server.url.replace("http", "ws", 1) + f"/ws/ticket/{mine.token}"
+
+    ws = Client.connect(url)
+    assert mine.code in _words(ws.receive(timeout=10))
+    outage_redis.halt()
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            ws.receive(timeout=10)
+    assert closed.value.reason == TRY_AGAIN_LATER
+
+    outage_redis.start()
+    ws = Client.connect(url)
+    try:
+        assert mine.code in _words(ws.receive(timeout=10))
+        operations.call_next(counter, by=agent)  # the one ahead: mine is next
+        moved = ws.receive(timeout=10)
+        assert moved is not None, "the line's move never came after Redis came back"
+        assert 'id="ticket-place"' in moved and "Vous êtes le prochain" in moved
+        assert 'id="ticket-live"' not in moved  # the parts, not the whole page
+    finally:
+        if ws.connected:
+            ws.close()
