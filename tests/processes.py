@@ -17,6 +17,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def wait_for(condition, what: str, timeout: float = 60.0, every: float = 0.05):
+    """condition()'s first truthy value, polled every `every` seconds; fails the test
+    after `timeout` (what other processes do takes its own time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
 def production_env(app_config: dict, **extra: str) -> dict:
     """The environment a production process reads (config.py), on the test's services."""
     env = dict(

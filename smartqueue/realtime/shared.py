@@ -1,9 +1,10 @@
 """Work done once per change per process, whatever the number of sockets that need it.
 
 When a change is published, every socket of this process that listens to its channel
-wakes up. What they all need (a service's line, a branch's waiting lists) is computed by
-the first one that asks, while the others wait for it, and then handed to each: a
-thousand open pages cost one read of the line, not a thousand.
+wakes up. What they all need (a branch's waiting lists, for its counter screens) is
+computed by the first one that asks, while the others wait for it, and then handed to
+each: forty screens cost one read, not forty. Ticket pages go further: their line's watch
+(lines.py) works out each page's frame and wakes only the pages that need one.
 
 A key names a change (the message carries a change id: channels.stamp)
 and what is computed for it; the last KEEP keys are kept, more than the changes a busy

@@ -19,3 +19,13 @@ def kiosk_link() -> str:
     """A kiosk's device link, hashed (the link's token is its secret): a kiosk is one
     shared touchscreen, whoever stands at it."""
     return "kiosk:" + keyed_hash(g.get("kiosk_token") or "")[:24]
+
+
+def ticket_link() -> str:
+    """A ticket's link, hashed (its token is the access to the ticket, like a kiosk's)."""
+    return "ticket:" + keyed_hash((request.view_args or {}).get("token") or "")[:24]
+
+
+def appointment_link() -> str:
+    """An appointment, by its number (its pages are its customer's alone)."""
+    return "appointment:" + str((request.view_args or {}).get("number") or "")[:40]

@@ -10,6 +10,10 @@ from ..orgs import queries as orgs
 from ..travel import queries as travel_queries
 from .public.near import DEFAULT_MODE, MODE_LABELS, finder_origins
 
+# Each origin given asks a job to compute the trip (a request to OSRM where there is
+# one): at a person's pace a holder corrects it a few times, a script floods the jobs.
+ORIGIN_CHANGES = "6 per minute; 30 per hour"
+
 
 def travel_page(
     branch, holder: str, action: str, back: str, error=None, status: int = 200

@@ -29,6 +29,7 @@ from smartqueue.models import Channel, CounterStatus, OutboxJob, Ticket
 from smartqueue.models.outbox import real_now
 from smartqueue.queueing import operations as queueing
 from tests.mailbox import Mailbox
+from tests.processes import wait_for
 from tests.services import RedisServer, free_port, run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,16 +76,6 @@ def _outbox(db) -> list[OutboxJob]:
     rows = db.session.scalars(select(OutboxJob).order_by(OutboxJob.id)).all()
     db.session.commit()
     return rows
-
-
-def _wait(condition, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 class Workers:
@@ -316,7 +307,7 @@ def test_a_mail_whose_worker_is_killed_mid_send_arrives_once_by_another_worker(
                 and ScheduledJobRegistry(queue=queue).count == 0
             )
 
-        _wait(settled, "the job to settle", timeout=30)
+        wait_for(settled, "the job to settle", timeout=30)
         assert len(slow_smtp.messages("awa@example.sn")) == 1
         assert "Votre code SmartQueue" in str(message["Subject"])
     finally:
@@ -331,11 +322,13 @@ def test_a_worker_and_its_scheduler_outlive_a_redis_restart(
 ):
     connection = Redis.from_url(private_redis.url)
     workers.start()
-    _wait(lambda: connection.get(HEARTBEAT_KEY), "the worker to start", timeout=30)
+    wait_for(lambda: connection.get(HEARTBEAT_KEY), "the worker to start", timeout=30)
 
     seen = len(workers.log())
     _stop(private_redis)
-    _wait(lambda: "Redis" in workers.log()[seen:], "the worker to notice", timeout=30)
+    wait_for(
+        lambda: "Redis" in workers.log()[seen:], "the worker to notice", timeout=30
+    )
     _start_again(private_redis)
 
     now = accounts.register_user("awa@example.sn", "s3cret-pass")  # pushed at once

@@ -3,7 +3,6 @@ there (never in the process that set the origin), and a worker killed in the mid
 a trip's computation loses no advice and doubles none."""
 
 import signal
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +13,7 @@ from smartqueue.jobs import travel as travel_jobs
 from smartqueue.models import Channel, OutboxJob, TravelPlan
 from smartqueue.queueing import operations as ops
 from smartqueue.travel import operations as trips
-from tests.processes import production_env, run_flask, stop
+from tests.processes import production_env, run_flask, stop, wait_for
 from tests.services import run_worker
 from tests.travel.osrm_server import FakeOsrm
 
@@ -41,16 +40,6 @@ def _outbox_count(db) -> int:
     count = db.session.scalar(select(func.count()).select_from(OutboxJob))
     db.session.commit()
     return count
-
-
-def _wait(condition, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def test_travel_worker_an_rq_worker_computes_the_trips_and_tells_leave_now(
@@ -105,19 +94,19 @@ def test_travel_worker_killed_mid_computation_loses_no_advice_and_doubles_none(
             trips.set_ticket_origin(
                 ticket, position=NEAR_PLATEAU, mode=travel.TravelMode.WALKING
             )
-            _wait(lambda: osrm.requests, "the worker to ask OSRM")
+            wait_for(lambda: osrm.requests, "the worker to ask OSRM")
             stop(first, signal.SIGKILL)  # in the middle of the trip's computation
             assert _plans(db)[ticket.id].computed_at is None
 
             osrm.behaviour = "ok"  # it knows no road here: estimated, at once
             second = run_flask(env, "worker", log=tmp_path / "second.log")
-            _wait(
+            wait_for(
                 lambda: _plans(db)[ticket.id].computed_at is not None,
                 "the retried job to compute the trip",
                 timeout=90,
             )
             mailbox.wait_for("awa@example.sn", timeout=30)
-            _wait(lambda: _outbox_count(db) == 0, "the outbox to empty", timeout=30)
+            wait_for(lambda: _outbox_count(db) == 0, "the outbox to empty", timeout=30)
         finally:
             stop(first, signal.SIGKILL)
             if second is not None:

@@ -7,8 +7,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from smartqueue import create_app
 from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, Commune, TicketStatus, TravelPlan
+from smartqueue.models import Channel, Commune, OutboxJob, TicketStatus, TravelPlan
 from smartqueue.queueing import operations as ops
 from smartqueue.queueing import queries
 
@@ -158,3 +159,22 @@ def test_the_holder_can_take_their_position_back_before_the_ticket_ends(client, 
     assert _plans() == 0
     page = _text(client.get(f"/t/{ticket.token}"))
     assert "Trajet" not in page and f'href="/t/{ticket.token}/travel"' in page
+
+
+def test_a_flood_of_origins_is_refused_past_a_persons_pace(db, hall, app_config):
+    """Each origin asks a job (and OSRM, where there is one): past six a minute on one
+    ticket, a refusal page, and no job asked for."""
+    (ticket,) = _issue(hall)
+    other = _issue(hall)[0]
+    client = create_app(dict(app_config, RATELIMIT_ENABLED=True)).test_client()
+    codes = [
+        client.post(f"/t/{ticket.token}/travel", data=NEAR_PLATEAU).status_code
+        for _ in range(7)
+    ]
+    assert codes == [303] * 6 + [429]
+    db.session.rollback()  # a fresh read: the posts were committed by another app
+    jobs = db.session.scalar(select(func.count()).select_from(OutboxJob))
+    assert jobs <= 6
+    # another ticket (another link) is not held back by this one
+    answer = client.post(f"/t/{other.token}/travel", data=NEAR_PLATEAU)
+    assert answer.status_code == 303

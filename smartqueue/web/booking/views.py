@@ -26,16 +26,17 @@ from ...appointments import arrival, operations, queries
 from ...appointments.ics import appointment_ics
 from ...appointments.slots import at
 from ...errors import DomainError
-from ...extensions import db
+from ...extensions import db, limiter
 from ...models import Appointment, AppointmentStatus, Channel, Service
 from ...orgs import queries as orgs
 from ...travel import operations as travel_operations
 from ...travel import queries as travel_queries
 from ..forms import EmptyForm
 from ..htmx import page_or_fragment
+from ..limits import appointment_link
 from ..qr import qr_svg
 from ..safety import acting_user
-from ..travel_form import set_origin, travel_page
+from ..travel_form import ORIGIN_CHANGES, set_origin, travel_page
 from .calendar import month_of_window
 from .forms import PICK_A_TIME, TimeForm
 
@@ -307,6 +308,7 @@ def travel(number: str):
 
 
 @bp.post("/<number>/travel")
+@limiter.limit(ORIGIN_CHANGES, key_func=appointment_link)
 def set_travel(number: str):
     """Departure = start - travel - margin, computed by a job and sent as a reminder."""
     try:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...errors import DomainError
+from ...extensions import limiter
 from ...models import Channel, QueueStatus, Service, Ticket
 from ...models.travel import LIVE_TICKET_STATUSES
 from ...orgs import queries as orgs
@@ -26,8 +27,9 @@ from ...screens.ticket import ticket_context
 from ...travel import operations as travel_operations
 from ...travel import queries as travel_queries
 from ..htmx import is_htmx, page_or_fragment
+from ..limits import ticket_link
 from ..safety import acting_user
-from ..travel_form import set_origin, travel_page
+from ..travel_form import ORIGIN_CHANGES, set_origin, travel_page
 
 bp = Blueprint("customer", __name__)
 
@@ -206,6 +208,7 @@ def travel(token: str):
 
 
 @bp.post("/t/<token>/travel")
+@limiter.limit(ORIGIN_CHANGES, key_func=ticket_link)
 def set_travel(token: str):
     """A position (the browser's, rounded by the operation) or a place from the list,
     and a mode; the trip is computed by a job, and the ticket page shows it."""
