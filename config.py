@@ -131,6 +131,31 @@ class Config:
     # Without Redis, the one process runs periodic jobs (ticket expiry) in a thread.
     EMBEDDED_SCHEDULER = _flag("EMBEDDED_SCHEDULER", True)
 
+    # Where customers reach the site: links in emails, SMS and push sent by jobs.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or (
+        f"http://localhost:{os.environ.get('PORT', '5000')}"
+    )
+    SMS_NUMBER = os.environ.get("SMS_NUMBER") or None  # customers write to ("21 21")
+    # The shared secret the gateway signs inbound messages and delivery reports with.
+    SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET") or None
+    ORANGE_SMS_URL = os.environ.get("ORANGE_SMS_URL", "https://api.orange.com")
+    ORANGE_SMS_CLIENT_ID = os.environ.get("ORANGE_SMS_CLIENT_ID") or None
+    ORANGE_SMS_CLIENT_SECRET = os.environ.get("ORANGE_SMS_CLIENT_SECRET") or None
+    ORANGE_SMS_SENDER = os.environ.get("ORANGE_SMS_SENDER") or None  # E.164
+    ORANGE_SMS_SENDER_NAME = os.environ.get("ORANGE_SMS_SENDER_NAME") or None
+    SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL") or None
+    SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN") or None
+    SMS_HTTP_SENDER = os.environ.get("SMS_HTTP_SENDER") or None
+    SMS_DIR = str(_INSTANCE / "sms")
+    SMS_COST_FCFA = _count("SMS_COST_FCFA") or 20  # per part, counted per organization
+    # A number gets at most this many SMS an hour ("called" always goes); an
+    # organization this many a day (0: no limit).
+    SMS_PER_NUMBER_PER_HOUR = _count("SMS_PER_NUMBER_PER_HOUR") or 10
+    SMS_PER_ORGANIZATION_PER_DAY = _count("SMS_PER_ORGANIZATION_PER_DAY")
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY") or None
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:contact@smartqueue.sn")
+
     SOCK_SERVER_OPTIONS = {"ping_interval": 25}
     # New tickets reach boards and counter screens coalesced, this many seconds later.
     NEW_TICKETS_DELAY = 0.25
@@ -138,7 +163,12 @@ class Config:
     def __init__(self) -> None:
         # Read lazily so that importing config never writes files.
         self.SECRET_KEY = _secret_key()
-        # No SMS channel exists yet (issue 10 adds one): naming a provider is what will
-        # turn it on; until then nobody is asked for a number nothing is sent to.
-        self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "").strip() or None
+        # SMS (smartqueue/notifications/sms.py): "orange", "http" (a generic gateway), or
+        # "file" (printed and saved under instance/sms/: the embedded default). Nothing
+        # in production until a provider is named; a provider missing a setting stops
+        # the start (the adapter says which).
+        default_sms = None if self.PRODUCTION else "file"
+        self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "").strip() or default_sms
         self.SMS_ENABLED = self.SMS_PROVIDER is not None
+        # Web push: a VAPID key pair (`flask vapid-keys` makes one); off without it.
+        self.PUSH_ENABLED = bool(self.VAPID_PRIVATE_KEY and self.VAPID_PUBLIC_KEY)

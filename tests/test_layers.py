@@ -32,6 +32,7 @@ LAYERS = {
     "appointments": CORE,
     "events": CORE,
     "geo": CORE,
+    "notifications": CORE,
     "orgs": CORE,
     "queueing": CORE,
     "travel": CORE,

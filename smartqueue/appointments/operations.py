@@ -18,12 +18,13 @@ from sqlalchemy import select, text
 from .. import clock
 from ..accounts.secrets import new_token
 from ..extensions import db
-from ..jobs import enqueue, reminders
+from ..jobs import enqueue, notices
 from ..models import (
     UPCOMING_STATUSES,
     Appointment,
     AppointmentSettings,
     AppointmentStatus,
+    NotificationKind,
     Service,
     User,
 )
@@ -88,8 +89,13 @@ def lock_appointment(appointment: Appointment) -> Appointment:
 
 
 def _notify(appointment_id: int, kind: str) -> None:
-    """The customer's email (a job), enqueued in the unit of work, before its commit."""
-    enqueue(reminders.notify_appointment, appointment_id, kind)
+    """The customer's notice ("booked": confirmed or moved; "cancelled"), a job enqueued
+    in the unit of work, before its commit."""
+    notice = {
+        "booked": NotificationKind.APPOINTMENT_CONFIRMED,
+        "cancelled": NotificationKind.APPOINTMENT_CANCELLED,
+    }[kind]
+    enqueue(notices.notify_appointment, appointment_id, notice.value)
 
 
 # --- booking ---------------------------------------------------------------------------------
@@ -341,6 +347,30 @@ def cancel_appointment(
         _check_change_allowed(appointment, "cancel")
     _cancel(appointment, clock.now(), by=by, reason=reason)
     _notify(appointment.id, "cancelled")
+    db.session.commit()
+    return appointment
+
+
+@unit_of_work
+def answer_reminder(appointment: Appointment, *, coming: bool) -> Appointment:
+    """The customer answered a reminder (a tap, or OUI / NON by SMS): coming is noted;
+    not coming cancels it at once, even within the last 2 h, so that its slot is free
+    for someone else instead of lost to a no-show."""
+    appointment = lock_appointment(appointment)
+    if appointment.status is not AppointmentStatus.CONFIRMED or (
+        appointment.starts_at <= clock.now()
+    ):
+        raise IllegalMove(_l("Ce rendez-vous n'attend plus de réponse."))
+    if coming:
+        appointment.customer_confirmed_at = clock.now()
+    else:
+        _cancel(
+            appointment,
+            clock.now(),
+            by=appointment.customer,
+            reason="réponse au rappel",
+        )
+        _notify(appointment.id, "cancelled")
     db.session.commit()
     return appointment
 

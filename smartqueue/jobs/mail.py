@@ -1,16 +1,12 @@
 """Mail jobs. Mail is only ever sent from here, after the operation that wanted it committed."""
 
-import re
-from pathlib import Path
-
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_mail import Message
 
-from ..extensions import db, mail
+from ..extensions import db
 from ..models import Invitation, User
-from ..models.outbox import real_now
+from ..notifications.email import send_email
 
 
 def deliver(
@@ -20,18 +16,7 @@ def deliver(
     with force_locale(locale):
         body = render_template(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)
-    message = Message(subject=subject, recipients=[to], body=body, html=html)
-    if current_app.config.get("MAIL_SERVER"):
-        mail.send(message)
-        return
-    # Embedded mode: no SMTP server; print it and keep a copy a developer can open.
-    folder = Path(current_app.config["MAIL_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    # The machine's clock, not the app's: under a frozen one, mails would share a name.
-    stamp = real_now().strftime("%Y%m%dT%H%M%S%f")
-    name = re.sub(r"[^a-zA-Z0-9]+", "_", f"{to}-{template}")
-    (folder / f"{stamp}-{name}.eml").write_bytes(message.as_bytes())
-    print(f"--- mail to {to}: {subject}\n{body}\n---", flush=True)
+    send_email(to, subject, body, html, template)
 
 
 def send_verification_code(user_id: int, code: str) -> None:

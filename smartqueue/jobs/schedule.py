@@ -10,6 +10,7 @@ from ..appointments import operations as appointments
 from ..extensions import db, get_redis
 from ..orgs.holidays import prefill_due_branches
 from ..queueing.expiry import expire_tickets
+from .notices import release_held_notifications
 from .outbox import drain_outbox
 from .reminders import send_due_reminders
 from .travel import recompute_trips, send_due_departures
@@ -55,6 +56,8 @@ PERIODIC = [
     # Travel: the hour's traffic and the line's pace move every trip and departure.
     (recompute_trips, 300),
     (send_due_departures, 60),
+    # Messages held by quiet hours go out when they end.
+    (release_held_notifications, 60),
 ]
 # Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
 EMBEDDED = [(drain_outbox, 15)]

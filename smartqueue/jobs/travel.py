@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -33,10 +31,10 @@ from ..models import (
     TravelPlan,
 )
 from ..models.travel import LIVE_APPOINTMENT_STATUSES, LIVE_TICKET_STATUSES
+from ..notifications import notices
 from ..queueing import queries as queueing
 from ..work import begin_write
 from . import enqueue
-from .mail import deliver
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +295,8 @@ def _write(computed, tell, now, rows) -> list[str]:
     for row, leave_at in tell:
         if _claim_telling(row.plan_id, row.told_leave_at, leave_at, now):
             told.append(row)
-            if row.email:
-                enqueue(send_leave_now, row.ticket_id, key=f"leave_now:{row.ticket_id}")
+            # Whoever holds it (an account, an email, a number) is found by the job.
+            enqueue(send_leave_now, row.ticket_id, key=f"leave_now:{row.ticket_id}")
     db.session.commit()
     minutes = {c["b_id"]: c["travel_minutes"] for c in computed}
     told_ids = {r.plan_id for r in told}
@@ -326,37 +324,9 @@ def _claim_telling(plan_id, told_before, leave_at, now) -> bool:
     return claimed.rowcount == 1
 
 
-def send_leave_now(ticket_id: int) -> bool:
-    """Email a waiting ticket's holder that it is time to leave, if still true."""
-    ticket = db.session.get(Ticket, ticket_id)
-    plan = db.session.scalar(
-        select(TravelPlan).where(TravelPlan.ticket_id == ticket_id)
-    )
-    if (
-        ticket is None
-        or plan is None
-        or ticket.status is not TicketStatus.WAITING
-        or not ticket.contact_email
-        or plan.told_at is None
-    ):
-        return False
-    # The outbox row is the claim (one pending row per ticket, leased while it runs); the
-    # "told" mark was set with it, in the transaction that decided.
-    with force_locale(ticket.locale):
-        subject = _(
-            "Partez maintenant pour arriver à temps : ticket %(code)s",
-            code=ticket.code,
-        )
-    deliver(
-        ticket.contact_email,
-        subject,
-        "leave_now",
-        ticket.locale,
-        ticket=ticket,
-        plan=plan,
-        mode=travel.TravelMode(plan.mode),
-    )
-    return True
+def send_leave_now(ticket_id: int) -> int:
+    """Tell a waiting ticket's holder that it is time to leave, if still true."""
+    return notices.tell_leave_now(ticket_id)
 
 
 # --- appointments -------------------------------------------------------------------------
@@ -482,39 +452,9 @@ def recompute_upcoming_appointments() -> int:
     return sum(compute_appointment_trip(i) for i in ids)
 
 
-def send_departure_reminder(appointment_id: int) -> bool:
-    """Email an appointment's holder that it is time to leave, if it still stands."""
-    appointment = db.session.get(Appointment, appointment_id)
-    plan = db.session.scalar(
-        select(TravelPlan).where(TravelPlan.appointment_id == appointment_id)
-    )
-    if (
-        appointment is None
-        or plan is None
-        or plan.told_at is None
-        or appointment.status is not AppointmentStatus.CONFIRMED
-        or appointment.customer is None
-        or appointment.starts_at <= clock.now()
-    ):
-        return False
-    local = clock.local(appointment.starts_at)
-    with force_locale(appointment.locale):
-        when = {"date": format_date(local.date(), "full"), "time": f"{local:%H:%M}"}
-        subject = _(
-            "Partez maintenant pour votre rendez-vous de %(time)s", time=when["time"]
-        )
-    deliver(
-        appointment.customer.email,
-        subject,
-        "leave_now_appointment",
-        appointment.locale,
-        appointment=appointment,
-        plan=plan,
-        time=when["time"],
-        when=when,
-        mode=travel.TravelMode(plan.mode),
-    )
-    return True
+def send_departure_reminder(appointment_id: int) -> int:
+    """Tell an appointment's holder that it is time to leave, if it still stands."""
+    return notices.tell_departure(appointment_id)
 
 
 # --- the periodic job ---------------------------------------------------------------------

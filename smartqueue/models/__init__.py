@@ -19,6 +19,17 @@ from .appointments import (
 )
 from .base import utcnow
 from .geo import Commune, Department, Region
+from .notifications import (
+    Broadcast,
+    ContactOptOut,
+    DeliveryChannel,
+    InboundMessage,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    NotificationStatus,
+    PushSubscription,
+)
 from .orgs import (
     Branch,
     BranchClosure,
@@ -96,4 +107,13 @@ __all__ = [
     "SlotTemplate",
     "TravelPlan",
     "TravelPreference",
+    "Broadcast",
+    "ContactOptOut",
+    "DeliveryChannel",
+    "InboundMessage",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "NotificationStatus",
+    "PushSubscription",
 ]

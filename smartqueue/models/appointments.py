@@ -147,6 +147,8 @@ class Appointment(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_24h_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_2h_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The customer answered a reminder "I am coming" (a tap, or OUI by SMS).
+    customer_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket.id", ondelete="SET NULL"), index=True
     )

@@ -32,11 +32,11 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def enum_type(cls):
+def enum_type(cls, length: int = 20):
     """Store an enum as its value in a VARCHAR: same schema on SQLite and PostgreSQL."""
     return Enum(
         cls,
         native_enum=False,
-        length=20,
+        length=length,
         values_callable=lambda e: [m.value for m in e],
     )

@@ -90,6 +90,9 @@ class Branch(db.Model):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     phone: Mapped[str | None] = mapped_column(String(16))
+    # What a customer types to queue here by SMS ("TICKET PLATEAU A"): one per platform,
+    # as the SMS number is the platform's.
+    sms_code: Mapped[str | None] = mapped_column(String(12), unique=True, index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

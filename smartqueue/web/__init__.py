@@ -67,6 +67,7 @@ def register_web(app: Flask) -> None:
     from .health import bp as health_bp
     from .kiosk.views import bp as kiosk_bp
     from .manage.views import bp as manage_bp
+    from .notifications import bp as notifications_bp
     from .public.views import bp as public_bp
 
     assets.register(app)  # first, so that compression sees every other hook's answer
@@ -81,6 +82,7 @@ def register_web(app: Flask) -> None:
         devices_bp,
         agent_bp,
         manage_bp,
+        notifications_bp,
         health_bp,
     ):
         app.register_blueprint(bp)

@@ -5,6 +5,7 @@ from smartqueue.appointments import operations as ops
 from smartqueue.appointments import planning
 from smartqueue.jobs import reminders, schedule
 from smartqueue.models import AppointmentStatus
+from smartqueue.notifications import notices
 
 from .conftest import at
 
@@ -59,8 +60,8 @@ def test_send_due_reminders_skips_cancelled_and_moved_ones(
         "Rappel : rendez-vous le vendredi 4 décembre 2026 à 10:00",
         "Rappel : votre rendez-vous à 10:00",
     ]
-    assert reminders.send_appointment_reminder(old.id, "2h") is False
-    assert reminders.send_appointment_reminder(new.id, "2h") is False  # sent already
+    assert notices.tell_reminder(old.id, "2h") == 0
+    assert notices.tell_reminder(new.id, "2h") == 0  # sent already
 
 
 def test_send_due_reminders_skips_the_24h_one_when_booked_within_24h(

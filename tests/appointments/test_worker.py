@@ -14,6 +14,7 @@ from smartqueue import clock
 from smartqueue.appointments import operations as ops
 from smartqueue.appointments import queries
 from smartqueue.jobs import enqueue, reminders, schedule
+from smartqueue.notifications import notices
 from tests.services import run_worker
 
 from .helpers import open_all_week
@@ -66,7 +67,7 @@ def test_worker_sends_the_due_24h_reminder_once_and_none_for_a_cancelled_one(
     assert due.reminder_24h_sent_at is not None
     # Sent once: nothing left to send or to claim.
     assert reminders.send_due_reminders() == 0
-    assert reminders.send_appointment_reminder(due.id, "24h") is False
+    assert notices.tell_reminder(due.id, "24h") == 0
 
 
 def _date(moment):

@@ -8,16 +8,18 @@ from sqlalchemy import select
 from ... import clock
 from ...events import announce_tickets
 from ...extensions import db
-from ...jobs import enqueue, notify
+from ...jobs import enqueue, notices
 from ...models import (
     Counter,
     CounterStatus,
+    NotificationKind,
     QueueStatus,
     Strategy,
     Ticket,
     TicketStatus,
     User,
 )
+from ...notifications.notices import has_contact
 from ...work import begin_write, unit_of_work
 from .. import queries, rules
 from ..errors import CounterUnavailable, IllegalMove, LimitReached
@@ -203,12 +205,12 @@ def recall(ticket: Ticket, *, by: User) -> Ticket:
 def _notify_after_call(called: Ticket) -> None:
     """Tell the called customer, and those now within "notify N turns before" (jobs,
     once each: one pending outbox row per notice). In call_next's unit of work."""
-    if called.contact_email and called.called_notified_at is None:
+    if has_contact(called) and called.called_notified_at is None:
         enqueue(
-            notify.notify_ticket,
+            notices.notify_ticket,
             called.id,
-            "called",
-            key=notify.notice_key(called.id, "called"),
+            NotificationKind.TICKET_CALLED.value,
+            key=notices.notice_key(called.id, "called"),
         )
     queue = called.service.queue
     ahead_limit = queue.notify_before if queue else 3
@@ -222,10 +224,10 @@ def _notify_after_call(called: Ticket) -> None:
         .limit(ahead_limit)
     ).all()
     for ticket in near:
-        if ticket.contact_email and ticket.near_notified_at is None:
+        if has_contact(ticket) and ticket.near_notified_at is None:
             enqueue(
-                notify.notify_ticket,
+                notices.notify_ticket,
                 ticket.id,
-                "near",
-                key=notify.notice_key(ticket.id, "near"),
+                NotificationKind.TICKET_NEAR.value,
+                key=notices.notice_key(ticket.id, "near"),
             )

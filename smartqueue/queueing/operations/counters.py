@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ... import clock, events
 from ...extensions import db
+from ...jobs import enqueue, notices
 from ...models import (
     Counter,
     CounterEvent,
@@ -127,8 +128,16 @@ def set_queue_status(queue: Queue, status: QueueStatus, *, by: User) -> Queue:
     queue = db.session.get(
         Queue, queue_id, with_for_update=True, populate_existing=True
     )
+    was = queue.status
     queue.status = status
     service = queue.service
+    if status is not was and status in (QueueStatus.PAUSED, QueueStatus.CLOSED):
+        enqueue(
+            notices.notify_queue_status,
+            service.id,
+            status.value,
+            clock.now().strftime("%Y%m%dT%H%M%S%f"),
+        )
     db.session.commit()
     current_app.logger.info(
         "queue of service %s set to %s by user %s", service.id, status.value, by.id

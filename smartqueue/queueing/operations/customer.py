@@ -9,7 +9,9 @@ from sqlalchemy import select
 from ... import clock
 from ...events import announce_tickets
 from ...extensions import db
-from ...models import Ticket, TicketStatus, User
+from ...jobs import enqueue, notices
+from ...models import NotificationKind, Ticket, TicketStatus, User
+from ...notifications.notices import has_contact
 from ...work import unit_of_work
 from .. import rules
 from ..errors import IllegalMove, LimitReached
@@ -23,6 +25,15 @@ def cancel_ticket(ticket: Ticket, *, by: User | None = None) -> Ticket:
     ticket = lock_ticket(ticket)
     record_move(ticket, TicketStatus.CANCELLED, "cancel", by=by)
     ticket.finished_at = clock.now()
+    if by is not None and by.id != ticket.customer_id and has_contact(ticket):
+        # Staff cancelled it: its holder may be on the way (they did it themselves:
+        # their page, or their SMS's reply, says so).
+        enqueue(
+            notices.notify_ticket,
+            ticket.id,
+            NotificationKind.TICKET_CANCELLED.value,
+            key=notices.notice_key(ticket.id, "cancelled"),
+        )
     db.session.commit()
     announce_tickets([ticket.id], ticket.branch_id, "cancel", ticket.counter_id)
     return ticket

@@ -12,9 +12,11 @@ from ... import clock
 from ...accounts.secrets import new_token
 from ...events import announce_tickets
 from ...extensions import db
+from ...jobs import enqueue, notices
 from ...models import (
     ACTIVE_STATUSES,
     Channel,
+    NotificationKind,
     Priority,
     Queue,
     QueueStatus,
@@ -28,6 +30,10 @@ from .. import rules, statements
 from ..errors import LimitReached, QueueUnavailable, UnknownService
 from ..numbering import take_next
 from ..strategies import rank_key
+
+# Taken away from a screen (a kiosk, a counter, a call): the number and the place in
+# line are told by SMS or email. On the web the page says it; by SMS, the reply does.
+TOLD_AT_ISSUE = (Channel.KIOSK, Channel.COUNTER, Channel.PHONE)
 
 
 @unit_of_work
@@ -64,6 +70,16 @@ def issue_ticket(
         appointment_at=appointment_at,
         by=by,
     )
+    values = issued.values
+    if channel in TOLD_AT_ISSUE and (
+        values["contact_email"] or values["contact_phone"]
+    ):
+        enqueue(
+            notices.notify_ticket,
+            issued.id,
+            NotificationKind.TICKET_ISSUED.value,
+            key=notices.notice_key(issued.id, "issued"),
+        )
     db.session.commit()
     announce_tickets(
         [issued.id], issued.branch_id, "issue", line_moved=not issued.at_the_back()
