@@ -5,8 +5,10 @@ every web process relays to the sockets it holds. What the sockets send is rende
 smartqueue/screens/, which the web pages use too: this package never imports the web.
 """
 
+from . import broadcasts  # noqa: F401 - its receivers publish urgent messages to boards
 from .board import bp as board
 from .counter import bp as counter
+from .inbox import bp as inbox
 from .kiosk import bp as kiosk
 from .ticket import bp as ticket
 
@@ -15,5 +17,5 @@ def register_sockets(app) -> None:
     """Every live socket route (create_app calls this), each on its own blueprint:
     flask-sock's default binds a route to the first app built, and tests (and each
     process) build their own."""
-    for bp in (board, counter, kiosk, ticket):
+    for bp in (board, counter, inbox, kiosk, ticket):
         app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""(being written by N5: an urgent message posted or ended reaches the branch's boards)"""
