@@ -1,4 +1,5 @@
-"""Command-line interface: flask worker, cron, retry-failed-jobs, seed-reference, seed-demo."""
+"""Command-line interface: flask worker, cron, retry-failed-jobs, seed-reference, seed-demo,
+vapid-keys."""
 
 import click
 from flask import Flask, current_app
@@ -29,6 +30,16 @@ def retry_failed_jobs_command() -> None:
     from .jobs.outbox import retry_failed_jobs
 
     click.echo(f"jobs given new tries: {retry_failed_jobs()}")
+
+
+@click.command("vapid-keys")
+def vapid_keys_command() -> None:
+    """Print a new VAPID key pair for web push, as the environment takes it."""
+    from .notifications.push import new_vapid_keys
+
+    private, public = new_vapid_keys()
+    click.echo(f"VAPID_PRIVATE_KEY={private}")
+    click.echo(f"VAPID_PUBLIC_KEY={public}")
 
 
 @click.command("seed-reference")
@@ -68,5 +79,6 @@ def register(app: Flask) -> None:
         retry_failed_jobs_command,
         seed_reference_command,
         seed_demo_command,
+        vapid_keys_command,
     ):
         app.cli.add_command(command)
