@@ -163,12 +163,9 @@ class Config:
     def __init__(self) -> None:
         # Read lazily so that importing config never writes files.
         self.SECRET_KEY = _secret_key()
-        # SMS (smartqueue/notifications/sms.py): "orange", "http" (a generic gateway), or
+        # SMS (smartqueue/notifications/sms/): "orange", "http" (a generic gateway), or
         # "file" (printed and saved under instance/sms/: the embedded default). Nothing
-        # in production until a provider is named; a provider missing a setting stops
-        # the start (the adapter says which).
+        # in production until a provider is named. create_app turns SMS_ENABLED and
+        # PUSH_ENABLED on from the settings it ends with.
         default_sms = None if self.PRODUCTION else "file"
         self.SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "").strip() or default_sms
-        self.SMS_ENABLED = self.SMS_PROVIDER is not None
-        # Web push: a VAPID key pair (`flask vapid-keys` makes one); off without it.
-        self.PUSH_ENABLED = bool(self.VAPID_PRIVATE_KEY and self.VAPID_PUBLIC_KEY)

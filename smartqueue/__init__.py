@@ -9,6 +9,18 @@ from sqlalchemy.engine import Engine
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _channels_from_settings(app: Flask) -> None:
+    """SMS and push are on where their settings are whole (after the overrides): a
+    provider named without its settings stops the start, saying what is missing."""
+    from .notifications.sms import gateway_from_config
+
+    config = app.config
+    config["SMS_ENABLED"] = gateway_from_config(config) is not None
+    config["PUSH_ENABLED"] = bool(
+        config.get("VAPID_PRIVATE_KEY") and config.get("VAPID_PUBLIC_KEY")
+    )
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: the only place one is made (wsgi.py, the CLI and tests call this)."""
     from config import Config
@@ -25,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "smartqueue" / "translations")
     )
+    _channels_from_settings(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     proxies = {
         key: app.config.get(f"PROXY_FIX_X_{key.upper()}", 0)

@@ -7,10 +7,10 @@ notice is written once however many times its job runs.
 from sqlalchemy import select, update
 
 from .. import clock
-from ..appointments.queries import get_settings
 from ..extensions import db
 from ..models import (
     Appointment,
+    AppointmentSettings,
     AppointmentStatus,
     Broadcast,
     NotificationKind,
@@ -150,7 +150,8 @@ def tell_leave_now(ticket_id: int) -> int:
     notice = _ticket_notice(
         ticket,
         K.LEAVE_NOW,
-        f"ticket:{ticket_id}:leave_now:{plan.told_at:%Y%m%d%H%M}",
+        # Told again when the departure slips earlier: each telling is its own event.
+        f"ticket:{ticket_id}:leave_now:{plan.told_leave_at:%Y%m%dT%H%M%S}",
         minutes=plan.travel_minutes or 0,
     )
     notice.email_context.update(plan=plan, mode=TravelMode(plan.mode))
@@ -211,10 +212,19 @@ def _appointment_notice(
         email_context={
             "appointment": appointment,
             "when": when,
-            "grace": get_settings(appointment.service).grace_minutes,
+            "grace": _grace_minutes(appointment.service_id),
             **email_extra,
         },
     )
+
+
+def _grace_minutes(service_id: int) -> int:
+    # Not appointments.queries.get_settings: importing the appointments package pulls
+    # the queue engine in, which imports the notices (a cycle).
+    settings = db.session.get(AppointmentSettings, service_id)
+    if settings is not None:
+        return settings.grace_minutes
+    return AppointmentSettings.__table__.c.grace_minutes.default.arg
 
 
 def tell_appointment(appointment_id: int, kind: NotificationKind) -> int:

@@ -112,7 +112,7 @@ def set_preferences(
 def opt_out(channel: DeliveryChannel, address: str) -> None:
     """An address says stop on a channel (an email's link, STOP by SMS): idempotent.
     In the caller's unit of work when there is one (an SMS conversation), else its own."""
-    standalone = not db.session.in_transaction()
+    standalone = not db.session().in_transaction()
     db.session.execute(
         _insert(ContactOptOut)
         .values(channel=channel.value, address=address, created_at=clock.now())
@@ -124,7 +124,7 @@ def opt_out(channel: DeliveryChannel, address: str) -> None:
 
 def opt_in(channel: DeliveryChannel, address: str) -> None:
     """An address takes a channel back (its owner, signed in, or a new SMS)."""
-    standalone = not db.session.in_transaction()
+    standalone = not db.session().in_transaction()
     db.session.execute(
         delete(ContactOptOut).where(
             ContactOptOut.channel == channel, ContactOptOut.address == address

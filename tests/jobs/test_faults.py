@@ -202,7 +202,7 @@ def test_call_next_while_redis_is_down_answers_normally_and_mails_once_redis_is_
     agent = make_user(role="agent", branch=branch)
     db.session.commit()
     ticket = queueing.issue_ticket(
-        service, channel=Channel.KIOSK, contact_email="awa@example.sn"
+        service, channel=Channel.WEB, contact_email="awa@example.sn"
     )
     auth.login(agent)
     _stop(private_redis)
@@ -214,7 +214,7 @@ def test_call_next_while_redis_is_down_answers_normally_and_mails_once_redis_is_
     assert db.session.get(Ticket, ticket.id).counter_id == counter.id
     rows = _outbox(db)
     assert [(r.func, r.args) for r in rows] == [
-        ("smartqueue.jobs.notify.notify_ticket", [ticket.id, "called"])
+        ("smartqueue.jobs.notices.notify_ticket", [ticket.id, "ticket_called"])
     ]
     assert mailbox.messages("awa@example.sn") == []
 

@@ -323,10 +323,12 @@ def test_wait_estimate_is_ahead_times_mean_over_counters(db, backend, desk, froz
 def test_holders_are_emailed_when_near_and_when_called_once(db, backend, desk, mailbox):
     desk.a.queue.notify_before = 2
     db.session.commit()
-    t1 = _issue(desk.a, contact_email="one@example.sn")
-    _issue(desk.a, contact_email="two@example.sn")
-    _issue(desk.a, contact_email="three@example.sn")
-    _issue(desk.a, contact_email="four@example.sn")
+    # Taken on the web: the page said the number; a kiosk's would be mailed too.
+    web = {"channel": Channel.WEB}
+    t1 = _issue(desk.a, contact_email="one@example.sn", **web)
+    _issue(desk.a, contact_email="two@example.sn", **web)
+    _issue(desk.a, contact_email="three@example.sn", **web)
+    _issue(desk.a, contact_email="four@example.sn", **web)
     called = ops.call_next(desk.counter2, by=desk.agent2)
     assert called.id == t1.id
     assert "guichet 2" in mailbox.wait_for("one@example.sn")[0]["Subject"]
