@@ -18,6 +18,11 @@ def ticket(token: str) -> str:
     return f"sq:ticket:{token}"
 
 
+def user(user_id: int) -> str:
+    """A signed-in person's own news (their bell's count moved): their /ws/me sockets."""
+    return f"sq:user:{user_id}"
+
+
 def service(service_id: int) -> str:
     """The line of a service moved: its tickets' pages re-render their position."""
     return f"sq:service:{service_id}:line"

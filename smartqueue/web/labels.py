@@ -8,7 +8,9 @@ from ..models import (
     AppointmentStatus,
     Channel,
     CounterStatus,
+    DeliveryChannel,
     DeviceKind,
+    NotificationStatus,
     OrganizationType,
     Plan,
     Priority,
@@ -88,6 +90,15 @@ LABELS: dict[enum.Enum, str] = {
     TravelMode.MOTORBIKE: _l("Moto (Jakarta)"),
     TravelMode.CAR: _l("Voiture"),
     TravelMode.BICYCLE: _l("Vélo"),
+    DeliveryChannel.IN_APP: _l("Dans l'application"),
+    DeliveryChannel.PUSH: _l("Notification push"),
+    DeliveryChannel.SMS: _l("SMS"),
+    DeliveryChannel.EMAIL: _l("E-mail"),
+    NotificationStatus.QUEUED: _l("En file d'envoi"),
+    NotificationStatus.SENT: _l("Envoyé"),
+    NotificationStatus.DELIVERED: _l("Remis"),
+    NotificationStatus.FAILED: _l("Échec"),
+    NotificationStatus.NOT_SENT: _l("Non envoyé"),
 }
 
 WEEKDAYS = [
