@@ -37,15 +37,6 @@ pytestmark = pytest.mark.backends("postgresql")
 
 
 @pytest.fixture
-def private_redis():
-    """A Redis server of this test's own, which the test may stop and start again."""
-    server = RedisServer()
-    server.url = server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app_config(app_config, private_redis):
     """Production mode on the private Redis; jobs time out after 3 s (so a killed
     worker's job is found abandoned within seconds)."""

@@ -16,7 +16,7 @@ from smartqueue.models import (
     NotificationStatus,
 )
 from smartqueue.queueing import operations as queueing
-from tests.jobs.test_faults import Workers, _outbox, private_redis  # noqa: F401 (fixture)
+from tests.jobs.test_faults import Workers, _outbox
 from tests.notifications.sms_servers import FakeSmsGateway
 from tests.processes import wait_for
 
