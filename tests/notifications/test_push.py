@@ -308,6 +308,9 @@ def test_push_routes_are_for_signed_in_customers(db, client, path):
         {"json": {**SUBSCRIPTION, "keys": {"p256dh": 12, "auth": None}}},
         {"json": {**SUBSCRIPTION, "endpoint": "ftp://push.example/1"}},
         {"json": {**SUBSCRIPTION, "endpoint": "https://" + "x" * 1000}},
+        {"json": {**SUBSCRIPTION, "endpoint": "https://push.example/\u0000"}},
+        {"json": {**SUBSCRIPTION, "keys": {"p256dh": "B" * 300, "auth": "abc"}}},
+        {"json": {**SUBSCRIPTION, "keys": {"p256dh": "<script>", "auth": "x y"}}},
     ],
 )
 def test_subscribe_refuses_what_is_not_a_subscription_with_a_message(
@@ -321,7 +324,12 @@ def test_subscribe_refuses_what_is_not_a_subscription_with_a_message(
 
 
 @pytest.mark.parametrize(
-    "body", [{"data": "{", "content_type": "application/json"}, {"json": {"x": 1}}]
+    "body",
+    [
+        {"data": "{", "content_type": "application/json"},
+        {"json": {"x": 1}},
+        {"json": {"endpoint": "https://push.example/\u0000"}},
+    ],
 )
 def test_unsubscribe_refuses_what_names_no_browser_with_a_message(
     client, customer, body

@@ -6,15 +6,23 @@ posts JSON with fetch and the CSRF token in X-CSRFToken, as htmx does; answers a
 ({"error": message} on a refusal, in the user's language), never a page.
 """
 
+import re
+
 from flask import current_app, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...errors import DomainError
 from ...notifications import operations as notifications
+from ..forms import has_control_characters
 from ..safety import acting_user
 from . import bp
 
+# A browser's keys in base64url (p256dh: a 65-byte point, 87 characters; auth: 16 bytes,
+# 22), no longer than the model keeps them: operations cut what is longer, and a cut
+# key would never work.
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_LONGEST_KEYS = (200, 100)
 # The User-Agent's words that name a phone's system and browser, for the preferences
 # page's list of subscribed browsers ("Chrome · Android").
 _SYSTEMS = ("Android", "iPhone", "iPad", "KAIOS", "Windows", "Mac OS X", "Linux")
@@ -51,8 +59,11 @@ def push_subscribe():
         if isinstance(keys, dict)
         else ()
     )
-    if len(fields) != 3 or not all(isinstance(f, str) and f for f in fields):
+    if len(fields) != 3 or not all(map(_is_text, fields)):
         return _refuse(_("Abonnement push invalide."), 400)
+    for key, longest in zip(fields[1:], _LONGEST_KEYS, strict=True):
+        if len(key) > longest or not _BASE64URL.fullmatch(key):
+            return _refuse(_("Abonnement push invalide."), 400)
     try:
         notifications.subscribe_push(
             acting_user(), *fields, device=_device(request.user_agent.string)
@@ -68,10 +79,15 @@ def push_unsubscribe():
         return _refuse(_("Connectez-vous pour recevoir les notifications."), 401)
     data = request.get_json(silent=True)
     endpoint = data.get("endpoint") if isinstance(data, dict) else None
-    if not isinstance(endpoint, str) or not endpoint:
+    if not _is_text(endpoint):
         return _refuse(_("Abonnement push invalide."), 400)
     forgotten = notifications.unsubscribe_push(acting_user(), endpoint)
     return jsonify(subscribed=False, forgotten=forgotten)
+
+
+def _is_text(value) -> bool:
+    # NUL reaches no database (PostgreSQL refuses it with an error, not a 400).
+    return isinstance(value, str) and bool(value) and not has_control_characters(value)
 
 
 def _refuse(message: str, status: int):
