@@ -90,7 +90,7 @@ LABELS: dict[enum.Enum, str] = {
     TravelMode.MOTORBIKE: _l("Moto (Jakarta)"),
     TravelMode.CAR: _l("Voiture"),
     TravelMode.BICYCLE: _l("Vélo"),
-    DeliveryChannel.IN_APP: _l("Dans l'application"),
+    DeliveryChannel.IN_APP: _l("Sur le site"),
     DeliveryChannel.PUSH: _l("Notification push"),
     DeliveryChannel.SMS: _l("SMS"),
     DeliveryChannel.EMAIL: _l("E-mail"),
