@@ -12,12 +12,10 @@ import json
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
 
 from .adapters import NotConfigured, Refused, Sent
 from .recipients import REASONS
@@ -41,6 +39,11 @@ def send_push(
     subscription, *, title: str, body: str, link: str | None, tag: str
 ) -> Sent:
     """Send one push message to one browser subscription."""
+    # Here, not at the top: pywebpush imports aiohttp and requests (0.4 s), which only
+    # the processes that send push (workers, the embedded server) should pay for.
+    import requests
+    from pywebpush import WebPushException, webpush
+
     config = current_app.config
     if not config.get("PUSH_ENABLED"):
         raise NotConfigured(REASONS["push"])
@@ -77,7 +80,8 @@ def send_push(
     return Sent(provider_ref=_message_id(response.headers.get("Location")))
 
 
-def _refusal(error: WebPushException, endpoint: str) -> Exception:
+def _refusal(error, endpoint: str) -> Exception:
+    """What a pywebpush WebPushException means for us."""
     status = error.status_code
     if status is None:  # raised before sending: the subscription's keys are unusable
         return Refused(f"abonnement push invalide : {error.message}", gone=True)
