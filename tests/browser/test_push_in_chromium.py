@@ -1,5 +1,6 @@
 """Web push in Chromium: a signed-in customer turns push on from their ticket page, an
-agent calls the ticket, and the "called" message reaches the phone's service worker.
+agent calls the ticket, the "called" message reaches the phone's service worker, and
+the customer turns push off again.
 
 Chromium cannot reach Google's push service from here, so an init script replaces
 `PushManager.prototype.subscribe` (and `getSubscription`): it answers a subscription
@@ -235,5 +236,13 @@ def test_customer_turns_push_on_and_receives_called_in_the_service_worker(
             "url": message["url"],
         }
     ]
+
+    button.click()  # and off again
+    expect(button).to_have_text("Recevoir les notifications sur ce téléphone")
+    expect(toggle.get_by_role("status")).to_have_text(
+        "Ce téléphone ne recevra plus vos notifications."
+    )
+    db.session.rollback()
+    assert db.session.scalar(select(PushSubscription)) is None
     assert problems == []
     context.close()
