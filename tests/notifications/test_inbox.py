@@ -18,6 +18,7 @@ from smartqueue.models import (
 from smartqueue.notifications import queries
 from smartqueue.notifications.recipients import REASONS
 from smartqueue.queueing import operations as ops
+from smartqueue.web.notifications.inbox import REASON_LABELS
 
 C = DeliveryChannel
 S = NotificationStatus
@@ -244,3 +245,8 @@ def test_inbox_counts_the_notices_of_a_called_line(client, auth, make_hall, make
     html = client.get("/notifications").get_data(as_text=True)
     assert f"ticket {mine.code}" in html
     assert 'data-unread="2"' in _bell(html)
+
+
+def test_inbox_has_words_for_every_reason_a_message_is_not_sent():
+    """A reason added to recipients.REASONS gets its words for the customer here."""
+    assert set(REASON_LABELS) == set(REASONS.values())
