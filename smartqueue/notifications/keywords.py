@@ -5,9 +5,12 @@ Grammar, after folding (upper case, accents and Wolof letters to plain ASCII, ev
 character that is not a letter or a digit turned into a space, spaces collapsed):
 
     message  = ticket | command
-    ticket   = TICKET-WORD code [letter]      nothing after the letter
-    code     = letters and digits             a branch's short code (Branch.sms_code)
-    letter   = one letter                     a service's prefix; optional when the
+    ticket   = TICKET-WORD code [letter]
+    code     = words of letters and digits    a branch's short code (Branch.sms_code),
+                                              its words joined: "GRAND YOFF" and
+                                              "Grand-Yoff" are GRANDYOFF, as the manage
+                                              area stores it; 12 characters at most
+    letter   = one letter, the last word      a service's prefix; optional when the
                                               branch has one open service
     command  = KEYWORD [anything]             the rest is ignored ("OUI merci")
 
@@ -23,8 +26,9 @@ character that is not a letter or a digit turned into a space, spaces collapsed)
     * Wolof: the answer is in Wolof.
 
 So "ticket plateau a", "Ticket: Plateau, A." and "TIKET  PLATEAU-A" ask for service A of
-the branch PLATEAU; "TICKET PLATEAU" for its one open service; "TICKETPLATEAU A",
-"TICKET" alone or "TICKET PLATEAU OUVERTURE" are not understood (the help answers them).
+the branch PLATEAU, "TICKET GRAND YOFF B" for service B of GRANDYOFF, "TICKET PLATEAU"
+for PLATEAU's one open service. "TICKETPLATEAU A", "TICKET" alone and a code longer than
+12 characters ("TICKET PLATEAU OUVERTURE") are not understood: the help answers them.
 """
 
 import enum
@@ -111,9 +115,8 @@ def parse(text: str) -> Command:
     locale = "wo" if keyword in WOLOF else "fr"
     if kind is not Kind.TICKET:
         return Command(kind, locale)
-    if len(rest) not in (1, 2) or not CODE.match(rest[0]):
+    letter = rest[-1] if len(rest) >= 2 and LETTER.match(rest[-1]) else None
+    code = "".join(rest[:-1] if letter else rest)
+    if not CODE.match(code):
         return Command(Kind.UNKNOWN, locale)
-    letter = rest[1] if len(rest) == 2 else None
-    if letter is not None and not LETTER.match(letter):
-        return Command(Kind.UNKNOWN, locale)
-    return Command(Kind.TICKET, locale, branch_code=rest[0], service_letter=letter)
+    return Command(Kind.TICKET, locale, branch_code=code, service_letter=letter)
