@@ -126,6 +126,30 @@ ROUTES = [
         "/manage/branches/{branch}/appointments",
         "branch_a1",
     ),
+    (
+        "manage.branch_messages",
+        "GET",
+        "/manage/branches/{branch}/messages",
+        "branch_a1",
+    ),
+    (
+        "manage.branch_messages",
+        "POST",
+        "/manage/branches/{branch}/messages",
+        "branch_a1",
+    ),
+    (
+        "manage.end_branch_message",
+        "POST",
+        "/manage/branches/{branch}/messages/end",
+        "branch_a1",
+    ),
+    (
+        "manage.branch_notifications",
+        "GET",
+        "/manage/branches/{branch}/notifications",
+        "branch_a1",
+    ),
 ]
 
 

@@ -73,6 +73,9 @@ ENDPOINTS = {
     "manage.delete_slot_template": "branch",
     "manage.booking_settings": "branch",
     "manage.branch_appointments": "branch",
+    "manage.branch_messages": "branch",
+    "manage.end_branch_message": "branch",
+    "manage.branch_notifications": "branch",
 }
 
 

@@ -110,6 +110,17 @@ class BranchForm(Form):
         validators=[Optional(), NumberRange(min=-18, max=-11)],
     )
     phone = TelField(_l("Téléphone (facultatif)"), **_phone)
+    # Stored upper case without accents or spaces: the operation folds and checks it.
+    sms_code = StringField(
+        _l("Code SMS (facultatif)"),
+        validators=[Optional(), Length(max=30)],
+        render_kw={
+            "placeholder": "PLATEAU",
+            "autocapitalize": "characters",
+            "autocomplete": "off",
+            "spellcheck": "false",
+        },
+    )
 
 
 class HoursForm(Form):
@@ -458,3 +469,23 @@ class BookingSettingsForm(Form):
             "payment_minutes": self.payment_minutes.data,
             "grace_minutes": self.grace_minutes.data,
         }
+
+
+# --- urgent messages -------------------------------------------------------------------------
+
+
+class BroadcastForm(Form):
+    # The operation counts the length once spaces are folded (BROADCAST_MAX); this only
+    # keeps a hand-made request's text within reason.
+    text = TextAreaField(
+        _l("Message"),
+        validators=[DataRequired(message=REQUIRED), Length(max=2000)],
+        render_kw={"rows": 4, "maxlength": 300},
+    )
+
+
+class EndBroadcastForm(Form):
+    """Take one message off the board: it names the message the page showed, so that
+    a message posted since by someone else stays."""
+
+    broadcast_id = HiddenField(validators=[DataRequired(message=REQUIRED)])

@@ -18,7 +18,13 @@ from ...orgs import policy
 from ...orgs import queries as org_queries
 from ..forms import EmptyForm
 from ..safety import acting_user
-from . import appointments, bp, branches, devices  # noqa: F401  (their pages register on bp)
+from . import (  # noqa: F401  (their pages register on bp)
+    appointments,
+    bp,
+    branches,
+    devices,
+    notifications,
+)
 from .common import refuse, status
 from .forms import (
     InviteForm,
@@ -147,6 +153,7 @@ def organization(org_id: int):
         form=form,
         org=g.org,
         branches=org_queries.list_branches(org_id),
+        sms=notifications.organization_sms_usage(org_id),
         usage=[  # (label, used, the plan's limit or None)
             (
                 _("Files actives"),
