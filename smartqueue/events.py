@@ -23,8 +23,8 @@ hours_changed = _signals.signal("hours-changed")
 # sender: the app; kwargs: ticket_tokens (list): what their pages show of the trip
 # changed (a first travel time, another one, or "leave now" told); sent by the travel jobs
 trip_changed = _signals.signal("trip-changed")
-# sender: the app; kwargs: user_id: a signed-in customer has a new in-app notification
-# (or read some): their bell's count changed
+# sender: the app; kwargs: user_ids (list): these signed-in customers have new in-app
+# notifications (or read some): their bells' counts changed
 user_notified = _signals.signal("user-notified")
 # sender: the app; kwargs: branch_id: an urgent message was posted (or ended) for the
 # branch's board

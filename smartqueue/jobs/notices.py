@@ -4,6 +4,7 @@ notices.py), and their send jobs follow."""
 
 from ..models import NotificationKind
 from ..notifications import notices, writing
+from .outbox import runs_apart
 
 
 def notify_ticket(ticket_id: int, kind: str) -> int:
@@ -31,6 +32,7 @@ def notify_queue_status(service_id: int, status: str, stamp: str) -> int:
     return notices.tell_queue_status(service_id, status, stamp)
 
 
+@runs_apart
 def notify_broadcast(broadcast_id: int) -> int:
     """Write a branch's urgent message to every waiting holder."""
     return notices.tell_broadcast(broadcast_id)

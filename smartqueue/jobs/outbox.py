@@ -36,6 +36,7 @@ acceptance and the row's deletion.
 
 import importlib
 import logging
+import threading
 from datetime import timedelta
 
 from flask import current_app
@@ -111,7 +112,10 @@ def dispatch(pending: list[tuple[int, str]]) -> None:
     try:
         connection = get_redis()
         if connection is None:
-            _run_here([row_id for row_id, _ in pending])
+            apart = [row_id for row_id, name in pending if name in RUN_APART]
+            _run_here([row_id for row_id, name in pending if name not in RUN_APART])
+            if apart:
+                _run_apart(apart)
         else:
             _push(connection, pending)
     except RedisError as error:
@@ -145,6 +149,39 @@ def _push(connection, rows: list[tuple[int, str]]) -> None:
             for row_id, name in rows
         ]
     )
+
+
+# Jobs long enough that, without Redis, the request that asked for them must not wait
+# for them (a branch-wide message writes thousands of notices): run in a thread of
+# their own. Registered by `runs_apart`.
+RUN_APART: set[str] = set()
+_apart_threads: list[threading.Thread] = []
+
+
+def runs_apart(job):
+    """Mark a job as long: in the embedded mode it runs in a thread, not in the request."""
+    RUN_APART.add(f"{job.__module__}.{job.__qualname__}")
+    return job
+
+
+def _run_apart(row_ids: list[int]) -> None:
+    app = current_app._get_current_object()
+    thread = threading.Thread(
+        target=lambda: _run_with(app, row_ids), name="smartqueue-job", daemon=True
+    )
+    _apart_threads.append(thread)
+    thread.start()
+
+
+def _run_with(app, row_ids: list[int]) -> None:
+    with app.app_context():
+        _run_here(row_ids)
+
+
+def join_apart(timeout: float = 30) -> None:
+    """Wait for the jobs running apart (tests, and a process that stops)."""
+    while _apart_threads:
+        _apart_threads.pop().join(timeout)
 
 
 def _run_here(row_ids: list[int]) -> None:

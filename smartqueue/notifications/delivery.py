@@ -66,22 +66,26 @@ def send_batch(ids: list[int]) -> dict:
     """Send the queued messages among `ids`; what became of them, by status."""
     done: dict[str, int] = {}
     failed = []
+    bells: list[int] = []  # whose in-app messages were sent: one announcement
     for notification_id in ids:
         try:
-            status = send_one(notification_id)
+            status = send_one(notification_id, bells)
         except Exception as error:  # noqa: BLE001 - kept on the message, tried again
             db.session.rollback()
             status = _note_failure(notification_id, error)
             if status == S.QUEUED.value:
                 failed.append(f"{notification_id}: {type(error).__name__}: {error}")
         done[status] = done.get(status, 0) + 1
+    if bells:
+        events.announce(events.user_notified, user_ids=sorted(set(bells)))
     if failed:
         raise SendFailed("; ".join(failed)[:480])
     return done
 
 
-def send_one(notification_id: int) -> str:
-    """Send one message if it is still queued (and not held); its status after."""
+def send_one(notification_id: int, bells: list[int]) -> str:
+    """Send one message if it is still queued (and not held); its status after. An
+    in-app message sent adds its user to `bells` (announced once by the batch)."""
     note = db.session.get(Notification, notification_id, populate_existing=True)
     if note is None:
         return "gone"
@@ -117,7 +121,7 @@ def send_one(notification_id: int) -> str:
         sent_at=clock.now(),
     )
     if note.channel is C.IN_APP and note.user_id:
-        events.announce(events.user_notified, user_id=note.user_id)
+        bells.append(note.user_id)
     return status
 
 

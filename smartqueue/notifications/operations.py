@@ -95,10 +95,11 @@ def set_preferences(
     known = {kinds.muted_key(g, c) for g in kinds.GROUPS for c in kinds.CHANNELS}
     if not muted <= known:
         raise NotificationError(_l("Choix inconnu."))
+    user_id = user.id
     begin_write(db.session)
-    preference = db.session.get(NotificationPreference, user.id)
+    preference = db.session.get(NotificationPreference, user_id)
     if preference is None:
-        preference = NotificationPreference(user_id=user.id)
+        preference = NotificationPreference(user_id=user_id)
         db.session.add(preference)
     preference.muted = sorted(muted)
     preference.quiet_enabled = quiet_enabled
@@ -143,6 +144,7 @@ def subscribe_push(
         raise NotificationError(_l("Abonnement push invalide."))
     if not p256dh or not auth or len(endpoint) > 1000:
         raise NotificationError(_l("Abonnement push invalide."))
+    user_id = user.id  # before begin_write, which may expire it (SQLite)
     begin_write(db.session)
     subscription = db.session.scalar(
         select(PushSubscription).where(PushSubscription.endpoint == endpoint)
@@ -150,7 +152,7 @@ def subscribe_push(
     if subscription is None:
         subscription = PushSubscription(endpoint=endpoint)
         db.session.add(subscription)
-    subscription.user_id = user.id
+    subscription.user_id = user_id
     subscription.p256dh = p256dh[:200]
     subscription.auth = auth[:100]
     subscription.device = (device or "")[:80] or None
@@ -160,10 +162,11 @@ def subscribe_push(
 
 def unsubscribe_push(user: User, endpoint: str) -> bool:
     """Forget a browser's push subscription; whether there was one."""
+    user_id = user.id
     begin_write(db.session)
     gone = db.session.execute(
         delete(PushSubscription).where(
-            PushSubscription.user_id == user.id, PushSubscription.endpoint == endpoint
+            PushSubscription.user_id == user_id, PushSubscription.endpoint == endpoint
         )
     ).rowcount
     db.session.commit()
@@ -172,9 +175,10 @@ def unsubscribe_push(user: User, endpoint: str) -> bool:
 
 def mark_read(user: User, ids: list[int] | None = None) -> int:
     """Mark a customer's in-app messages read (all of them without `ids`); how many."""
+    user_id = user.id
     begin_write(db.session)
     statement = update(Notification).where(
-        Notification.user_id == user.id,
+        Notification.user_id == user_id,
         Notification.channel == DeliveryChannel.IN_APP,
         Notification.read_at.is_(None),
     )
@@ -183,7 +187,7 @@ def mark_read(user: User, ids: list[int] | None = None) -> int:
     count = db.session.execute(statement.values(read_at=clock.now())).rowcount
     db.session.commit()
     if count:
-        events.announce(events.user_notified, user_id=user.id)
+        events.announce(events.user_notified, user_ids=[user_id])
     return count
 
 

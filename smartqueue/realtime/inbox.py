@@ -31,8 +31,8 @@ NOTIFIED = "notified"
 
 
 @events.user_notified.connect
-def _on_user_notified(sender, user_id: int, **_):
-    publish_many([(channels.user(user_id), NOTIFIED)])
+def _on_user_notified(sender, user_ids: list[int], **_):
+    publish_many([(channels.user(user_id), NOTIFIED) for user_id in user_ids])
 
 
 class Bell:

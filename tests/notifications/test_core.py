@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from smartqueue import clock
 from smartqueue.jobs import notices as notice_jobs
+from smartqueue.jobs.outbox import join_apart
 from smartqueue.models import (
     Channel,
     ContactOptOut,
@@ -307,6 +308,8 @@ def test_an_urgent_message_reaches_every_waiting_holder_and_returns_at_once(
     )
 
     assert broadcast.text == "Coupure de courant : reprise à 14 h."
+    join_apart()  # without Redis, the messages are written in a thread of their own
+    db.session.commit()  # a fresh snapshot
     db.session.refresh(broadcast)
     assert broadcast.tickets_reached == 5 and broadcast.written_at is not None
     for ticket in holders:

@@ -201,7 +201,7 @@ def test_send_push_is_not_configured_without_keys(app, subscribed, service):
 def test_delivery_sends_a_queued_push_message(app, db, subscribed, service):
     note_id = queued_push(db, subscribed)
 
-    assert delivery.send_one(note_id) == "sent"
+    assert delivery.send_one(note_id, []) == "sent"
 
     [received] = service.received
     assert received.payload["body"] == "L'agence ferme à 15 h aujourd'hui."
@@ -217,7 +217,7 @@ def test_delivery_forgets_a_subscription_the_service_says_is_gone(
     subscription_id = subscribed.id
     note_id = queued_push(db, subscribed)
 
-    assert delivery.send_one(note_id) == "failed"
+    assert delivery.send_one(note_id, []) == "failed"
 
     db.session.expire_all()
     assert db.session.get(PushSubscription, subscription_id) is None
@@ -230,7 +230,7 @@ def test_delivery_keeps_push_not_sent_when_push_is_off(app, db, subscribed, serv
     app.config["PUSH_ENABLED"] = False
     note_id = queued_push(db, subscribed)
 
-    assert delivery.send_one(note_id) == "not_sent"
+    assert delivery.send_one(note_id, []) == "not_sent"
     assert service.received == []
     assert db.session.get(PushSubscription, subscribed.id) is not None
 
