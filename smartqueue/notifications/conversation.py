@@ -21,7 +21,7 @@ from functools import partial
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
@@ -47,7 +47,6 @@ from ..models import (
     User,
 )
 from ..queueing import operations as queueing
-from ..queueing import rules
 from ..queueing.operations.history import record_move
 from ..queueing.queries import count_ahead, estimate_wait
 from ..work import begin_write
@@ -62,7 +61,11 @@ K = NotificationKind
 # More messages than this from one number within a minute get no ticket: the first one
 # over is told so, the next ones get no reply at all (each reply costs an SMS).
 INBOUND_PER_MINUTE = 5
-LIVE = (TicketStatus.WAITING, TicketStatus.CALLED)  # what STATUT and ANNULER look at
+# The tickets STATUT and ANNULER look at, in the words of the partial index
+# ix_ticket_live_day, so that SQLite reads a number's tickets of the day through it
+# (ticket.contact_phone has no index of its own).
+LIVE = text("ticket.status IN ('waiting', 'called')")
+LIVE_PER_NUMBER = 3  # a phone's tickets waiting at once, all lines and branches
 
 
 @dataclass(frozen=True)
@@ -327,24 +330,25 @@ def _pick_service(branch: Branch, command: Command) -> tuple[Service | None, str
 
 
 def _number_limits(phone: str, service_id: int) -> str | None:
-    """A number's limits, as an account's (issuing.py): one live ticket per line, a
-    few tickets a day."""
-    today = db.session.execute(
-        select(Ticket.service_id, Ticket.status, Ticket.code).where(
-            Ticket.contact_phone == phone, Ticket.day == clock.today()
+    """A number's limits, as an account's (issuing.py): one live ticket per line, and
+    a few at once."""
+    live = db.session.execute(
+        select(Ticket.service_id, Ticket.code).where(
+            Ticket.day == clock.today(), LIVE, Ticket.contact_phone == phone
         )
     ).all()
-    for row in today:
-        if row.service_id == service_id and row.status in LIVE:
+    for row in live:
+        if row.service_id == service_id:
             return _(
                 "SmartQueue: vous avez déjà le ticket %(code)s dans cette file. "
                 "STATUT pour suivre.",
                 code=row.code,
             )
-    if len(today) >= rules.CUSTOMER_TICKETS_PER_DAY:
-        return "SmartQueue: " + _(
-            "Vous avez atteint la limite de %(n)s tickets par jour.",
-            n=rules.CUSTOMER_TICKETS_PER_DAY,
+    if len(live) >= LIVE_PER_NUMBER:
+        return _(
+            "SmartQueue: vous avez déjà %(n)s tickets en cours. Attendez d'être servi "
+            "ou ANNULER.",
+            n=len(live),
         )
     return None
 
@@ -353,11 +357,7 @@ def _live_ticket(phone: str, lock: bool = False) -> Ticket | None:
     """The number's latest waiting or called ticket of today."""
     statement = (
         select(Ticket)
-        .where(
-            Ticket.contact_phone == phone,
-            Ticket.day == clock.today(),
-            Ticket.status.in_(LIVE),
-        )
+        .where(Ticket.day == clock.today(), LIVE, Ticket.contact_phone == phone)
         .order_by(Ticket.id.desc())
         .limit(1)
     )

@@ -149,6 +149,19 @@ def test_one_live_ticket_per_number_and_line(db, hall):
     assert other_line.ticket_id not in (None, first.ticket_id)
 
 
+def test_a_number_holds_a_few_live_tickets_at_once(db, make_hall, frozen):
+    hall = make_hall(services=[(p, f"Service {p}") for p in "ABCD"])
+    hall.branch.sms_code = "PLATEAU"
+    db.session.commit()
+    for letter in "ABC":
+        assert say(f"TICKET PLATEAU {letter}").ticket_id
+    fourth = say("TICKET PLATEAU D")
+    assert fourth.ticket_id is None and "déjà 3 tickets en cours" in fourth.reply
+    say("ANNULER")  # C
+    frozen.tick(minutes=1)  # six messages: past the minute's pace
+    assert say("TICKET PLATEAU D").ticket_id
+
+
 def test_status_says_the_place_then_the_counter(db, hall):
     assert "aucun ticket en cours" in say("STATUT").reply
     queueing.issue_ticket(hall.a, channel=Channel.KIOSK)
@@ -302,9 +315,11 @@ def test_every_reply_fits_one_gsm7_sms_in_french_and_wolof(
             no,
         ):
             replies.append((locale, say(text, sender=phone).reply))
-    for _ in range(5):  # the day's limit
-        queueing.issue_ticket(hall.b, channel=Channel.SMS, contact_phone=PHONE)
-    replies.append(("fr", say("TICKET GRANDMOSQUEE C").reply))
+    for prefix in "BCD":  # as many live tickets as a number may hold
+        queueing.issue_ticket(
+            hall.services[prefix], channel=Channel.SMS, contact_phone=PHONE
+        )
+    replies.append(("fr", say("TICKET GRANDMOSQUEE E").reply))
     app.config["SMS_INBOUND_PER_MINUTE"] = 1
     replies.append(("fr", say("AIDE").reply))
     frozen.tick(hours=12)  # closed
