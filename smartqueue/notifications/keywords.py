@@ -16,7 +16,7 @@ character that is not a letter or a digit turned into a space, spaces collapsed)
 
     TICKET   TICKET  TIKET* JEL*              take a ticket
     STATUS   STATUT  ETAT   NAKA*             where is my ticket
-    CANCEL   ANNULER BAYI*  DINDI*            cancel my ticket
+    CANCEL   ANNULER BAYI*  DINDI* NEENAL*    cancel my ticket
     HELP     AIDE    HELP   NDIMBAL*          how to write
     STOP     STOP    ARRET  ARRETER           no more SMS
     START    START   REPRENDRE                SMS again
@@ -83,6 +83,7 @@ WOLOF = {
     "NAKA": Kind.STATUS,  # "how is it"
     "BAYI": Kind.CANCEL,  # "leave it"
     "DINDI": Kind.CANCEL,  # "remove"
+    "NEENAL": Kind.CANCEL,  # "cancel", as the Wolof pages write it
     "NDIMBAL": Kind.HELP,  # "help"
     "WAAW": Kind.YES,
     "WAW": Kind.YES,

@@ -34,6 +34,7 @@ T = Kind.TICKET
         ("Annuler svp", Command(Kind.CANCEL)),
         ("bàyi", Command(Kind.CANCEL, "wo")),
         ("DINDI", Command(Kind.CANCEL, "wo")),
+        ("neenal", Command(Kind.CANCEL, "wo")),
         ("aide", Command(Kind.HELP)),
         ("HELP", Command(Kind.HELP)),
         ("Ndimbal", Command(Kind.HELP, "wo")),
