@@ -21,7 +21,8 @@ from functools import partial
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
@@ -64,7 +65,7 @@ INBOUND_PER_MINUTE = 5
 # The tickets STATUT and ANNULER look at, in the words of the partial index
 # ix_ticket_live_day, so that SQLite reads a number's tickets of the day through it
 # (ticket.contact_phone has no index of its own).
-LIVE = text("ticket.status IN ('waiting', 'called')")
+LIVE = sql("ticket.status IN ('waiting', 'called')")
 LIVE_PER_NUMBER = 3  # a phone's tickets waiting at once, all lines and branches
 
 
