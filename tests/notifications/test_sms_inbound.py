@@ -142,6 +142,28 @@ def test_a_bad_signature_is_refused(client, db, hall):
 
 
 @pytest.mark.parametrize(
+    "stamp,signature",
+    [
+        ("١٧٠٠٠٠٠٠٠٠", "sha256=00"),
+        ("-5", "sha256=00"),
+        ("99999999999999999999999", "sha256=00"),
+        ("1", "sha256=é"),
+        ("1", "md5=00"),
+    ],
+)
+def test_odd_signature_headers_are_refused_not_errors(client, hall, stamp, signature):
+    body, headers = signed(message("AIDE"))
+    headers.update(
+        {
+            "X-SmartQueue-Timestamp": stamp.encode().decode("latin-1"),
+            "X-SmartQueue-Signature": signature.encode().decode("latin-1"),
+        }
+    )
+    response = client.post("/hooks/sms/inbound", data=body, headers=headers)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
     "body",
     [
         b"{not json",

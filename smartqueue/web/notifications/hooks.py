@@ -143,10 +143,12 @@ def _signed_json() -> dict:
     body = _raw_body()
     stamp = request.headers.get("X-SmartQueue-Timestamp", "")
     given = request.headers.get("X-SmartQueue-Signature", "")
-    if not stamp.isdigit() or not given.startswith("sha256="):
+    if not (stamp.isascii() and stamp.isdigit()) or not given.startswith("sha256="):
         abort(403)
     expected = hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256)
-    if not hmac.compare_digest(expected.hexdigest(), given.removeprefix("sha256=")):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    signature = given.removeprefix("sha256=").encode()
+    if not hmac.compare_digest(expected.hexdigest().encode(), signature):
         abort(403)
     age = clock.now().timestamp() - int(stamp)
     if age > MAX_AGE.total_seconds() or -age > MAX_AHEAD.total_seconds():
