@@ -141,7 +141,8 @@ def _claim(provider: str, message_id: str, phone: str, text: str) -> int | None:
             provider=provider[:20],
             message_id=message_id[:120],
             sender=phone,
-            text=(text or "")[:500],
+            # PostgreSQL stores no NUL; a phone's odd bytes are no reason to fail.
+            text=(text or "").replace("\x00", "")[:500],
             received_at=clock.now(),
         )
         .on_conflict_do_nothing(index_elements=["provider", "message_id"])

@@ -141,6 +141,15 @@ def test_a_bad_signature_is_refused(client, db, hall):
     assert db.session.scalar(select(func.count(InboundMessage.id))) == 0
 
 
+@pytest.mark.backends("sqlite", "postgresql")
+def test_nul_characters_are_no_server_error(client, db, hall):
+    said = post(client, "TICKET\x00 PLATEAU A\x00", "nul-1")
+    assert said["ticket"] == "A001"
+    body, headers = signed(message("AIDE", "nul\x00id"))
+    response = client.post("/hooks/sms/inbound", data=body, headers=headers)
+    assert response.status_code == 400
+
+
 @pytest.mark.parametrize(
     "stamp,signature",
     [

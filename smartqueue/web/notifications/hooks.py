@@ -121,7 +121,11 @@ def _e164(sender: str) -> str:
 
 
 def _present(value) -> bool:
-    return isinstance(value, str | int) and str(value).strip() != ""
+    """A usable id or number: text or a number, not blank, no NUL (which PostgreSQL
+    cannot store)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    return str(value).strip() != "" and "\x00" not in str(value)
 
 
 def _secret() -> bytes:
