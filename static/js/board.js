@@ -385,6 +385,12 @@
     layoutPages(true);
     setInterval(turnPage, PAGE_MS);
     window.addEventListener("resize", function () { layoutPages(true); });
+    // An urgent message's banner takes room from the panels (and gives it back) without
+    // the list being replaced or the window resized.
+    var panel = document.querySelector(".board-waiting-panel");
+    if (panel && window.ResizeObserver) {
+      new ResizeObserver(function () { layoutPages(true); }).observe(panel);
+    }
     if (document.fonts) document.fonts.ready.then(function () { layoutPages(true); });
     scheduleCheck();
     audioContext();
