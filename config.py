@@ -138,6 +138,8 @@ class Config:
     SMS_NUMBER = os.environ.get("SMS_NUMBER") or None  # customers write to ("21 21")
     # The shared secret the gateway signs inbound messages and delivery reports with.
     SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET") or None
+    # Messages a minute one number may send before it gets no more tickets.
+    SMS_INBOUND_PER_MINUTE = _count("SMS_INBOUND_PER_MINUTE") or 5
     ORANGE_SMS_URL = os.environ.get("ORANGE_SMS_URL", "https://api.orange.com")
     ORANGE_SMS_CLIENT_ID = os.environ.get("ORANGE_SMS_CLIENT_ID") or None
     ORANGE_SMS_CLIENT_SECRET = os.environ.get("ORANGE_SMS_CLIENT_SECRET") or None

@@ -27,7 +27,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(120))
-    phone: Mapped[str | None] = mapped_column(String(16))  # E.164
+    # E.164; indexed: an SMS's sender is looked up by it (a reminder's OUI / NON)
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -201,7 +201,11 @@ class InboundMessage(db.Model):
     gateway's retry or a replayed request finds it here and nothing is done twice."""
 
     __tablename__ = "inbound_message"
-    __table_args__ = (UniqueConstraint("provider", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "message_id"),
+        # A number's pace: its messages of the last minute.
+        Index("ix_inbound_message_sender", "sender", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(20))

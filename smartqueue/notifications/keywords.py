@@ -15,8 +15,8 @@ character that is not a letter or a digit turned into a space, spaces collapsed)
     command  = KEYWORD [anything]             the rest is ignored ("OUI merci")
 
     TICKET   TICKET  TIKET* JEL*              take a ticket
-    STATUS   STATUT  ETAT   NAKA*             where is my ticket
-    CANCEL   ANNULER BAYI*  DINDI* NEENAL*    cancel my ticket
+    STATUS   STATUT  ETAT   STATUS  NAKA*     where is my ticket
+    CANCEL   ANNULER CANCEL BAYI*  DINDI*    cancel my ticket (also NEENAL*)
     HELP     AIDE    HELP   NDIMBAL*          how to write
     STOP     STOP    ARRET  ARRETER           no more SMS
     START    START   REPRENDRE                SMS again
@@ -64,7 +64,9 @@ FRENCH = {
     "TICKET": Kind.TICKET,
     "STATUT": Kind.STATUS,
     "ETAT": Kind.STATUS,
+    "STATUS": Kind.STATUS,  # the English texts name these two
     "ANNULER": Kind.CANCEL,
+    "CANCEL": Kind.CANCEL,
     "AIDE": Kind.HELP,
     "HELP": Kind.HELP,
     "STOP": Kind.STOP,

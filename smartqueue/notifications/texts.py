@@ -29,8 +29,8 @@ class Words:
 
 
 def cut(name: str | None, limit: int = NAME_CHARS) -> str:
-    name = (name or "").strip()
-    return name if len(name) <= limit else name[: limit - 1].rstrip() + "."
+    """A name cut to `limit` characters (no ellipsis: the texts punctuate after it)."""
+    return (name or "").strip()[:limit].rstrip()
 
 
 def words(kind: NotificationKind, locale: str, **c) -> Words:

@@ -63,6 +63,7 @@ def kiosk_hall(live_server, db, make_hall):
 def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
     browser: Browser, live_server, kiosk_url, frozen, screenshots_dir
 ):
+    live_server.config["SMS_ENABLED"] = False  # no SMS provider here (production)
     context = browser.new_context(
         viewport=PORTRAIT, has_touch=True, locale="fr-SN", timezone_id="Africa/Dakar"
     )
@@ -151,8 +152,9 @@ def test_kiosk_walk_in_takes_a_priority_ticket_by_touch(
 
 
 def test_kiosk_in_landscape_speaks_wolof_refuses_a_phone_and_resets_when_idle(
-    browser: Browser, kiosk_url, screenshots_dir
+    browser: Browser, live_server, kiosk_url, screenshots_dir
 ):
+    live_server.config["SMS_ENABLED"] = False  # no SMS provider here (production)
     context = browser.new_context(
         viewport=LANDSCAPE, has_touch=True, locale="fr-SN", timezone_id="Africa/Dakar"
     )

@@ -63,7 +63,7 @@ def test_the_urgent_message_is_as_long_as_the_manager_wrote_it(app):
 def test_names_are_cut_to_fit():
     assert (
         texts.cut("Agence de la Sicap Liberté 6 extension")
-        == "Agence de la Sicap Libe."
+        == "Agence de la Sicap Liber"
     )
     assert len(texts.cut("x" * 80)) == texts.NAME_CHARS
     assert texts.cut(None) == ""

@@ -9,6 +9,7 @@ from datetime import time
 import pytest
 
 from config import Config
+from smartqueue import create_app
 from smartqueue.models import DeviceKind, QueueStatus
 from smartqueue.orgs.operations import set_opening_hours
 from smartqueue.queueing.devices import revoke_device
@@ -133,15 +134,23 @@ def test_kiosk_asks_for_a_phone_number_only_with_an_sms_channel(
     )
 
 
-def test_sms_is_on_only_once_a_provider_is_named(monkeypatch):
+def test_sms_is_on_only_where_a_whole_provider_is_named(app_config, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x")  # no key file written
     monkeypatch.delenv("SMS_PROVIDER", raising=False)
-    assert Config().SMS_ENABLED is False
-    monkeypatch.setenv("SMS_PROVIDER", " ")
-    assert Config().SMS_ENABLED is False
-    monkeypatch.setenv("SMS_PROVIDER", "orange")
-    config = Config()
-    assert config.SMS_ENABLED is True and config.SMS_PROVIDER == "orange"
+    monkeypatch.setattr(Config, "PRODUCTION", True)
+    assert Config().SMS_PROVIDER is None  # production: nothing until one is named
+    monkeypatch.setattr(Config, "PRODUCTION", False)
+    assert Config().SMS_PROVIDER == "file"  # embedded: printed and saved, as mail
+    monkeypatch.setenv("SMS_PROVIDER", " orange ")
+    assert Config().SMS_PROVIDER == "orange"
+
+    def sms_enabled(**settings) -> bool:
+        return create_app(dict(app_config, **settings)).config["SMS_ENABLED"]
+
+    assert sms_enabled(SMS_PROVIDER=None) is False
+    assert sms_enabled(SMS_PROVIDER="file") is True
+    with pytest.raises(RuntimeError, match="ORANGE_SMS_CLIENT_ID"):
+        sms_enabled(SMS_PROVIDER="orange")  # named without its settings: no start
 
 
 def test_kiosk_heartbeat_endpoint_answers_the_kiosks_link(client, kiosk):
