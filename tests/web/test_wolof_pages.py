@@ -94,6 +94,7 @@ SAME_IN = {
         "Message",
         "Mobile",
         "Notification",
+        "Notifications",
         "Pause",
         "SMS",
         "Service",
