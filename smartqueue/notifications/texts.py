@@ -51,6 +51,15 @@ def _words(kind: NotificationKind, c: dict) -> Words:  # noqa: C901 - one case p
                 **c,
             ),
         )
+    if kind is K.TICKET_NEAR and not c["ahead"]:
+        return Words(
+            _("Votre tour approche : ticket %(code)s", code=c["code"]),
+            _(
+                "SmartQueue: ticket %(code)s, vous êtes le prochain. "
+                "Rapprochez-vous des guichets, %(branch)s.",
+                **c,
+            ),
+        )
     if kind is K.TICKET_NEAR:
         return Words(
             _("Votre tour approche : ticket %(code)s", code=c["code"]),

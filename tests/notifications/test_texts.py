@@ -47,6 +47,16 @@ def test_each_sms_fits_one_gsm7_part_in_every_language(app, kind, locale):
         assert said.text != texts.words(kind, "fr", **SHORT_KINDS[kind]).text
 
 
+def test_the_next_in_line_is_told_so(app):
+    next_one = dict(LONGEST, ahead=0)
+    french = texts.words(K.TICKET_NEAR, "fr", **next_one).text
+    assert "le prochain" in french and "0 avant" not in french
+    for locale in ("wo", "en"):
+        said = texts.words(K.TICKET_NEAR, locale, **next_one)
+        assert said.text != french and "A1000" in said.text
+        assert gsm.segments(gsm.to_gsm7(said.text)) == ("gsm7", 1)
+
+
 def test_an_appointments_leave_now_fits_too(app):
     for locale in ("fr", "wo", "en"):
         said = texts.words(K.LEAVE_NOW, locale, **LONGEST)  # "date": an appointment's

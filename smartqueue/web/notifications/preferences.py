@@ -27,7 +27,7 @@ GROUP_LABELS = {
 }
 CHANNEL_LABELS = {
     DeliveryChannel.IN_APP: _l("Sur le site"),
-    DeliveryChannel.PUSH: _l("Notification"),
+    DeliveryChannel.PUSH: _l("Push"),
     DeliveryChannel.SMS: _l("SMS"),
     DeliveryChannel.EMAIL: _l("E-mail"),
 }
@@ -58,6 +58,7 @@ def _page(error: str | None = None, status: int = 200):
         form=EmptyForm(),
         error=error,
         sms_enabled=current_app.config.get("SMS_ENABLED"),
+        push_enabled=current_app.config.get("PUSH_ENABLED"),
         has_phone=bool(me.phone),
     )
     return page, status
