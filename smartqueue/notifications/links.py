@@ -5,6 +5,8 @@ Answer and unsubscribe links carry a signed token (itsdangerous, with the app's 
 key): whoever holds the message may use them, nobody can make one up.
 """
 
+from contextlib import nullcontext
+
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -18,9 +20,17 @@ def external(endpoint: str, **values) -> str:
     """An absolute URL of `endpoint`, in a request or in a job."""
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    base = current_app.config.get("PUBLIC_URL") or "http://localhost:5000"
-    with current_app.test_request_context("/", base_url=base):
+    with building():
         return url_for(endpoint, _external=True, **values)
+
+
+def building():
+    """A request context on PUBLIC_URL for a job to build many links in (one context
+    for a whole branch's tickets, not one per link)."""
+    if has_request_context():
+        return nullcontext()
+    base = current_app.config.get("PUBLIC_URL") or "http://localhost:5000"
+    return current_app.test_request_context("/", base_url=base)
 
 
 def _signer(salt: str) -> URLSafeSerializer:

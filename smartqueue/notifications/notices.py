@@ -358,7 +358,8 @@ def tell_broadcast(broadcast_id: int) -> int:
         return 0
     branch = broadcast.branch
     tickets = _waiting_with_contact(Ticket.branch_id == branch.id)
-    link_of = {t.id: links.ticket_page(t.token) for t in tickets}
+    with links.building():
+        link_of = {t.id: links.ticket_page(t.token) for t in tickets}
     context = {"branch": texts.cut(branch.name), "message": broadcast.text}
     notices = [
         Notice(

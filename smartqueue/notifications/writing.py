@@ -50,10 +50,16 @@ def write(kind: NotificationKind, notices: list[Notice]) -> list[int]:
     now = clock.now()
     planned = plan_routes([n.holder for n in notices], kind, now)
     rows = []
+    said_in: dict = {}  # a branch-wide message says the same words to everyone
     for notice, routes in zip(notices, planned, strict=True):
         if not routes:
             continue
-        said = texts.words(kind, notice.holder.locale, **notice.context)
+        key = (notice.holder.locale, tuple(sorted(notice.context.items())))
+        said = said_in.get(key)
+        if said is None:
+            said = said_in[key] = texts.words(
+                kind, notice.holder.locale, **notice.context
+            )
         rows += [_row(kind, notice, route, said) for route in routes]
     ids = []
     for start in range(0, len(rows), INSERT_BATCH):
@@ -107,13 +113,15 @@ def _insert(rows: list[dict]) -> list[tuple[int, str, datetime | None]]:
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(Notification)
     statement = (
-        insert.values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Notification.id, Notification.status, Notification.hold_until)
+        .execution_options(render_nulls=True)
     )
+    # Many rows as one statement compiled once ("insertmanyvalues"), not a VALUES
+    # clause of 500 rows compiled for each batch.
     return [
         (row_id, getattr(status, "value", status), held)
-        for row_id, status, held in session.execute(statement).all()
+        for row_id, status, held in session.execute(statement, rows).all()
     ]
 
 
