@@ -55,3 +55,31 @@ def refused_with(server, token: str, path: str = "board", tries: int = 3) -> int
         codes.append(int(ws.close_reason))
         if codes[-1] != 1005:
             return codes[-1]
+
+
+def wait_subscribed(server, channel: str) -> None:
+    """Until a page's socket in the live server listens on `channel` (relay() subscribes
+    right after its snapshot)."""
+    import threading
+
+    event = threading.Event()
+    for _ in range(500):
+        broker = server.extensions.get("sq_broker")
+        if broker is not None and broker._subscribers.get(channel):
+            return
+        event.wait(0.01)
+    raise AssertionError(f"nobody subscribed to {channel}")
+
+
+def call_next_in(server, counter_id: int, agent_id: int) -> None:
+    """An agent's call, made in the live server's app: it publishes to that server's
+    sockets, and its notices' jobs run there (embedded mode)."""
+    from smartqueue.extensions import db
+    from smartqueue.models import Counter, User
+    from smartqueue.queueing import operations
+
+    with server.app_context():
+        operations.call_next(
+            db.session.get(Counter, counter_id), by=db.session.get(User, agent_id)
+        )
+        db.session.remove()

@@ -3,15 +3,14 @@ the bell's count rise without a reload; the list shows the messages, and "mark a
 read" brings the count back to nothing."""
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, Counter, User
+from smartqueue.models import Channel
 from smartqueue.queueing import operations as ops
 from smartqueue.realtime import channels
+from tests.live import call_next_in, wait_subscribed
 from tests.queueing import conftest as queueing
 
 desk = queueing.desk
@@ -23,27 +22,6 @@ PHONE = {"width": 360, "height": 740}
 def phone(page: Page) -> Page:
     page.set_viewport_size(PHONE)
     return page
-
-
-def _wait_subscribed(server, channel: str) -> None:
-    """Until the page's socket listens (relay() subscribes before its first count)."""
-    event = threading.Event()
-    for _ in range(500):
-        broker = server.extensions.get("sq_broker")
-        if broker is not None and broker._subscribers.get(channel):
-            return
-        event.wait(0.01)
-    raise AssertionError(f"nobody subscribed to {channel}")
-
-
-def _call_next(server, counter_id: int, agent_id: int) -> None:
-    """An agent's call, made in the server's app: its notices' jobs run there (embedded
-    mode) and publish to the server's sockets."""
-    with server.app_context():
-        ops.call_next(
-            _db.session.get(Counter, counter_id), by=_db.session.get(User, agent_id)
-        )
-        _db.session.remove()
 
 
 def test_bell_counts_the_calls_live_then_the_list_marks_all_read(
@@ -67,15 +45,15 @@ def test_bell_counts_the_calls_live_then_the_list_marks_all_read(
     badge = bell.locator(".bell-count")
     expect(bell).to_have_attribute("aria-label", "Notifications")
     expect(badge).to_be_hidden()
-    _wait_subscribed(live_server, channels.user(customer.id))
+    wait_subscribed(live_server, channels.user(customer.id))
 
-    _call_next(live_server, desk.counter2.id, desk.agent.id)  # A001: A002 is near
+    call_next_in(live_server, desk.counter2.id, desk.agent.id)  # A001: A002 is near
     expect(badge).to_have_text("1")
     expect(badge).to_be_visible()
     expect(bell).to_have_attribute("aria-label", "Notifications : 1 non lue")
     page.locator("header.topbar").screenshot(path=screenshots_dir / "bell-header.png")
 
-    _call_next(live_server, desk.counter.id, desk.agent2.id)  # A002: called
+    call_next_in(live_server, desk.counter.id, desk.agent2.id)  # A002: called
     expect(badge).to_have_text("2")
     expect(page.locator("#ticket-live .ticket-turn")).to_have_text("C'est votre tour")
     page.screenshot(path=screenshots_dir / "bell-ticket-called.png", full_page=True)

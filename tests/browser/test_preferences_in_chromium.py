@@ -10,22 +10,14 @@ from playwright.sync_api import Page, expect
 
 from smartqueue import clock
 from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, Counter, User
+from smartqueue.models import Channel
 from smartqueue.queueing import operations as ops
+from tests.live import call_next_in
 from tests.queueing import conftest as queueing
 
 desk = queueing.desk
 PHONE = {"width": 360, "height": 740}
 NIGHT = datetime(2026, 12, 1, 23, 0, tzinfo=clock.DAKAR)
-
-
-def _call_next(server, counter_id: int, agent_id: int) -> None:
-    """An agent's call in the server's app: its notices' jobs run there (embedded)."""
-    with server.app_context():
-        ops.call_next(
-            _db.session.get(Counter, counter_id), by=_db.session.get(User, agent_id)
-        )
-        _db.session.remove()
 
 
 def test_quiet_hours_hold_a_near_at_23h_and_let_a_called_through(
@@ -57,7 +49,7 @@ def test_quiet_hours_hold_a_near_at_23h_and_let_a_called_through(
     expect(ticket_email).not_to_be_checked()
 
     frozen.set(NIGHT)
-    _call_next(live_server, desk.counter2.id, desk.agent.id)  # A001: A002 is near
+    call_next_in(live_server, desk.counter2.id, desk.agent.id)  # A001: A002 is near
     page.goto(live_server.url + "/notifications")
     history = page.locator("#sent-history")
     near = history.locator("li", has_text="Votre tour approche")
@@ -66,7 +58,7 @@ def test_quiet_hours_hold_a_near_at_23h_and_let_a_called_through(
     expect(history).not_to_contain_text("awa@example.sn")  # no email: muted
     expect(page.locator("#bell .bell-count")).to_have_text("1")  # the bell: at once
 
-    _call_next(live_server, desk.counter.id, desk.agent2.id)  # A002: called
+    call_next_in(live_server, desk.counter.id, desk.agent2.id)  # A002: called
     page.reload()
     called = history.locator("li", has_text="C'est votre tour").filter(has_text="SMS")
     expect(called).to_contain_text("Envoyé")

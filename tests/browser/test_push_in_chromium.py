@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, Counter, PushSubscription, User
+from smartqueue.models import Channel, PushSubscription
 from smartqueue.notifications.push import new_vapid_keys
 from smartqueue.queueing import operations as ops
+from tests.live import call_next_in
 from tests.notifications.push_service import PushService
 
 PHONE = {"width": 360, "height": 740}
@@ -115,15 +115,6 @@ def push_service():
         yield service
 
 
-def _call_next(server, counter_id: int, agent_id: int) -> None:
-    """An agent's call, made in the server's app (its jobs run there, embedded)."""
-    with server.app_context():
-        ops.call_next(
-            _db.session.get(Counter, counter_id), by=_db.session.get(User, agent_id)
-        )
-        _db.session.remove()
-
-
 def _registration_id(page, cdp, origin: str) -> str:
     """The service worker registration of the site's root, as DevTools names it."""
     seen = {}
@@ -204,7 +195,7 @@ def test_customer_turns_push_on_and_receives_called_in_the_service_worker(
         b64url_decode(made["pkcs8"]), password=None
     )
     push_service.add(path, private_key, b64url_decode(made["auth"]))
-    _call_next(live_server, hall.counter.id, hall.agent.id)
+    call_next_in(live_server, hall.counter.id, hall.agent.id)
 
     [received] = push_service.wait_for(1)
     assert received.status == 201, (

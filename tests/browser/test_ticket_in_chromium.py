@@ -2,15 +2,14 @@
 until it is called, without reloading."""
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from smartqueue.extensions import db as _db
-from smartqueue.models import Channel, Counter, User
+from smartqueue.models import Channel
 from smartqueue.queueing import operations as ops
 from smartqueue.realtime import channels
+from tests.live import call_next_in, wait_subscribed
 from tests.queueing import conftest as queueing
 
 desk = queueing.desk
@@ -22,26 +21,6 @@ PHONE = {"width": 360, "height": 740}
 def phone(page: Page) -> Page:
     page.set_viewport_size(PHONE)
     return page
-
-
-def _wait_subscribed(server, channel: str) -> None:
-    """Until the page's socket listens (relay() subscribes right after the snapshot)."""
-    event = threading.Event()
-    for _ in range(500):
-        broker = server.extensions.get("sq_broker")
-        if broker is not None and broker._subscribers.get(channel):
-            return
-        event.wait(0.01)
-    raise AssertionError(f"nobody subscribed to {channel}")
-
-
-def _call_next(server, counter_id: int, agent_id: int) -> None:
-    """An agent's call, made in the server's app so it publishes to the server's sockets."""
-    with server.app_context():
-        ops.call_next(
-            _db.session.get(Counter, counter_id), by=_db.session.get(User, agent_id)
-        )
-        _db.session.remove()
 
 
 def test_ticket_page_turns_into_your_turn_without_reload(
@@ -76,14 +55,14 @@ def test_ticket_page_turns_into_your_turn_without_reload(
     sound = page.get_by_role("button", name="Activer le son et la vibration")
     sound.click()  # phones play sound and vibrate only after a touch
     expect(sound).to_be_hidden()
-    _wait_subscribed(live_server, channels.ticket(token))
+    wait_subscribed(live_server, channels.ticket(token))
     page.screenshot(path=screenshots_dir / "phone-ticket-waiting.png", full_page=True)
 
-    _call_next(live_server, desk.counter2.id, desk.agent.id)  # A001 goes to counter 2
+    call_next_in(live_server, desk.counter2.id, desk.agent.id)  # A001 goes to counter 2
     expect(live).to_contain_text("Vous êtes le prochain")  # only its place was sent
     expect(live.locator("#ticket-place dd").first).to_have_text("0")
     page.screenshot(path=screenshots_dir / "phone-ticket-next.png", full_page=True)
-    _call_next(live_server, desk.counter.id, desk.agent2.id)  # and A002 to counter 1
+    call_next_in(live_server, desk.counter.id, desk.agent2.id)  # and A002 to counter 1
     expect(live.locator(".ticket-turn")).to_have_text("C'est votre tour")
     expect(live.locator(".ticket-counter")).to_have_text("Guichet 1")
     expect(page.locator("body")).to_have_attribute("data-alerted", re.compile(r".+"))

@@ -40,15 +40,6 @@ def app_config(app_config, tmp_path):
     return {**app_config, "SMS_PROVIDER": "file", "SMS_DIR": str(tmp_path / "sms")}
 
 
-@pytest.fixture
-def hall(db, make_hall):
-    """Branch PLATEAU: services A and B, counter 1 open for both."""
-    hall = make_hall(services=[("A", "Ouverture de compte"), ("B", "Retrait")])
-    hall.branch.sms_code = "PLATEAU"
-    db.session.commit()
-    return hall
-
-
 def say(text, sender=PHONE, message_id=None):
     return conversation.answer("test", message_id or f"m{next(_ids)}", sender, text)
 

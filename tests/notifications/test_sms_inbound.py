@@ -44,15 +44,6 @@ def app_config(app_config, tmp_path):
     }
 
 
-@pytest.fixture
-def hall(db, make_hall):
-    """Branch PLATEAU: services A and B, counter 1 open for both."""
-    hall = make_hall(services=[("A", "Ouverture de compte"), ("B", "Retrait")])
-    hall.branch.sms_code = "PLATEAU"
-    db.session.commit()
-    return hall
-
-
 def signed(payload, stamp=None, secret=SECRET):
     """The body and headers the generic gateway sends."""
     body = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
