@@ -56,16 +56,6 @@ class _Known:
     opted_out: set = field(default_factory=set)
 
 
-def ticket_holder(ticket) -> Holder:
-    user = db.session.get(User, ticket.customer_id) if ticket.customer_id else None
-    return Holder(
-        user_id=ticket.customer_id,
-        email=ticket.contact_email or _verified_email(user),
-        phone=ticket.contact_phone or (user.phone if user else None),
-        locale=ticket.locale,
-    )
-
-
 def appointment_holder(appointment) -> Holder | None:
     user = appointment.customer
     if user is None or not user.is_active:

@@ -9,7 +9,7 @@ is the kind's own template where one exists, else a plain one around the short t
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
@@ -230,8 +230,3 @@ def email(
         footer_text = render_template("emails/_footer.txt", **values)
         footer_html = render_template("emails/_footer.html", **values)
     return Email(said.title, body.rstrip() + "\n\n" + footer_text, html + footer_html)
-
-
-def sms_number() -> str | None:
-    """The number customers write to ("21 21"), when SMS ticketing is set up here."""
-    return current_app.config.get("SMS_NUMBER")
