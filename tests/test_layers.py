@@ -33,6 +33,7 @@ LAYERS = {
     "events": CORE,
     "geo": CORE,
     "notifications": CORE,
+    "payments": CORE,
     "orgs": CORE,
     "queueing": CORE,
     "travel": CORE,
@@ -44,6 +45,7 @@ LAYERS = {
     "": APP,  # smartqueue/__init__.py: create_app
     "cli": APP,
     "demo": APP,
+    "paysim": APP,  # the payment simulator: an app of its own, never in production
 }
 # (importer, imported) between interfaces: the only pair allowed.
 INTERFACE_PAIRS = {("web", "jobs")}
