@@ -45,7 +45,7 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-reference
 	$(BIN)/flask seed-demo
-	@echo "SmartQueue on http://127.0.0.1:$(PORT)  (mail is printed here and saved under instance/mail/)"
+	@echo "SmartQueue on http://127.0.0.1:$(PORT)  (mail and SMS are printed here and saved under instance/mail/ and instance/sms/)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
 
 # Two test processes (pytest-xdist): each starts its own PostgreSQL, Redis and Chromium.
