@@ -67,6 +67,17 @@ class CallbackRecorder:
                 )
             return list(self.received[:count])
 
+    def wait_until(self, matches, timeout: float = 10) -> ReceivedCallback:
+        """The first callback for which `matches(callback)` is true (several tests may
+        share one recorder: pick yours, e.g. by the payment's id in the body)."""
+        with self._arrived:
+            found = self._arrived.wait_for(
+                lambda: next((c for c in self.received if matches(c)), None), timeout
+            )
+            if found is None:
+                raise AssertionError("no matching callback arrived")
+            return found
+
     def __enter__(self):
         self._thread.start()
         return self
