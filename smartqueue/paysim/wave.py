@@ -195,7 +195,7 @@ main{{max-width:24rem;margin:0 auto;padding:1.5rem 1rem}}
 .amount{{font-size:2rem;font-weight:700;margin:.5rem 0 1.5rem}}
 button{{display:block;width:100%;padding:1rem;margin:.5rem 0;border-radius:.75rem;
 border:0;font-size:1.1rem;font-weight:600}}
-.pay{{background:#1dc8f2;color:#fff}} .decline{{background:#eee;color:#a00}}
+.pay{{background:#0b5cad;color:#fff}} .decline{{background:#eee;color:#a00}}
 a{{color:#0b1b2b}}
 </style></head>
 <body><main><div class="card">
