@@ -36,6 +36,7 @@ from flask import (
     redirect,
     render_template_string,
     request,
+    url_for,
 )
 
 bp = Blueprint("orange_money", __name__, url_prefix="/orange-money")
@@ -80,7 +81,7 @@ def token():
         return {"error": "unsupported_grant_type"}, 400
     access_token = secrets.token_urlsafe(24)
     ledger = _ledger()
-    with ledger.lock:
+    with ledger.lock:  # tokens live beside the payments, under a key of their own
         key = f"orange-money-token:{access_token}"
         ledger.payments[key] = time.time() + TOKEN_LIFETIME
     return {
@@ -147,8 +148,10 @@ def webpayment(country):
             }
             ledger.payments[order_key] = payment
             ledger.payments[f"orange-money:{pay_token}"] = payment
-    payment_url = request.host_url.rstrip("/") + bp.url_prefix
-    payment_url += f"/pay/{payment['pay_token']}"
+    # url_for, not the host alone: the simulator may be mounted under a prefix.
+    payment_url = url_for(
+        ".payment_page", pay_token=payment["pay_token"], _external=True
+    )
     return {
         "status": 201,
         "message": "OK",
@@ -207,7 +210,7 @@ PAGE = """<!doctype html>
 <main>
   <div class="card">
   {% if status == "INITIATED" %}
-    <p>Paiement à un marchand</p>
+    <p>{{ reference or "Paiement à un marchand" }}</p>
     <p class="amount">{{ "{:,}".format(amount).replace(",", " ") }} FCFA</p>
     <p class="note">Commande {{ order_id }}. Ceci est un simulateur : aucun argent
       ne bouge.</p>
