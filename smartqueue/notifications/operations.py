@@ -2,6 +2,7 @@
 preferences, an address that says stop (or starts again), push subscriptions, marking
 in-app messages read, and a channel's delivery report."""
 
+import re
 from datetime import time, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -191,10 +192,22 @@ def mark_read(user: User, ids: list[int] | None = None) -> int:
     return count
 
 
+OUR_REFERENCE = re.compile(
+    r"sq-(\d{1,18})"
+)  # what the gateways are given (delivery.py)
+
+
 def record_delivery(
     provider_ref: str, delivered: bool, reason: str | None = None
 ) -> int:
-    """A channel reported a message delivered (or not): how many messages it moved."""
+    """A channel reported a message delivered (or not), naming it by the provider's id
+    or by our reference ("sq-<id>"): how many messages it moved."""
+    ours = OUR_REFERENCE.fullmatch(provider_ref or "")
+    named = (
+        Notification.id == int(ours.group(1))
+        if ours
+        else Notification.provider_ref == provider_ref
+    )
     begin_write(db.session)
     values = (
         {"status": NotificationStatus.DELIVERED, "delivered_at": clock.now()}
@@ -204,7 +217,8 @@ def record_delivery(
     count = db.session.execute(
         update(Notification)
         .where(
-            Notification.provider_ref == provider_ref,
+            named,
+            Notification.channel == DeliveryChannel.SMS,
             Notification.status == NotificationStatus.SENT,
         )
         .values(**values)

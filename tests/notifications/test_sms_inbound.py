@@ -276,6 +276,15 @@ def test_delivery_reports_move_the_reply_sms(app, client, db, hall):
     }
     url = f"/hooks/sms/orange/delivery?token={SECRET}"
     assert client.post(url, json=receipt).get_json() == {"updated": 1}
+    third = post(client, "AIDE", "m3")  # a gateway that reports by our reference
+    [reply] = db.session.scalars(
+        select(Notification).order_by(Notification.id.desc()).limit(1)
+    )
+    assert reply.body == third["reply"]
+    body, headers = signed({"reference": f"sq-{reply.id}", "status": "DELIVERED"})
+    assert client.post(
+        "/hooks/sms/delivery", data=body, headers=headers
+    ).get_json() == {"updated": 1}
     body, headers = signed({"id": first.provider_ref, "status": "delivered"})
     body_old, headers_old = signed(
         {"id": second.provider_ref, "status": "delivered"},
