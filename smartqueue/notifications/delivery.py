@@ -62,14 +62,36 @@ class SendFailed(Exception):
     """Some messages of a batch failed and will be tried again (the job's retry)."""
 
 
+# What sending reads of a message: a batch reads its 50 at once, with the state of
+# their tickets and appointments, so that each message costs only its own writes.
+_MESSAGE = select(
+    Notification.id,
+    Notification.kind,
+    Notification.channel,
+    Notification.status,
+    Notification.hold_until,
+    Notification.recipient,
+    Notification.user_id,
+    Notification.push_subscription_id,
+    Notification.organization_id,
+    Notification.ticket_id,
+    Notification.appointment_id,
+    Notification.subject,
+    Notification.body,
+    Notification.html,
+    Notification.link,
+)
+
+
 def send_batch(ids: list[int]) -> dict:
     """Send the queued messages among `ids`; what became of them, by status."""
+    messages, states = _read(ids)
     done: dict[str, int] = {}
     failed = []
     bells: list[int] = []  # whose in-app messages were sent: one announcement
     for notification_id in ids:
         try:
-            status = send_one(notification_id, bells)
+            status = _send_read(messages.get(notification_id), states, bells)
         except Exception as error:  # noqa: BLE001 - kept on the message, tried again
             db.session.rollback()
             status = _note_failure(notification_id, error)
@@ -86,12 +108,42 @@ def send_batch(ids: list[int]) -> dict:
 def send_one(notification_id: int, bells: list[int]) -> str:
     """Send one message if it is still queued (and not held); its status after. An
     in-app message sent adds its user to `bells` (announced once by the batch)."""
-    note = db.session.get(Notification, notification_id, populate_existing=True)
+    messages, states = _read([notification_id])
+    return _send_read(messages.get(notification_id), states, bells)
+
+
+def _read(ids: list[int]) -> tuple[dict, dict]:
+    """The messages (rows, by id) and what must still be true of their tickets and
+    appointments ({("ticket", id): status, ("appointment", id): (status, starts_at)})."""
+    messages = {
+        row.id: row
+        for row in db.session.execute(_MESSAGE.where(Notification.id.in_(ids)))
+    }
+    ticket_ids = {m.ticket_id for m in messages.values() if m.ticket_id}
+    appointment_ids = {m.appointment_id for m in messages.values() if m.appointment_id}
+    states: dict = {}
+    if ticket_ids:
+        for ticket_id, status in db.session.execute(
+            select(Ticket.id, Ticket.status).where(Ticket.id.in_(ticket_ids))
+        ):
+            states["ticket", ticket_id] = status
+    if appointment_ids:
+        for appointment_id, status, starts_at in db.session.execute(
+            select(Appointment.id, Appointment.status, Appointment.starts_at).where(
+                Appointment.id.in_(appointment_ids)
+            )
+        ):
+            states["appointment", appointment_id] = (status, starts_at)
+    db.session.commit()  # end the reads: each message's outcome is a write of its own
+    return messages, states
+
+
+def _send_read(note, states: dict, bells: list[int]) -> str:
     if note is None:
         return "gone"
     if note.status is not S.QUEUED or note.hold_until is not None:
         return note.status.value if note.hold_until is None else "held"
-    if not _still_true(note):
+    if not _still_true(note, states):
         return _finish(note, S.NOT_SENT, reason=REASONS["stale"])
     try:
         sent = _send(note)
@@ -129,7 +181,7 @@ class _Paced(Exception):
     """Too many SMS to this number (or for this organization) lately."""
 
 
-def _send(note: Notification) -> Sent:
+def _send(note) -> Sent:
     if note.channel is C.IN_APP:
         return Sent()  # the row is the message; the bell reads it
     if note.channel is C.EMAIL:
@@ -160,7 +212,7 @@ def _send(note: Notification) -> Sent:
     raise NotConfigured(f"no channel {note.channel}")
 
 
-def _check_pace(note: Notification) -> None:
+def _check_pace(note) -> None:
     config = current_app.config
     hour_ago = clock.now() - timedelta(hours=1)
     per_number = int(config.get("SMS_PER_NUMBER_PER_HOUR") or 0)
@@ -190,21 +242,18 @@ def _check_pace(note: Notification) -> None:
             raise _Paced()
 
 
-def _still_true(note: Notification) -> bool:
+def _still_true(note, states: dict) -> bool:
     if note.ticket_id and note.kind in TICKET_STILL:
-        ticket = db.session.get(Ticket, note.ticket_id)
-        return ticket is not None and ticket.status in TICKET_STILL[note.kind]
+        return states.get(("ticket", note.ticket_id)) in TICKET_STILL[note.kind]
     if note.appointment_id and note.kind in APPOINTMENT_STILL:
-        appointment = db.session.get(Appointment, note.appointment_id)
-        return (
-            appointment is not None
-            and appointment.status in APPOINTMENT_STILL[note.kind]
-            and appointment.starts_at > clock.now()
+        status, starts_at = states.get(
+            ("appointment", note.appointment_id), (None, None)
         )
+        return status in APPOINTMENT_STILL[note.kind] and starts_at > clock.now()
     return True
 
 
-def _finish(note: Notification, status: S, **values) -> str:
+def _finish(note, status: S, **values) -> str:
     """Record a message's outcome (only over a queued one: a double run writes once)."""
     note_id = note.id
     db.session.commit()  # end the reads first (SQLite: a read turned write may fail)
