@@ -157,6 +157,8 @@ class Config:
     VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
     VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY") or None
     VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:contact@smartqueue.sn")
+    # A push endpoint must be HTTPS (the server POSTs to it); only tests allow http://.
+    PUSH_ALLOW_HTTP = False
 
     SOCK_SERVER_OPTIONS = {"ping_interval": 25}
     # New tickets reach boards and counter screens coalesced, this many seconds later.

@@ -5,6 +5,7 @@ in-app messages read, and a channel's delivery report."""
 import re
 from datetime import time, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +29,7 @@ from ..work import begin_write, unit_of_work
 from . import kinds
 
 BROADCAST_MAX = 300
+PUSH_DEVICES = 10  # browsers a person may have subscribed at once
 BROADCAST_SHOWN = timedelta(hours=2)  # on the board
 
 
@@ -140,8 +142,12 @@ def subscribe_push(
     user: User, endpoint: str, p256dh: str, auth: str, device: str | None = None
 ) -> PushSubscription:
     """Keep a browser's push subscription for a customer (the same endpoint again
-    moves to whoever subscribed last: one browser, one person)."""
-    if not endpoint.startswith("https://") and not endpoint.startswith("http://"):
+    moves to whoever subscribed last: one browser, one person; a person keeps their
+    PUSH_DEVICES latest browsers)."""
+    # The server will POST to this address: push services are HTTPS, and a plain http://
+    # one (a machine of the private network) is refused unless a test allows it.
+    plain = endpoint.startswith("http://") and current_app.config.get("PUSH_ALLOW_HTTP")
+    if not endpoint.startswith("https://") and not plain:
         raise NotificationError(_l("Abonnement push invalide."))
     if not p256dh or not auth or len(endpoint) > 1000:
         raise NotificationError(_l("Abonnement push invalide."))
@@ -157,6 +163,15 @@ def subscribe_push(
     subscription.p256dh = p256dh[:200]
     subscription.auth = auth[:100]
     subscription.device = (device or "")[:80] or None
+    db.session.flush()
+    kept = select(PushSubscription.id).where(PushSubscription.user_id == user_id)
+    kept = kept.order_by(PushSubscription.id.desc()).limit(PUSH_DEVICES)
+    db.session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.user_id == user_id,
+            PushSubscription.id.not_in(kept.scalar_subquery()),
+        )
+    )
     db.session.commit()
     return subscription
 

@@ -29,10 +29,9 @@ from smartqueue.models import Channel, PushSubscription
 from smartqueue.notifications.push import new_vapid_keys
 from smartqueue.queueing import operations as ops
 from tests.live import call_next_in
-from tests.notifications.push_service import PushService
+from tests.notifications.push_service import SUBJECT, PushService, push_settings
 
 PHONE = {"width": 360, "height": 740}
-SUBJECT = "mailto:contact@smartqueue.sn"
 
 # Run in the page before its scripts: a PushManager whose subscribe() makes its keys
 # with WebCrypto and points at the test's push service (the module's docstring says why).
@@ -98,14 +97,7 @@ def vapid():
 @pytest.fixture
 def app_config(app_config, vapid):
     """The app with web push on."""
-    private, public = vapid
-    return {
-        **app_config,
-        "VAPID_PRIVATE_KEY": private,
-        "VAPID_PUBLIC_KEY": public,
-        "VAPID_SUBJECT": SUBJECT,
-        "PUSH_ENABLED": True,
-    }
+    return {**app_config, **push_settings(vapid)}
 
 
 @pytest.fixture

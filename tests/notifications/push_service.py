@@ -215,3 +215,19 @@ class PushService:
                 pass
 
         return Handler
+
+
+SUBJECT = "mailto:contact@smartqueue.sn"
+
+
+def push_settings(keys: tuple[str, str]) -> dict:
+    """A test app's settings with web push on, its VAPID keys `keys` (private, public),
+    and this plain-http push service allowed as an endpoint."""
+    private, public = keys
+    return {
+        "VAPID_PRIVATE_KEY": private,
+        "VAPID_PUBLIC_KEY": public,
+        "VAPID_SUBJECT": SUBJECT,
+        "PUSH_ENABLED": True,
+        "PUSH_ALLOW_HTTP": True,
+    }

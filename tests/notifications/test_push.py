@@ -28,9 +28,8 @@ from smartqueue.notifications.push import (
 )
 from smartqueue.queueing import operations as ops
 
-from .push_service import PushService, b64url
+from .push_service import SUBJECT, PushService, b64url, push_settings
 
-SUBJECT = "mailto:contact@smartqueue.sn"
 CALLED = {
     "title": "C'est votre tour : ticket A007, guichet 3",
     "body": "SmartQueue: ticket A007, c'est votre tour ! Présentez-vous au guichet 3.",
@@ -48,14 +47,7 @@ def vapid():
 @pytest.fixture
 def app_config(app_config, vapid):
     """The test app with web push on."""
-    private, public = vapid
-    return {
-        **app_config,
-        "VAPID_PRIVATE_KEY": private,
-        "VAPID_PUBLIC_KEY": public,
-        "VAPID_SUBJECT": SUBJECT,
-        "PUSH_ENABLED": True,
-    }
+    return {**app_config, **push_settings(vapid)}
 
 
 @pytest.fixture
@@ -398,3 +390,21 @@ def test_vapid_keys_command_prints_a_pair_pywebpush_and_browsers_take(app):
     point = base64.urlsafe_b64decode(public + "=" * (-len(public) % 4))
     assert len(point) == 65 and point[0] == 4  # an uncompressed P-256 point
     assert public_key_of(private) == public
+
+
+def test_a_push_endpoint_is_https_and_a_person_keeps_ten_browsers(app, db, make_user):
+    from smartqueue.notifications import operations
+
+    me = make_user()
+    app.config["PUSH_ALLOW_HTTP"] = False  # as in production: the server POSTs there
+    for internal in ("http://127.0.0.1:6379/", "ftp://push.example/x"):
+        with pytest.raises(operations.NotificationError):
+            operations.subscribe_push(me, internal, "p" * 87, "a" * 22)
+    for n in range(12):
+        operations.subscribe_push(me, f"https://push.example/{n}", "p" * 87, "a" * 22)
+    kept = db.session.scalars(
+        select(PushSubscription.endpoint)
+        .where(PushSubscription.user_id == me.id)
+        .order_by(PushSubscription.id)
+    ).all()
+    assert kept == [f"https://push.example/{n}" for n in range(2, 12)]
