@@ -73,7 +73,7 @@ FAKE_PUSH_MANAGER = """
 SHOWN_NOTIFICATIONS = """
 async () => {
   const registration = await navigator.serviceWorker.ready;
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 240; i++) {
     const shown = await registration.getNotifications();
     if (shown.length) return shown.map(n => (
       { title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url }));
@@ -202,15 +202,22 @@ def test_customer_turns_push_on_and_receives_called_in_the_service_worker(
     assert message["url"].endswith(f"/t/{ticket.token}")
 
     cdp = context.new_cdp_session(page)
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": origin,
-            "registrationId": _registration_id(page, cdp, origin),
-            "data": json.dumps(message),
-        },
-    )
-    shown = page.evaluate(SHOWN_NOTIFICATIONS)
+    registration_id = _registration_id(page, cdp, origin)
+    # DevTools' delivery stands for the push service's: under a loaded CI machine it
+    # once reached no worker at all (nothing shown after 10 s), so it is tried again
+    # as a push service retries; the tag makes a second delivery replace the first.
+    for _ in range(3):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": origin,
+                "registrationId": registration_id,
+                "data": json.dumps(message),
+            },
+        )
+        shown = page.evaluate(SHOWN_NOTIFICATIONS)
+        if shown:
+            break
     assert shown == [
         {
             "title": message["title"],
