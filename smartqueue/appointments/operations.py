@@ -13,18 +13,20 @@ taken in the same order (the appointment row, the customer, the slot, the number
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from .. import clock
 from ..accounts.secrets import new_token
 from ..extensions import db
 from ..jobs import enqueue, notices
+from ..jobs import payments as payment_jobs
 from ..models import (
     UPCOMING_STATUSES,
     Appointment,
     AppointmentSettings,
     AppointmentStatus,
     NotificationKind,
+    Payment,
     Service,
     User,
 )
@@ -237,6 +239,24 @@ def confirm_payment(appointment: Appointment) -> Appointment:
     appointment that replaced it. A payment that comes after the lapse is accepted while
     the place is still free; otherwise refused (SlotFull / TooLate) and to be refunded."""
     appointment = lock_appointment(appointment)
+    appointment = _confirm_paid(appointment)
+    db.session.commit()
+    return appointment
+
+
+def confirm_paid_in_unit_of_work(appointment_id: int) -> Appointment:
+    """confirm_payment inside the caller's unit of work (a payment's completion), which
+    holds the write lock and commits."""
+    appointment = db.session.scalar(
+        select(Appointment)
+        .where(Appointment.id == appointment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return _confirm_paid(appointment)
+
+
+def _confirm_paid(appointment: Appointment) -> Appointment:
     while appointment.status is AppointmentStatus.RESCHEDULED:
         moved_to = db.session.scalar(
             select(Appointment)
@@ -252,7 +272,6 @@ def confirm_payment(appointment: Appointment) -> Appointment:
             AppointmentStatus.CANCELLED,
             AppointmentStatus.RESCHEDULED,
         ):
-            db.session.commit()
             return appointment  # already confirmed: a replayed payment changes nothing
         raise TooLate(
             _l("Ce rendez-vous a été annulé : le paiement doit être remboursé.")
@@ -272,7 +291,6 @@ def confirm_payment(appointment: Appointment) -> Appointment:
     appointment.status = AppointmentStatus.CONFIRMED
     appointment.confirmed_at = now
     _notify(appointment.id, "booked")
-    db.session.commit()
     return appointment
 
 
@@ -347,6 +365,9 @@ def cancel_appointment(
         _check_change_allowed(appointment, "cancel")
     _cancel(appointment, clock.now(), by=by, reason=reason)
     _notify(appointment.id, "cancelled")
+    if appointment.deposit_fcfa and appointment.confirmed_at:
+        # Within its window (or by the branch): the deposit goes back.
+        enqueue(payment_jobs.refund_deposit, appointment.id)
     db.session.commit()
     return appointment
 
@@ -371,6 +392,11 @@ def answer_reminder(appointment: Appointment, *, coming: bool) -> Appointment:
             reason="réponse au rappel",
         )
         _notify(appointment.id, "cancelled")
+        # Told in time, the deposit goes back; in the last 2 h it is kept (the rules).
+        if appointment.deposit_fcfa and (
+            clock.now() <= appointment.starts_at - CHANGE_LIMIT
+        ):
+            enqueue(payment_jobs.refund_deposit, appointment.id)
     db.session.commit()
     return appointment
 
@@ -413,5 +439,11 @@ def reschedule_appointment(
     )
     if new.status is AppointmentStatus.CONFIRMED:
         _notify(new.id, "booked")
+    # Its deposit's payments follow it (a refund, a receipt find them there).
+    db.session.execute(
+        update(Payment)
+        .where(Payment.appointment_id == old.id)
+        .values(appointment_id=new.id)
+    )
     db.session.commit()
     return new

@@ -12,6 +12,7 @@ from ..orgs.holidays import prefill_due_branches
 from ..queueing.expiry import expire_tickets
 from .notices import release_held_notifications
 from .outbox import drain_outbox
+from .payments import follow_open_payments
 from .reminders import send_due_reminders
 from .travel import recompute_trips, send_due_departures
 
@@ -58,6 +59,8 @@ PERIODIC = [
     (send_due_departures, 60),
     # Messages held by quiet hours go out when they end.
     (release_held_notifications, 60),
+    # Payments whose callback has not come: ask their provider, expire after 24 h.
+    (follow_open_payments, 60),
 ]
 # Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
 EMBEDDED = [(drain_outbox, 15)]

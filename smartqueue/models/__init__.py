@@ -43,6 +43,18 @@ from .orgs import (
     counter_services,
 )
 from .outbox import OutboxJob as OutboxJob  # re-exported for Alembic
+from .payments import (
+    Invoice,
+    InvoiceLine,
+    InvoiceLineKind,
+    InvoiceSequence,
+    InvoiceStatus,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+)
 from .queueing import (
     ACTIVE_STATUSES,
     Channel,
@@ -116,4 +128,14 @@ __all__ = [
     "NotificationPreference",
     "NotificationStatus",
     "PushSubscription",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceLineKind",
+    "InvoiceSequence",
+    "InvoiceStatus",
+    "Payment",
+    "PaymentEvent",
+    "PaymentMethod",
+    "PaymentPurpose",
+    "PaymentStatus",
 ]

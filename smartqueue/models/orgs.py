@@ -55,6 +55,9 @@ class Organization(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     type: Mapped[OrganizationType] = mapped_column(enum_type(OrganizationType))
     plan: Mapped[Plan] = mapped_column(enum_type(Plan), default=Plan.FREE)
+    # A downgrade waits for the end of the month: the plan to take, and from when.
+    next_plan: Mapped[Plan | None] = mapped_column(enum_type(Plan))
+    next_plan_from: Mapped[date | None] = mapped_column(Date)
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -68,6 +68,7 @@ def register_web(app: Flask) -> None:
     from .kiosk.views import bp as kiosk_bp
     from .manage.views import bp as manage_bp
     from .notifications import bp as notifications_bp
+    from .payments import bp as payments_bp
     from .public.views import bp as public_bp
 
     assets.register(app)  # first, so that compression sees every other hook's answer
@@ -83,6 +84,7 @@ def register_web(app: Flask) -> None:
         agent_bp,
         manage_bp,
         notifications_bp,
+        payments_bp,
         health_bp,
     ):
         app.register_blueprint(bp)
