@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
@@ -151,7 +152,13 @@ def create_payment(
     )
     _record(payment, PaymentStatus.PENDING, "payer")
     db.session.add(payment)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same key, at the same moment (PostgreSQL): theirs
+        db.session.rollback()
+        return db.session.scalars(
+            select(Payment).where(Payment.idempotency_key == idempotency_key)
+        ).one()
     return payment
 
 
