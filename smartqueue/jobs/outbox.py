@@ -96,6 +96,10 @@ def enqueue(job, *args, key: str | None = None) -> int | None:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session) -> None:
+    # SQLAlchemy calls this for a SAVEPOINT's release too: the rows are not committed
+    # yet (and the write lock is still held), so they wait for the outermost commit.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(PENDING, None)
     if pending:
         dispatch(pending)
@@ -103,6 +107,10 @@ def _dispatch_after_commit(session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session) -> None:
+    # A SAVEPOINT rolled back keeps the rows written before it; one written inside it is
+    # gone, and its run will find no row and do nothing.
+    if session.in_nested_transaction():
+        return
     session.info.pop(PENDING, None)  # those rows are gone with the transaction
 
 

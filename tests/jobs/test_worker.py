@@ -78,6 +78,28 @@ def test_enqueue_in_embedded_mode_runs_the_job_after_commit_and_survives_its_fai
         db.session.remove()
 
 
+def test_jobs_asked_for_around_a_savepoint_run_after_the_outermost_commit(
+    app, app_config
+):
+    from smartqueue import create_app
+    from smartqueue.extensions import db
+    embedded = create_app(dict(app_config, REDIS_URL=None))
+    RAN.clear()
+    with embedded.app_context():
+        db.session.execute(text("SELECT 1"))  # a unit of work in progress
+        enqueue(_record, "before")
+        kept = db.session.begin_nested()
+        enqueue(_record, "kept")
+        kept.commit()  # a SAVEPOINT released: nothing is committed yet
+        assert RAN == []
+        dropped = db.session.begin_nested()
+        enqueue(_record, "dropped")
+        dropped.rollback()  # only what it wrote is gone
+        db.session.commit()
+        assert RAN == ["before", "kept"]
+        db.session.remove()
+
+
 RAN: list = []
 
 
