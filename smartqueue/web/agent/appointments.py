@@ -21,6 +21,8 @@ from ...models import (
     Channel,
     Service,
 )
+from ...payments import operations as payments
+from ..filters import fcfa
 from ..forms import EmptyForm
 from ..htmx import is_htmx
 from ..safety import acting_user, parse_id
@@ -144,6 +146,19 @@ def appointment_no_show(branch_id: int, appointment_id: int):
         return _("Rendez-vous %(number)s marqué absent.", number=appointment.number)
 
     return _act(appointment_id, no_show)
+
+
+@bp.post("/branches/<int:branch_id>/appointments/<int:appointment_id>/cash-deposit")
+def take_cash_deposit(branch_id: int, appointment_id: int):
+    def take_cash(appointment: Appointment) -> str:
+        payment = payments.record_cash(appointment, by=acting_user())
+        return _(
+            "Acompte de %(amount)s reçu en espèces (reçu %(reference)s).",
+            amount=fcfa(payment.amount_fcfa),
+            reference=payment.reference,
+        )
+
+    return _act(appointment_id, take_cash)
 
 
 def _act(appointment_id: int, operation):
