@@ -6,7 +6,8 @@ PORT ?= 5000
 export FLASK_APP := wsgi.py
 export PYTHONDONTWRITEBYTECODE := 1
 
-APT_PACKAGES := redis-server chromium chromium-driver postgresql
+APT_PACKAGES := redis-server chromium chromium-driver postgresql libpango-1.0-0 \
+	libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 .PHONY: run test install install-test system-packages translations clean lint
 
 $(BIN)/python:
@@ -26,12 +27,17 @@ install: $(VENV)/.installed translations
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d smartqueue/translations >/dev/null
 
-# Debian packages the tests use (real Redis, PostgreSQL, Chromium); installed only when root.
+# Debian packages the tests use (real Redis, PostgreSQL, Chromium; WeasyPrint's Pango and
+# fonts for invoices' PDF, pdftotext to read them); installed only when root.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium chromium-driver"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	/sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	/sbin/ldconfig -p | grep -q libharfbuzz-subset.so.0 || missing="$$missing libharfbuzz-subset0"; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \

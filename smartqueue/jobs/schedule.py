@@ -10,6 +10,7 @@ from ..appointments import operations as appointments
 from ..extensions import db, get_redis
 from ..orgs.holidays import prefill_due_branches
 from ..queueing.expiry import expire_tickets
+from .billing import run_billing
 from .notices import release_held_notifications
 from .outbox import drain_outbox
 from .payments import follow_open_payments
@@ -61,6 +62,9 @@ PERIODIC = [
     (release_held_notifications, 60),
     # Payments whose callback has not come: ask their provider, expire after 24 h.
     (follow_open_payments, 60),
+    # Last month's invoices from the 1st (Dakar), then overdue invoices' reminders;
+    # listed before the plan changes: an invoice bills the plan its month was on.
+    (run_billing, 3600),
 ]
 # Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
 EMBEDDED = [(drain_outbox, 15)]
