@@ -245,10 +245,15 @@ def start(payment: Payment, relay: Relay, site: str) -> Payment:
     )
 
 
-def book_with_deposit(agenda, method: PaymentMethod, relay: Relay, site: str):
-    """A guaranteed appointment (2 000 FCFA) and its deposit's payment, started."""
+def book_with_deposit(
+    agenda, method: PaymentMethod, relay: Relay, site: str, starts_at=None
+):
+    """A guaranteed appointment (2 000 FCFA, Wednesday 09:00 unless said) and its
+    deposit's payment, started."""
     planning.set_booking_settings(agenda.service, requires_deposit=True)
-    booked = appointments.book_appointment(agenda.customer, agenda.service, at(2, 9))
+    booked = appointments.book_appointment(
+        agenda.customer, agenda.service, starts_at or at(2, 9)
+    )
     payment = payments.pay_deposit(
         booked,
         method=method,
