@@ -9,6 +9,7 @@ from ..appointments import arrival
 from ..appointments import operations as appointments
 from ..extensions import db, get_redis
 from ..orgs.holidays import prefill_due_branches
+from ..orgs.plans import apply_due_plan_changes
 from ..queueing.expiry import expire_tickets
 from .billing import run_billing
 from .notices import release_held_notifications
@@ -65,6 +66,7 @@ PERIODIC = [
     # Last month's invoices from the 1st (Dakar), then overdue invoices' reminders;
     # listed before the plan changes: an invoice bills the plan its month was on.
     (run_billing, 3600),
+    (apply_due_plan_changes, 3600),  # downgrades waiting for the 1st (Dakar)
 ]
 # Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
 EMBEDDED = [(drain_outbox, 15)]

@@ -18,19 +18,15 @@ from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
-from ..models import BranchClosure, OpeningHours, Plan
+from ..models import BranchClosure, OpeningHours
+from ..orgs.plans import PLANS
 
 CUSTOMER_TICKETS_PER_DAY = 5
 MAX_RECALLS = 3
 MAX_PASSES = 2
 PASS_PLACES = 3
-# Tickets per organization per day (docs/DOMAIN.md, Limits); None = unlimited.
-PLAN_TICKETS_PER_DAY = {
-    Plan.FREE: 50,
-    Plan.STARTER: 200,
-    Plan.BUSINESS: 1000,
-    Plan.ENTERPRISE: None,
-}
+# Tickets per organization per day (the plans' table, orgs/plans.py); None = unlimited.
+PLAN_TICKETS_PER_DAY = {plan: terms.tickets_per_day for plan, terms in PLANS.items()}
 
 
 MIDNIGHT = time(0)

@@ -359,7 +359,8 @@ def test_concurrency_refusals_mid_way_skip_no_number(
     reasons = {message for _service, message in refused}
     assert reasons <= {
         "Cette file est complète. Réessayez plus tard.",
-        "Le nombre de tickets du jour est atteint pour cette organisation.",
+        "Le nombre de tickets du jour est atteint pour cette organisation : sa "
+        f"formule en permet {PLAN_LIMIT} par jour.",
     }
     # the daily counters agree with the tickets: nothing was taken and lost
     counted = db.session.execute(

@@ -7,20 +7,17 @@ from sqlalchemy import select
 
 from ... import events
 from ...extensions import db
-from ...models import Branch, Organization, Plan, Queue, Service, Ticket, TicketStatus
+from ...models import Branch, Organization, Queue, Service, Ticket, TicketStatus
 from ...queueing.strategies import rank_key
 from ...work import begin_write
 from .. import queries
 from ..errors import PlanLimitReached, PrefixTaken
+from ..plans import PLANS
 from .unique import commit_unique
 
-# Active queues (one per active service) per plan across the organization (docs/DOMAIN.md).
-PLAN_QUEUE_LIMIT = {
-    Plan.FREE: 2,
-    Plan.STARTER: 5,
-    Plan.BUSINESS: 15,
-    Plan.ENTERPRISE: 50,
-}
+# Active queues (one per active service) per plan across the organization (the plans'
+# table, orgs/plans.py).
+PLAN_QUEUE_LIMIT = {plan: terms.queues for plan, terms in PLANS.items()}
 
 
 def _apply_service(service: Service, data: dict) -> None:

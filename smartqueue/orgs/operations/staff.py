@@ -18,22 +18,17 @@ from ...models import (
     Invitation,
     Membership,
     Organization,
-    Plan,
     Role,
     User,
     utcnow,
 )
 from .. import queries
 from ..errors import InvalidInvitation
+from ..plans import PLANS
 
 INVITATION_LIFETIME = timedelta(days=7)
-# Staff seats per plan (docs/DOMAIN.md); a plan missing here would be unlimited.
-PLAN_STAFF_LIMIT = {
-    Plan.FREE: 3,
-    Plan.STARTER: 10,
-    Plan.BUSINESS: 50,
-    Plan.ENTERPRISE: 200,
-}
+# Staff seats per plan (the plans' table, orgs/plans.py).
+PLAN_STAFF_LIMIT = {plan: terms.staff_seats for plan, terms in PLANS.items()}
 
 
 def _check_role_branch(

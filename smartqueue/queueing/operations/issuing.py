@@ -151,7 +151,11 @@ def issue_in_unit_of_work(
         and take_next("org", inputs.organization_id, day, plan_limit) is None
     ):
         raise LimitReached(
-            _l("Le nombre de tickets du jour est atteint pour cette organisation.")
+            _l(
+                "Le nombre de tickets du jour est atteint pour cette organisation : "
+                "sa formule en permet %(limit)s par jour.",
+                limit=plan_limit,
+            )
         )
     arrived = arrived_at or now
     values = statements.new_ticket_values(
