@@ -324,3 +324,14 @@ def with_json(body: bytes, change) -> bytes:
     data = json.loads(body)
     change(data)
     return json.dumps(data, separators=(",", ":")).encode()
+
+
+def free_money_record(api_url: str, api_key: str, provider_ref: str) -> dict:
+    """What Free Money's books say of a payment (its refunded_amount counts what the
+    provider gave back: a refund asked twice with one reference is counted once)."""
+    request = urllib.request.Request(
+        f"{api_url}/payments/{provider_ref}",
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
