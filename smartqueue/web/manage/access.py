@@ -15,6 +15,7 @@ from ...models import (
     BranchClosure,
     Counter,
     Device,
+    Invoice,
     Membership,
     Organization,
     Service,
@@ -30,6 +31,7 @@ LOADERS = {
     "closure_id": ("closure", BranchClosure),
     "membership_id": ("membership", Membership),
     "device_id": ("device", Device),
+    "invoice_id": ("invoice", Invoice),
 }
 
 # Rule name -> test, run after the objects are loaded and resolved to their owners.
@@ -76,6 +78,13 @@ ENDPOINTS = {
     "manage.branch_messages": "branch",
     "manage.end_branch_message": "branch",
     "manage.branch_notifications": "branch",
+    "manage.billing": "organization",
+    "manage.change_plan": "organization",
+    "manage.cancel_plan_change": "organization",
+    "manage.pay_invoice": "organization",
+    "manage.platform_billing": "platform",
+    "manage.invoice": "organization",
+    "manage.invoice_pdf": "organization",
 }
 
 
@@ -94,6 +103,8 @@ def _load_objects(view_args: dict) -> None:
         g.org = g.branch.organization
     if "membership" in g:
         g.org = g.membership.organization
+    if "invoice" in g:
+        g.org = g.invoice.organization
 
 
 def check_access():

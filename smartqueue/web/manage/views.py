@@ -23,6 +23,7 @@ from . import (  # noqa: F401  (their pages register on bp)
     bp,
     branches,
     devices,
+    invoices,
     notifications,
 )
 from .common import refuse, status
