@@ -240,15 +240,21 @@ def generate_invoices(month: date | None = None) -> list[str]:
         )
         lines.append(invoice_lines)
     if invoices:
-        made = db.session.execute(
-            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
-            invoices,
-        ).all()
+        # Rows in batches, then their ids in one read: SQLite would send an INSERT ...
+        # RETURNING one row at a time to keep the ids in order.
+        db.session.execute(insert(Invoice), invoices)
+        ids = dict(
+            db.session.execute(
+                select(Invoice.organization_id, Invoice.id).where(
+                    Invoice.period_start == first
+                )
+            ).all()
+        )
         db.session.execute(
             insert(InvoiceLine),
             [
-                {**line, "invoice_id": invoice_id}
-                for (invoice_id,), invoice_lines in zip(made, lines, strict=True)
+                {**line, "invoice_id": ids[invoice["organization_id"]]}
+                for invoice, invoice_lines in zip(invoices, lines, strict=True)
                 for line in invoice_lines
             ],
         )
