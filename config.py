@@ -160,6 +160,25 @@ class Config:
     # A push endpoint must be HTTPS (the server POSTs to it); only tests allow http://.
     PUSH_ALLOW_HTTP = False
 
+    # Mobile money (smartqueue/payments/providers/): each provider is off until its
+    # settings are whole (each adapter's docstring names them).
+    WAVE_API_KEY = os.environ.get("WAVE_API_KEY") or None
+    WAVE_WEBHOOK_SECRET = os.environ.get("WAVE_WEBHOOK_SECRET") or None
+    WAVE_API_URL = os.environ.get("WAVE_API_URL") or None
+    ORANGE_MONEY_CLIENT_ID = os.environ.get("ORANGE_MONEY_CLIENT_ID") or None
+    ORANGE_MONEY_CLIENT_SECRET = os.environ.get("ORANGE_MONEY_CLIENT_SECRET") or None
+    ORANGE_MONEY_MERCHANT_KEY = os.environ.get("ORANGE_MONEY_MERCHANT_KEY") or None
+    ORANGE_MONEY_API_URL = os.environ.get("ORANGE_MONEY_API_URL") or None
+    FREE_MONEY_API_URL = os.environ.get("FREE_MONEY_API_URL") or None
+    FREE_MONEY_API_KEY = os.environ.get("FREE_MONEY_API_KEY") or None
+    FREE_MONEY_WEBHOOK_SECRET = os.environ.get("FREE_MONEY_WEBHOOK_SECRET") or None
+    # The payment simulator (smartqueue/paysim/), mounted at /paysim with the three
+    # providers pointed at it when none is configured: the embedded mode's mobile money.
+    # Unset: on for `make run`, off for tests (TESTING); never with DATABASE_URL.
+    PAYMENT_SIMULATOR = (
+        _flag("PAYMENT_SIMULATOR") if os.environ.get("PAYMENT_SIMULATOR") else None
+    )
+
     SOCK_SERVER_OPTIONS = {"ping_interval": 25}
     # New tickets reach boards and counter screens coalesced, this many seconds later.
     NEW_TICKETS_DELAY = 0.25

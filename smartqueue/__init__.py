@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         "BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "smartqueue" / "translations")
     )
     _channels_from_settings(app)
+    _mount_payment_simulator(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     proxies = {
         key: app.config.get(f"PROXY_FIX_X_{key.upper()}", 0)
@@ -70,6 +71,52 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config.get("EMBEDDED_SCHEDULER") and not app.config.get("REDIS_URL"):
         _start_scheduler_on_first_request(app)
     return app
+
+
+# Any of these set: a real provider is configured, and the simulator stays out.
+PROVIDER_SETTINGS = ("WAVE_API_KEY", "ORANGE_MONEY_CLIENT_ID", "FREE_MONEY_API_URL")
+
+
+def _mount_payment_simulator(app: Flask) -> None:
+    """The embedded mode's mobile money: the payment simulator served by this process
+    under /paysim, and the three adapters pointed at it over HTTP (the server must have
+    threads: a payment's request calls the simulator on the same server). Its secrets
+    are made for this run; never in production (DATABASE_URL), nor beside a real
+    provider's settings."""
+    config = app.config
+    wanted = config.get("PAYMENT_SIMULATOR")
+    if wanted is None:
+        wanted = not app.testing
+    configured = any(config.get(name) for name in PROVIDER_SETTINGS)
+    if not wanted or config.get("PRODUCTION") or configured:
+        return
+    import secrets
+
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from .paysim import create_simulator
+
+    here = f"http://127.0.0.1:{config['PORT']}"
+    accounts = {
+        "WAVE_API_KEY": "wave_sn_demo_" + secrets.token_hex(8),
+        "WAVE_WEBHOOK_SECRET": "wave_sn_WHS_" + secrets.token_hex(16),
+        "ORANGE_MONEY_CLIENT_ID": "demo-client",
+        "ORANGE_MONEY_CLIENT_SECRET": secrets.token_hex(16),
+        "ORANGE_MONEY_MERCHANT_KEY": secrets.token_hex(8),
+        "FREE_MONEY_API_KEY": secrets.token_hex(16),
+        "FREE_MONEY_WEBHOOK_SECRET": secrets.token_hex(16),
+    }
+    simulator = create_simulator(
+        {**accounts, "WAVE_WEBHOOK_URL": here + "/hooks/payments/wave"}
+    )
+    config.update(
+        accounts,
+        WAVE_API_URL=here + "/paysim/wave",
+        ORANGE_MONEY_API_URL=here + "/paysim/orange-money",
+        FREE_MONEY_API_URL=here + "/paysim/free-money",
+        PAYMENT_SIMULATOR_URL=here + "/paysim",
+    )
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/paysim": simulator})
 
 
 def _start_scheduler_on_first_request(app: Flask) -> None:

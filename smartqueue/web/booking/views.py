@@ -34,6 +34,7 @@ from ...travel import queries as travel_queries
 from ..forms import EmptyForm
 from ..htmx import page_or_fragment
 from ..limits import appointment_link
+from ..payments.pages import appointment_payments, deposit_choice
 from ..qr import qr_svg
 from ..safety import acting_user
 from ..travel_form import ORIGIN_CHANGES, set_origin, travel_page
@@ -255,6 +256,8 @@ def _appointment_page(appointment: Appointment, error: str | None = None):
         trip=travel_queries.appointment_trip_view(appointment),
         form=EmptyForm(),
         error=error,
+        deposit=deposit_choice(appointment),
+        payments=appointment_payments(appointment),
     )
 
 

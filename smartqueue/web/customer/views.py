@@ -22,6 +22,7 @@ from ...extensions import limiter
 from ...models import Channel, QueueStatus, Service, Ticket
 from ...models.travel import LIVE_TICKET_STATUSES
 from ...orgs import queries as orgs
+from ...payments.fees import ticket_fee
 from ...queueing import operations, queries
 from ...screens.ticket import ticket_context
 from ...travel import operations as travel_operations
@@ -83,6 +84,7 @@ class QueueLine:
     estimate: queries.WaitEstimate | None
     is_open: bool
     mine: Ticket | None
+    fee_fcfa: int = 0  # a VIP or express ticket is paid first (payments.ticket_fee)
 
 
 def queue_lines(branch) -> list[QueueLine]:
@@ -100,10 +102,16 @@ def queue_lines(branch) -> list[QueueLine]:
             estimate=queries.estimate_wait(s, waiting.get(s.id, 0)),
             is_open=s.queue is None or s.queue.status is QueueStatus.ACTIVE,
             mine=mine.get(s.id),
+            fee_fcfa=_fee(s),
         )
         for s in branch.services
         if s.is_active
     ]
+
+
+def _fee(service: Service) -> int:
+    """What a ticket of this service costs (0: free)."""
+    return ticket_fee(service.queue.type) if service.queue else 0
 
 
 def _channel() -> Channel:
@@ -118,6 +126,8 @@ def take_ticket(branch_id: int, service_id: int):
     service = next((s for s in branch.services if s.id == service_id), None)
     if service is None:
         abort(404)
+    if _fee(service):  # no free ticket in a paying queue: the ticket comes with payment
+        return _go(url_for("payments.ticket_fee", service_id=service.id))
     try:
         ticket = operations.issue_ticket(
             service,
