@@ -19,6 +19,11 @@ PAYMENT_LIFETIME = timedelta(hours=24)
 INVOICE_DUE_DAYS = 15
 
 
+def fcfa(amount: int | None) -> str:
+    """15000 -> '15 000 FCFA' (no decimals; a narrow no-break space between thousands)."""
+    return f"{amount or 0:,}".replace(",", "\u202f") + " FCFA"
+
+
 def ticket_fee(queue_type: QueueType) -> int:
     """The fee of a ticket in a queue of this type (0: free)."""
     return TICKET_FEES.get(queue_type, 0)

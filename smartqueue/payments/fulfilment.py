@@ -89,6 +89,7 @@ def _make_ticket(payment: Payment) -> None:
         locale=payment.locale,
         appointment_at=None,
         by=None,
+        paid=True,
     )
     payment.ticket_id = issued.id
     if payment.payer_phone and not payer:

@@ -25,3 +25,7 @@ class IllegalMove(QueueError):
 
 class CounterUnavailable(QueueError):
     pass
+
+
+class PaymentRequired(QueueError):
+    """A paying queue's ticket (VIP, express) is made by its payment."""

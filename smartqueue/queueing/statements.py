@@ -31,6 +31,7 @@ from ..models import (
     Plan,
     Queue,
     QueueStatus,
+    QueueType,
     Service,
     Strategy,
     Ticket,
@@ -56,6 +57,7 @@ class IssueInputs(NamedTuple):
     queue_status: QueueStatus
     capacity: int
     strategy: Strategy
+    queue_type: QueueType  # VIP and express tickets are paid for (payments/fees.py)
     service_active: bool
     requires_appointment: bool
     prefix: str
@@ -76,6 +78,7 @@ _ISSUE_INPUTS = (
         _queue.c.status,
         _queue.c.capacity,
         _queue.c.strategy,
+        _queue.c.type,
         _service.c.is_active,
         _service.c.requires_appointment,
         _service.c.prefix,
@@ -139,8 +142,8 @@ def issue_inputs(conn, service_id: int, local: datetime) -> IssueInputs | None:
     ).first()
     if row is None:
         return None
-    inputs = IssueInputs(*row[:14])
-    opens_before, closes_before, closed_day_before = row[14:]
+    inputs = IssueInputs(*row[:15])
+    opens_before, closes_before, closed_day_before = row[15:]
     # In the night's tail of the day before's span (20:00-02:00 at 00:30), the rules
     # see that tail as this day's hours (00:00-02:00): it is what applies now.
     if (

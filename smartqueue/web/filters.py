@@ -6,15 +6,9 @@ from flask_babel import format_date, format_datetime, get_locale
 from .. import clock
 from ..accounts.phones import format_phone
 from ..orgs.policy import can_use_manage
+from ..payments.fees import fcfa
 from ..queueing.queries import COUNT_CAP
 from . import labels
-
-
-def fcfa(amount: int | None) -> str:
-    """15000 -> '15 000 FCFA' (no decimals; a narrow no-break space between thousands)."""
-    if not amount:
-        return "0 FCFA"
-    return f"{amount:,}".replace(",", "\u202f") + " FCFA"
 
 
 def waiting_count(count: int) -> str:

@@ -25,15 +25,20 @@ from ...models import (
     TicketStatus,
     User,
 )
+from ...payments.fees import fcfa, ticket_fee
 from ...work import begin_write, unit_of_work
 from .. import rules, statements
-from ..errors import LimitReached, QueueUnavailable, UnknownService
+from ..errors import LimitReached, PaymentRequired, QueueUnavailable, UnknownService
 from ..numbering import take_next
 from ..strategies import rank_key
 
 # Taken away from a screen (a kiosk, a counter, a call): the number and the place in
 # line are told by SMS or email. On the web the page says it; by SMS, the reply does.
 TOLD_AT_ISSUE = (Channel.KIOSK, Channel.COUNTER, Channel.PHONE)
+
+
+# Where a customer takes a ticket alone: a paying queue's ticket is paid first there.
+PAID_BEFORE_ISSUE = (Channel.WEB, Channel.MOBILE, Channel.SMS, Channel.KIOSK)
 
 
 @unit_of_work
@@ -101,6 +106,7 @@ def issue_in_unit_of_work(
     arrived_at: datetime | None = None,
     transferred_from: Ticket | None = None,
     at_branch: int | None = None,
+    paid: bool = False,
 ) -> "Issued":
     """Issue inside the caller's unit of work, which holds the write lock, commits and
     announces (an appointment's check-in, a transfer).
@@ -134,6 +140,16 @@ def issue_in_unit_of_work(
         raise QueueUnavailable(_l("Cette file est fermée pour le moment."))
     if inputs.requires_appointment and appointment_at is None and _from is None:
         raise QueueUnavailable(_l("Ce service est uniquement sur rendez-vous."))
+    fee = ticket_fee(inputs.queue_type)
+    if fee and not paid and _from is None and channel in PAID_BEFORE_ISSUE:
+        # The ticket is made by its payment (payments/fulfilment.py); at a counter the
+        # agent takes the fee.
+        raise PaymentRequired(
+            _l(
+                "Un ticket de ce service coûte %(fee)s, à payer avant de le recevoir.",
+                fee=fcfa(fee),
+            )
+        )
     reason = rules.closed_reason_for(
         local, inputs.opens_at, inputs.closes_at, inputs.closed_today
     )
