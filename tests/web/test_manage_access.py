@@ -156,6 +156,27 @@ ROUTES = [
     ),
     ("manage.invoice", "GET", "/manage/invoices/{invoice}", "org_a"),
     ("manage.invoice_pdf", "GET", "/manage/invoices/{invoice}.pdf", "org_a"),
+    ("manage.billing", "GET", "/manage/organizations/{org}/billing", "org_a"),
+    ("manage.change_plan", "POST", "/manage/organizations/{org}/billing/plan", "org_a"),
+    (
+        "manage.cancel_plan_change",
+        "POST",
+        "/manage/organizations/{org}/billing/plan/cancel",
+        "org_a",
+    ),
+    (
+        "manage.pay_invoice",
+        "GET",
+        "/manage/organizations/{org}/billing/invoices/{invoice}/pay",
+        "org_a",
+    ),
+    (
+        "manage.pay_invoice",
+        "POST",
+        "/manage/organizations/{org}/billing/invoices/{invoice}/pay",
+        "org_a",
+    ),
+    ("manage.platform_billing", "GET", "/manage/billing", "platform"),
 ]
 
 

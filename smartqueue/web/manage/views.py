@@ -20,6 +20,7 @@ from ..forms import EmptyForm
 from ..safety import acting_user
 from . import (  # noqa: F401  (their pages register on bp)
     appointments,
+    billing,
     bp,
     branches,
     devices,
