@@ -16,7 +16,7 @@ both counts agree.
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext
@@ -27,6 +27,7 @@ from ..extensions import db
 from ..models import (
     Branch,
     Invitation,
+    Invoice,
     Membership,
     Organization,
     Plan,
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 
 # Organizations whose downgrade is due, taken at a time by the periodic step.
 BATCH = 200
+# A downgrade waits for the invoice of the month before it (billed on the larger plan,
+# payments/invoices.py) at most this long: there is no plan history, so applying it
+# first would bill that month on the smaller plan. Past it, the billing job is late or
+# had nothing to bill (an inactive organization): apply anyway.
+WAIT_FOR_INVOICE = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -264,8 +270,8 @@ def cancel_plan_change(org: Organization, *, by: User) -> PlanChange:
     return PlanChange(org.plan, None, None)
 
 
-def due_plan_changes(today: date, limit: int = BATCH) -> list[int]:
-    """Organizations whose waiting downgrade starts on or before `today`."""
+def due_plan_changes(today: date, after_id: int = 0, limit: int = BATCH) -> list[int]:
+    """Organizations whose waiting downgrade starts on or before `today`, by id."""
     return list(
         db.session.scalars(
             select(Organization.id)
@@ -273,11 +279,28 @@ def due_plan_changes(today: date, limit: int = BATCH) -> list[int]:
                 and_(
                     Organization.next_plan.is_not(None),
                     Organization.next_plan_from <= today,
+                    Organization.id > after_id,
                 )
             )
             .order_by(Organization.id)
             .limit(limit)
         )
+    )
+
+
+def _month_before_billed(org: Organization) -> bool:
+    """The month before the downgrade is invoiced, or owes no plan (a free plan)."""
+    if terms(org.plan).price_fcfa == 0:
+        return True
+    before = org.next_plan_from - timedelta(days=1)
+    return (
+        db.session.scalar(
+            select(Invoice.id).where(
+                Invoice.organization_id == org.id,
+                Invoice.period_start == before.replace(day=1),
+            )
+        )
+        is not None
     )
 
 
@@ -293,6 +316,9 @@ def _apply_plan_change(org_id: int, today: date) -> bool:
     if org is None or org.next_plan is None or org.next_plan_from > today:
         db.session.commit()
         return False  # cancelled or applied meanwhile
+    if not _month_before_billed(org) and today < org.next_plan_from + WAIT_FOR_INVOICE:
+        db.session.commit()
+        return False  # its last month on the larger plan is not invoiced yet
     # Applied even if the organization has grown since it chose: the plan is what it
     # pays for; its limits now refuse anything new beyond the smaller plan.
     log.info(
@@ -310,10 +336,10 @@ def _apply_plan_change(org_id: int, today: date) -> bool:
 def apply_due_plan_changes() -> int:
     """Periodic: apply the downgrades whose month has begun (Dakar); idempotent."""
     today = clock.today()
-    applied = 0
-    while batch := due_plan_changes(today):
+    applied, after_id = 0, 0
+    # By id, so that a change left waiting (its invoice not made yet) is passed over.
+    while batch := due_plan_changes(today, after_id):
         db.session.commit()  # end the read; each change is its own unit of work
         applied += sum(_apply_plan_change(org_id, today) for org_id in batch)
-        if len(batch) < BATCH:
-            break
+        after_id = batch[-1]
     return applied

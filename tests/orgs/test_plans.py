@@ -5,15 +5,17 @@ uses more); on SQLite and PostgreSQL."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from smartqueue.jobs.schedule import PERIODIC
-from smartqueue.models import Channel, Organization, Plan, Role
+from smartqueue.models import Channel, Invoice, Organization, Plan, Role
 from smartqueue.orgs import operations as org_ops
 from smartqueue.orgs import plans
 from smartqueue.orgs import queries as org_queries
 from smartqueue.orgs.errors import PlanLimitReached
 from smartqueue.orgs.plans import PlanChangeRefused
 from smartqueue.payments.fees import PLAN_PRICES
+from smartqueue.payments.invoices import generate_invoices
 from smartqueue.queueing import operations as queueing_ops
 from smartqueue.queueing import rules
 from smartqueue.queueing.errors import LimitReached
@@ -91,13 +93,30 @@ def test_downgrade_waits_for_the_first_of_next_month_and_the_periodic_step(
     frozen.set(datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc))
     assert plans.apply_due_plan_changes() == 0
     assert _reload(db, org).plan is Plan.BUSINESS
-    # The 1st: applied once.
+    # The 1st: applied once December is invoiced (on Business: payments/invoices.py
+    # reads the plan held), not before.
     frozen.set(datetime(2027, 1, 1, 0, 30, tzinfo=timezone.utc))
+    assert plans.apply_due_plan_changes() == 0
+    assert generate_invoices()  # December's, from 1 January
+    december = db.session.scalars(
+        select(Invoice).where(Invoice.organization_id == org.id)
+    ).one()
+    assert december.plan is Plan.BUSINESS and december.total_fcfa == 50_000
     assert plans.apply_due_plan_changes() == 1
     org = _reload(db, org)
     assert (org.plan, org.next_plan, org.next_plan_from) == (Plan.STARTER, None, None)
     assert plans.apply_due_plan_changes() == 0
     assert (plans.apply_due_plan_changes, 3600) in PERIODIC
+
+
+def test_downgrade_waits_for_its_invoice_three_days_at_most(db, frozen, org_with):
+    org, _branch, _services, admin = org_with(plan=Plan.BUSINESS)
+    plans.change_plan(org, Plan.STARTER, by=admin)
+    frozen.set(datetime(2027, 1, 3, 23, 0, tzinfo=timezone.utc))
+    assert plans.apply_due_plan_changes() == 0  # no December invoice yet
+    frozen.set(datetime(2027, 1, 4, 0, 30, tzinfo=timezone.utc))
+    assert plans.apply_due_plan_changes() == 1  # the billing job is late: not forever
+    assert _reload(db, org).plan is Plan.STARTER
 
 
 def test_december_downgrade_runs_into_the_new_year(db, frozen, org_with):
