@@ -10,6 +10,8 @@ the replay and tampering tests, and the app's answer) and can hold callbacks bac
 callback that comes after the payer is back)."""
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -45,6 +48,7 @@ HOOKS = {
     PaymentMethod.FREE_MONEY: "/hooks/payments/free-money",
 }
 PAYER_PHONE = "+221770000042"
+ROOT = Path(__file__).resolve().parents[2]
 _keys = iter(range(1_000_000))
 
 
@@ -233,21 +237,20 @@ def hook_url(base: str, payment: Payment) -> str:
     return base + HOOKS[payment.method].format(reference=payment.reference)
 
 
-def start(payment: Payment, relay: Relay, site: str) -> Payment:
+def start(payment: Payment, relay: "Relay | str", site: str) -> Payment:
     """Start a payment with its provider as the payment pages do: the payer comes back
-    to `site`, the callbacks go (through the relay) to the app's hook."""
+    to `site`, the callbacks go to the app's hook through the relay (or at the address
+    given)."""
     back = f"{site}/payments/{payment.reference}"
     return payments.start_payment(
         payment,
         return_url=back,
         cancel_url=back + "?cancelled=1",
-        notify_url=hook_url(relay.url, payment),
+        notify_url=hook_url(relay if isinstance(relay, str) else relay.url, payment),
     )
 
 
-def book_with_deposit(
-    agenda, method: PaymentMethod, relay: Relay, site: str, starts_at=None
-):
+def book_with_deposit(agenda, method: PaymentMethod, relay, site: str, starts_at=None):
     """A guaranteed appointment (2 000 FCFA, Wednesday 09:00 unless said) and its
     deposit's payment, started."""
     planning.set_booking_settings(agenda.service, requires_deposit=True)
@@ -265,10 +268,11 @@ def book_with_deposit(
 
 
 def ticket_fee_payment(
-    make_service, agenda, method: PaymentMethod, relay: Relay, site: str
+    make_service, agenda, method: PaymentMethod, relay, site: str, prefix: str = "V"
 ):
-    """A VIP service's ticket fee (1 000 FCFA), started; its ticket comes on payment."""
-    vip = make_service(agenda.branch, "V", "Clients privilège", type=QueueType.VIP)
+    """A new VIP service's ticket fee (1 000 FCFA), started; its ticket comes on
+    payment."""
+    vip = make_service(agenda.branch, prefix, "Clients privilège", type=QueueType.VIP)
     payment = payments.pay_ticket_fee(
         vip,
         method=method,
@@ -335,3 +339,75 @@ def free_money_record(api_url: str, api_key: str, provider_ref: str) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
+
+
+# --- production processes configured for a provider --------------------------------------
+
+
+def app_factory(settings: dict) -> str:
+    """The app as gunicorn and `flask` load it, with the provider's settings (config.py
+    reads no payment setting from the environment: the factory is given them)."""
+    return f"smartqueue:create_app({settings!r})"
+
+
+def serve_web(env: dict, port: int, settings: dict) -> subprocess.Popen:
+    """One production web process (gunicorn, gevent) configured for a provider."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-k",
+            "gevent",
+            "-w",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            app_factory(settings),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    return process
+
+
+def wait_serving(process: subprocess.Popen, port: int) -> None:
+    """Until the process answers a request (gunicorn listens before its worker has
+    loaded the app: a first request would wait for that, and race nothing)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30)
+            return
+        except urllib.error.HTTPError:
+            return  # answered (a 503 only says what is down)
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
+
+
+def post_at_once(targets: list[tuple[str, bytes, dict]]) -> list[int]:
+    """POST each (url, body, headers) from a thread of its own, all released at the
+    same moment: the statuses, in order."""
+    barrier = threading.Barrier(len(targets))
+    answers: list[int | None] = [None] * len(targets)
+
+    def send(index, url, body, headers):
+        barrier.wait()
+        answers[index] = post(url, body, headers)[0]
+
+    threads = [
+        threading.Thread(target=send, args=(index, *target))
+        for index, target in enumerate(targets)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers

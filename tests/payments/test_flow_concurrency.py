@@ -1,0 +1,161 @@
+"""The same completed callback delivered twice at the same moment to two production
+web processes (gunicorn) on PostgreSQL: the payment's row lock lets one complete it and
+carry out its purpose; the other finds it completed and changes nothing."""
+
+import signal
+from datetime import datetime, timedelta
+from datetime import time as t
+
+import pytest
+
+from smartqueue import clock
+from smartqueue.appointments.errors import SlotUnavailable
+from smartqueue.extensions import db
+from smartqueue.models import Appointment, AppointmentStatus, PaymentMethod
+from smartqueue.orgs.operations import set_opening_hours
+from tests.payments import flows
+from tests.payments.callbacks import CallbackRecorder
+from tests.payments.simulator import Simulator
+from tests.processes import production_env, stop
+from tests.services import free_port
+
+pytestmark = [pytest.mark.backends("postgresql"), pytest.mark.production]
+
+API_KEY = "wave_sn_race_key"
+WEBHOOK_SECRET = "wave_sn_WHS_race_secret"
+WAVE = PaymentMethod.WAVE
+
+
+@pytest.fixture(scope="module")
+def recorder():
+    """Where Wave's webhooks land first: the test delivers each to both processes."""
+    with CallbackRecorder(flows.HOOKS[WAVE]) as recorder:
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def sim(recorder):
+    with Simulator(
+        WAVE_API_KEY=API_KEY,
+        WAVE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        WAVE_WEBHOOK_URL=recorder.url,
+    ) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def wave_settings(sim):
+    return {
+        "WAVE_API_KEY": API_KEY,
+        "WAVE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "WAVE_API_URL": sim.url + "/wave",
+    }
+
+
+@pytest.fixture
+def app_config(app_config, wave_settings):
+    return {**app_config, **wave_settings}
+
+
+@pytest.fixture(scope="module")
+def web_processes(database_urls, redis_url, wave_settings):
+    """Two gunicorn processes on the run's PostgreSQL and Redis, started once for the
+    module (each test empties the tables under them): their addresses."""
+    env = production_env(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_urls("postgresql"),
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "test-secret-key",
+        }
+    )
+    ports = [free_port(), free_port()]
+    started = [flows.serve_web(env, port, wave_settings) for port in ports]
+    try:
+        for process, port in zip(started, ports, strict=True):
+            flows.wait_serving(process, port)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in started:
+            stop(process, signal.SIGQUIT)  # gunicorn's quick shutdown
+
+
+@pytest.fixture
+def real_time(agenda):
+    """The processes run on the real clock: so does this test (the agenda's branch
+    open around the clock, for the tickets)."""
+    clock.freeze(None)
+    set_opening_hours(agenda.branch, {day: (t(0), t(23, 59, 59)) for day in range(7)})
+    return agenda
+
+
+def coming_mornings():
+    """09:00 in Dakar on the coming weekdays, from the day after tomorrow."""
+    day = clock.today() + timedelta(days=2)
+    while True:
+        if day.weekday() < 5:
+            yield datetime.combine(day, t(9), tzinfo=clock.DAKAR)
+        day += timedelta(days=1)
+
+
+def book_deposits(agenda, count: int, site: str):
+    """`count` guaranteed appointments on the coming mornings, their payments started."""
+    booked = []
+    for morning in coming_mornings():
+        try:
+            booked.append(
+                flows.book_with_deposit(agenda, WAVE, site, site, starts_at=morning)
+            )
+        except SlotUnavailable:  # a closed day
+            continue
+        if len(booked) == count:
+            return booked
+    return booked
+
+
+def deliver_twice_at_once(recorder, payment, web_processes) -> list[int]:
+    """Wave's genuine webhook for this payment, POSTed to both processes at once."""
+    received = recorder.wait_until(lambda c: payment.provider_ref.encode() in c.body)
+    return flows.post_at_once(
+        [
+            (base + flows.HOOKS[WAVE], received.body, received.headers)
+            for base in web_processes
+        ]
+    )
+
+
+def test_deposit_webhook_twice_at_once_confirms_once(
+    real_time, sim, recorder, web_processes
+):
+    site = web_processes[0]
+    rounds = book_deposits(real_time, 3, site)  # a few rounds: each a race of its own
+    for _, payment in rounds:
+        flows.decide(payment.checkout_url, "approve")
+
+    for _, payment in rounds:
+        assert deliver_twice_at_once(recorder, payment, web_processes) == [200, 200]
+
+    for booked, payment in rounds:
+        assert flows.completed_once(payment)
+        appointment = db.session.get(Appointment, booked.id)
+        assert appointment.status is AppointmentStatus.CONFIRMED
+        assert flows.fresh(payment).fulfilment_error is None
+
+
+def test_ticket_fee_webhook_twice_at_once_makes_one_ticket(
+    real_time, make_service, sim, recorder, web_processes
+):
+    site = web_processes[0]
+    rounds = [
+        flows.ticket_fee_payment(make_service, real_time, WAVE, site, site, prefix)
+        for prefix in ("V", "W", "X")
+    ]
+    for _, payment in rounds:
+        flows.decide(payment.checkout_url, "approve")
+
+    for _, payment in rounds:
+        assert deliver_twice_at_once(recorder, payment, web_processes) == [200, 200]
+
+    for service, payment in rounds:
+        assert flows.completed_once(payment)
+        assert flows.tickets_of(service.id) == 1
+        assert flows.fresh(payment).ticket.service_id == service.id
