@@ -22,6 +22,11 @@ def notify_appointment(appointment_id: int, kind: str) -> int:
     return notices.tell_appointment(appointment_id, NotificationKind(kind))
 
 
+def notify_payment(payment_id: int, kind: str) -> int:
+    """Write a payment's receipt (payment_received) or refund notice."""
+    return notices.tell_payment(payment_id, NotificationKind(kind))
+
+
 def notify_reminder(appointment_id: int, which: str) -> int:
     """Write an appointment's 24 h or 2 h reminder, once."""
     return notices.tell_reminder(appointment_id, which)

@@ -37,6 +37,8 @@ class NotificationKind(enum.Enum):
     QUEUE_CLOSED = "queue_closed"
     URGENT = "urgent"
     SMS_REPLY = "sms_reply"  # the answer to a message received by SMS (status, help)
+    PAYMENT_RECEIVED = "payment_received"  # a receipt
+    PAYMENT_REFUNDED = "payment_refunded"
 
 
 class DeliveryChannel(enum.Enum):

@@ -23,6 +23,7 @@ GROUPS: dict[str, tuple[NotificationKind, ...]] = {
     ),
     "reminder": (K.APPOINTMENT_REMINDER,),
     "urgent": (K.URGENT,),
+    "payment": (K.PAYMENT_RECEIVED, K.PAYMENT_REFUNDED),
 }
 GROUP_OF = {kind: group for group, kinds in GROUPS.items() for kind in kinds}
 

@@ -14,6 +14,8 @@ from ..models import (
     AppointmentStatus,
     Broadcast,
     NotificationKind,
+    Payment,
+    PaymentStatus,
     QueueStatus,
     Service,
     Ticket,
@@ -249,6 +251,40 @@ def tell_appointment(appointment_id: int, kind: NotificationKind) -> int:
         kind=email_kind,
     )
     written = write(kind, [notice] if notice else [])
+    db.session.commit()
+    return len(written)
+
+
+PAYMENT_STATUS_TOLD = {
+    K.PAYMENT_RECEIVED: PaymentStatus.COMPLETED,
+    K.PAYMENT_REFUNDED: PaymentStatus.REFUNDED,
+}
+
+
+def tell_payment(payment_id: int, kind: NotificationKind) -> int:
+    """Write a payment's receipt or refund notice to its payer, if still true."""
+    begin_write(db.session)
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.status is not PAYMENT_STATUS_TOLD[kind]:
+        db.session.commit()
+        return 0
+    payer = payment.payer
+    if payer is not None and payer.is_active:
+        holder = Holder(payer.id, payer.email, payer.phone, payment.locale)
+    elif payment.payer_phone:
+        holder = Holder(None, None, payment.payer_phone, payment.locale)
+    else:
+        db.session.commit()
+        return 0
+    notice = Notice(
+        holder=holder,
+        event=f"payment:{payment_id}:{kind.value}",
+        context=texts.payment_context(payment),
+        organization_id=payment.organization_id,
+        branch_id=payment.branch_id,
+        link=links.external("payments.payment", reference=payment.reference),
+    )
+    written = write(kind, [notice])
     db.session.commit()
     return len(written)
 

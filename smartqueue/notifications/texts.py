@@ -173,6 +173,24 @@ def _words(kind: NotificationKind, c: dict) -> Words:  # noqa: C901 - one case p
         )
     if kind is K.SMS_REPLY:
         return Words("SmartQueue", c["message"])
+    if kind is K.PAYMENT_RECEIVED:
+        return Words(
+            _("Paiement reçu : %(amount)s", amount=c["amount"]),
+            _(
+                "SmartQueue: paiement de %(amount)s reçu (%(method)s), "
+                "réf. %(reference)s.",
+                **c,
+            ),
+        )
+    if kind is K.PAYMENT_REFUNDED:
+        return Words(
+            _("Paiement remboursé : %(amount)s", amount=c["amount"]),
+            _(
+                "SmartQueue: %(amount)s remboursés sur votre compte %(method)s, "
+                "réf. %(reference)s.",
+                **c,
+            ),
+        )
     raise ValueError(f"no words for {kind}")
 
 
@@ -202,6 +220,24 @@ def appointment_context(appointment, locale: str) -> dict:
         "time": f"{local:%H:%M}",
         "branch": cut(appointment.branch.name),
     }
+
+
+def payment_context(payment) -> dict:
+    """What a payment's notices say: its amount (plain spaces: an SMS is GSM-7), how
+    it was paid, its reference."""
+    return {
+        "amount": f"{payment.amount_fcfa:,}".replace(",", " ") + " FCFA",
+        "method": METHOD_NAMES.get(payment.method.value, payment.method.value),
+        "reference": payment.reference,
+    }
+
+
+# Brand names, the same in every language.
+METHOD_NAMES = {
+    "wave": "Wave",
+    "orange_money": "Orange Money",
+    "free_money": "Free Money",
+}
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
-from ..jobs import enqueue
+from ..jobs import enqueue, notices
 from ..jobs import payments as payment_jobs
 from ..models import (
     Appointment,
     AppointmentStatus,
     Invoice,
     InvoiceStatus,
+    NotificationKind,
     Payment,
     PaymentEvent,
     PaymentMethod,
@@ -455,6 +456,10 @@ def _complete(payment: Payment, source: str, *, event_id=None, note=None) -> Non
     payment.completed_at = clock.now()
     _record(payment, PaymentStatus.COMPLETED, source, event_id=event_id, note=note)
     fulfilment.fulfil(payment)
+    if payment.method is not PaymentMethod.CASH:  # cash: the receipt is handed over
+        enqueue(
+            notices.notify_payment, payment.id, NotificationKind.PAYMENT_RECEIVED.value
+        )
     if payment.fulfilment_error and payment.method is not PaymentMethod.CASH:
         enqueue(payment_jobs.refund_payment, payment.id, key=f"refund:{payment.id}")
 
@@ -551,6 +556,9 @@ def _refunded(payment_id: int, refund_ref: str | None, note: str | None) -> Paym
         payment.refund_ref = refund_ref
         payment.refunded_at = clock.now()
         _record(payment, PaymentStatus.REFUNDED, "refund", note=note)
+        enqueue(
+            notices.notify_payment, payment.id, NotificationKind.PAYMENT_REFUNDED.value
+        )
     db.session.commit()
     return payment
 

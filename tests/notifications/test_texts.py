@@ -20,6 +20,10 @@ LONGEST = {
     "date": "mercredi 31 décembre 2026",
     "short_date": "31/12",
     "time": "23:59",
+    # texts.payment_context
+    "amount": "1 000 000 FCFA",
+    "method": "Orange Money",
+    "reference": "PAY-0123456789AB",
 }
 # What each kind is given (texts.ticket_context / appointment_context), at its longest.
 SHORT_KINDS = {
@@ -34,6 +38,8 @@ SHORT_KINDS = {
     K.APPOINTMENT_REMINDER: LONGEST,
     K.QUEUE_PAUSED: LONGEST,
     K.QUEUE_CLOSED: LONGEST,
+    K.PAYMENT_RECEIVED: LONGEST,
+    K.PAYMENT_REFUNDED: LONGEST,
 }
 
 

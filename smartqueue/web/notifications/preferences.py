@@ -24,6 +24,7 @@ GROUP_LABELS = {
     "appointment": _l("Mes rendez-vous : confirmés, déplacés, annulés"),
     "reminder": _l("Rappels de rendez-vous"),
     "urgent": _l("Messages urgents de l'agence"),
+    "payment": _l("Mes paiements : reçus et remboursements"),
 }
 CHANNEL_LABELS = {
     DeliveryChannel.IN_APP: _l("Sur le site"),
