@@ -9,9 +9,8 @@ to the live server of the moment, keeps what it forwarded (raw body and headers,
 the replay and tampering tests, and the app's answer) and can hold callbacks back (a
 callback that comes after the payer is back)."""
 
+import html
 import json
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,14 +18,16 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from sqlalchemy import func, select
 
+from smartqueue import clock
 from smartqueue.appointments import operations as appointments
 from smartqueue.appointments import planning
+from smartqueue.appointments.errors import SlotUnavailable
 from smartqueue.extensions import db
 from smartqueue.jobs import enqueue
 from smartqueue.models import (
@@ -48,7 +49,6 @@ HOOKS = {
     PaymentMethod.FREE_MONEY: "/hooks/payments/free-money",
 }
 PAYER_PHONE = "+221770000042"
-ROOT = Path(__file__).resolve().parents[2]
 _keys = iter(range(1_000_000))
 
 
@@ -267,6 +267,32 @@ def book_with_deposit(agenda, method: PaymentMethod, relay, site: str, starts_at
     return booked, start(payment, relay, site)
 
 
+def coming_mornings():
+    """09:00 in Dakar on the coming weekdays, from the day after tomorrow (for tests on
+    the real clock, which other processes read)."""
+    day = clock.today() + timedelta(days=2)
+    while True:
+        if day.weekday() < 5:
+            yield datetime(day.year, day.month, day.day, 9, tzinfo=clock.DAKAR)
+        day += timedelta(days=1)
+
+
+def book_deposits(agenda, method: PaymentMethod, count: int, relay, site: str):
+    """`count` guaranteed appointments on the coming mornings (real clock), their
+    payments started: [(appointment, payment)]."""
+    booked = []
+    for morning in coming_mornings():
+        try:
+            booked.append(
+                book_with_deposit(agenda, method, relay, site, starts_at=morning)
+            )
+        except SlotUnavailable:  # a day the branch is closed
+            continue
+        if len(booked) == count:
+            return booked
+    return booked
+
+
 def ticket_fee_payment(
     make_service, agenda, method: PaymentMethod, relay, site: str, prefix: str = "V"
 ):
@@ -281,6 +307,20 @@ def ticket_fee_payment(
         idempotency_key=f"ticket-{vip.id}-{next(_keys)}",
     )
     return vip, start(payment, relay, site)
+
+
+PAID_DEPOSIT = "Merci : votre rendez-vous est confirmé."
+PAID_TICKET = "Merci : votre ticket est pris."
+WAITING = "Nous attendons la réponse de"
+DECLINED = "Ce paiement n'a pas abouti"
+
+
+def return_page(client, payment: Payment) -> str:
+    """The page the payer comes back to (/payments/<reference>), as the payer's browser
+    gets it (the test client, signed in as the payer); its text."""
+    answer = client.get(f"/payments/{payment.reference}")
+    assert answer.status_code == 200, answer.status_code
+    return html.unescape(answer.get_data(as_text=True))
 
 
 def fresh(payment: Payment) -> Payment:
@@ -341,55 +381,23 @@ def free_money_record(api_url: str, api_key: str, provider_ref: str) -> dict:
         return json.loads(answer.read())
 
 
-# --- production processes configured for a provider --------------------------------------
+# --- production processes -----------------------------------------------------------------
 
 
-def app_factory(settings: dict) -> str:
-    """The app as gunicorn and `flask` load it, with the provider's settings (config.py
-    reads no payment setting from the environment: the factory is given them)."""
-    return f"smartqueue:create_app({settings!r})"
-
-
-def serve_web(env: dict, port: int, settings: dict) -> subprocess.Popen:
-    """One production web process (gunicorn, gevent) configured for a provider."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-k",
-            "gevent",
-            "-w",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--no-control-socket",
-            app_factory(settings),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    return process
-
-
-def wait_serving(process: subprocess.Popen, port: int) -> None:
-    """Until the process answers a request (gunicorn listens before its worker has
-    loaded the app: a first request would wait for that, and race nothing)."""
+def wait_serving(base: str) -> None:
+    """Until a web process answers a request: gunicorn listens before its worker has
+    loaded the app, and a first request that waits for it would race nothing."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30)
+            urllib.request.urlopen(base + "/healthz", timeout=30).close()
             return
         except urllib.error.HTTPError:
             return  # answered (a 503 only says what is down)
         except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
+            if time.monotonic() > deadline:
+                raise
             time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
 
 
 def post_at_once(targets: list[tuple[str, bytes, dict]]) -> list[int]:

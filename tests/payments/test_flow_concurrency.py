@@ -3,20 +3,18 @@ web processes (gunicorn) on PostgreSQL: the payment's row lock lets one complete
 carry out its purpose; the other finds it completed and changes nothing."""
 
 import signal
-from datetime import datetime, timedelta
 from datetime import time as t
 
 import pytest
 
 from smartqueue import clock
-from smartqueue.appointments.errors import SlotUnavailable
 from smartqueue.extensions import db
 from smartqueue.models import Appointment, AppointmentStatus, PaymentMethod
 from smartqueue.orgs.operations import set_opening_hours
 from tests.payments import flows
 from tests.payments.callbacks import CallbackRecorder
 from tests.payments.simulator import Simulator
-from tests.processes import production_env, stop
+from tests.processes import production_env, serve_web, stop
 from tests.services import free_port
 
 pytestmark = [pytest.mark.backends("postgresql"), pytest.mark.production]
@@ -61,19 +59,19 @@ def app_config(app_config, wave_settings):
 def web_processes(database_urls, redis_url, wave_settings):
     """Two gunicorn processes on the run's PostgreSQL and Redis, started once for the
     module (each test empties the tables under them): their addresses."""
-    env = production_env(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_urls("postgresql"),
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": "test-secret-key",
-        }
-    )
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_urls("postgresql"),
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+    }
+    env = production_env(config, **wave_settings)
     ports = [free_port(), free_port()]
-    started = [flows.serve_web(env, port, wave_settings) for port in ports]
+    started = [serve_web(env, port) for port in ports]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for process, port in zip(started, ports, strict=True):
-            flows.wait_serving(process, port)
-        yield [f"http://127.0.0.1:{port}" for port in ports]
+        for base in bases:
+            flows.wait_serving(base)
+        yield bases
     finally:
         for process in started:
             stop(process, signal.SIGQUIT)  # gunicorn's quick shutdown
@@ -86,30 +84,6 @@ def real_time(agenda):
     clock.freeze(None)
     set_opening_hours(agenda.branch, {day: (t(0), t(23, 59, 59)) for day in range(7)})
     return agenda
-
-
-def coming_mornings():
-    """09:00 in Dakar on the coming weekdays, from the day after tomorrow."""
-    day = clock.today() + timedelta(days=2)
-    while True:
-        if day.weekday() < 5:
-            yield datetime.combine(day, t(9), tzinfo=clock.DAKAR)
-        day += timedelta(days=1)
-
-
-def book_deposits(agenda, count: int, site: str):
-    """`count` guaranteed appointments on the coming mornings, their payments started."""
-    booked = []
-    for morning in coming_mornings():
-        try:
-            booked.append(
-                flows.book_with_deposit(agenda, WAVE, site, site, starts_at=morning)
-            )
-        except SlotUnavailable:  # a closed day
-            continue
-        if len(booked) == count:
-            return booked
-    return booked
 
 
 def deliver_twice_at_once(recorder, payment, web_processes) -> list[int]:
@@ -127,7 +101,8 @@ def test_deposit_webhook_twice_at_once_confirms_once(
     real_time, sim, recorder, web_processes
 ):
     site = web_processes[0]
-    rounds = book_deposits(real_time, 3, site)  # a few rounds: each a race of its own
+    # A few rounds, each a race of its own.
+    rounds = flows.book_deposits(real_time, WAVE, 3, site, site)
     for _, payment in rounds:
         flows.decide(payment.checkout_url, "approve")
 
