@@ -4,6 +4,7 @@ and a look at each page in Chromium (1280x800)."""
 
 import html as htmllib
 import re
+import urllib.request
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -301,7 +302,7 @@ def test_free_money_needs_the_paying_number(client, auth, billed):
 
 
 def test_billing_pages_in_chromium(
-    page: Page, live_server, billed, make_service, screenshots_dir
+    page: Page, live_server, billed, db, sim, recorder, screenshots_dir
 ):
     users, ids, org, invoices = billed
     page.set_viewport_size(DESKTOP)
@@ -324,8 +325,37 @@ def test_billing_pages_in_chromium(
         "link", name="Payer"
     ).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(invoices["nov"].number)
-    expect(page.get_by_label("Wave")).to_be_visible()
+    expect(page.get_by_label("Wave")).to_be_checked()
     page.screenshot(path=screenshots_dir / "desktop-manage-billing-pay.png")
+
+    # Wave's (simulated) checkout, approved; back on the billing page, which follows
+    # the payment until Wave's webhook (relayed to this server) settles the invoice.
+    page.get_by_role("button", name=re.compile("^Payer 51")).click()
+    expect(page).to_have_url(re.compile(re.escape(sim.url)))
+    page.get_by_role("button", name=re.compile("^Payer")).click()
+    expect(page).to_have_url(re.compile(r"/billing\?payment=PAY-"))
+    reference = re.search(r"payment=(PAY-\w+)", page.url).group(1)
+    db.session.rollback()  # see what the server wrote
+    payment = db.session.scalars(
+        select(Payment).where(Payment.reference == reference)
+    ).one()
+    webhook = recorder.wait_until(lambda r: payment.provider_ref.encode() in r.body)
+    relayed = urllib.request.Request(
+        live_server.url + "/hooks/payments/wave",
+        data=webhook.body,
+        headers=dict(webhook.headers),
+        method="POST",
+    )
+    with urllib.request.urlopen(relayed, timeout=10) as answer:
+        assert answer.status == 200
+    expect(page.locator("#billing-payment")).to_contain_text(
+        "réussi : la facture est réglée", timeout=10_000
+    )
+    page.reload()
+    expect(page.locator(f"#invoice-{invoices['nov'].id}")).to_contain_text("Payée")
+    page.screenshot(
+        path=screenshots_dir / "desktop-manage-billing-paid.png", full_page=True
+    )
 
     page.get_by_role("button", name="Déconnexion").click()
     page.goto(f"{live_server.url}/auth/login?next=/manage/billing")

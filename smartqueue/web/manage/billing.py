@@ -224,6 +224,9 @@ def pay_invoice(org_id: int, invoice_id: int):
         flash(_("Cette facture n'est plus à payer."), "info")
         return redirect(url_for("manage.billing", org_id=org_id), 303)
     form = _pay_form(request.form if request.method == "POST" else None)
+    # This page's form is answered by a redirect to the provider's checkout, another
+    # site: web/payments/pages.py widens the page's CSP form-action on this flag.
+    g.payment_form_shown = True
     if form.validate_on_submit():
         try:
             payment = _start(invoice, form)
