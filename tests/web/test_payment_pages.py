@@ -368,7 +368,7 @@ def test_my_payments_newest_first_and_the_receipt(
         "2\u202f000 FCFA",
         "Wave",
         "Payé",
-        f"Rendez-vous {booked.number}",
+        f"rendez-vous {booked.number}",
         "1 décembre 2026, 10:01",  # Dakar time
     ):
         assert shown in html, shown

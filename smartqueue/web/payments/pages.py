@@ -143,10 +143,17 @@ class Choice:
     form: PayForm
     error: str | None = None
     open_payment: Payment | None = None  # one already started: where it stands
+    note: str | None = None  # what happens without payment
 
 
 def _choice(
-    title: str, amount: int, action: str, form=None, error=None, open_payment=None
+    title: str,
+    amount: int,
+    action: str,
+    form=None,
+    error=None,
+    open_payment=None,
+    note=None,
 ) -> Choice:
     form = form or PayForm(formdata=None)
     if not form.key.data:
@@ -157,7 +164,7 @@ def _choice(
     # Content-Security-Policy must let the form's redirect leave the site.
     g.payment_form_shown = True
     return Choice(
-        title, amount, action, online_methods(), form, error, open_payment=open_payment
+        title, amount, action, online_methods(), form, error, open_payment, note
     )
 
 
@@ -181,6 +188,7 @@ def deposit_choice(appointment: Appointment, form=None, error=None) -> Choice | 
         form,
         error,
         open_payment=_open_payment(appointment_id=appointment.id),
+        note=_("Sans paiement à temps, ce rendez-vous sera annulé."),
     )
 
 
