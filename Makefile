@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 APT_PACKAGES := redis-server chromium chromium-driver postgresql libpango-1.0-0 \
 	libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
-.PHONY: run test install install-test system-packages translations clean lint
+.PHONY: run test install install-test system-packages runtime-packages translations clean lint
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -47,7 +47,23 @@ system-packages:
 	  else echo "missing Debian packages:$$missing (run as root or: sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
 
-run: install
+# What the invoices' PDF needs at run time (WeasyPrint's Pango, fonts): installed by
+# `make run` when root; without them the app runs and only the PDF says it is unavailable.
+runtime-packages:
+	@missing=""; \
+	/sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	/sbin/ldconfig -p | grep -q libharfbuzz-subset.so.0 || missing="$$missing libharfbuzz-subset0"; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "invoices' PDF unavailable until these are installed:$$missing"; fi; \
+	fi
+
+run: install runtime-packages
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-reference
 	$(BIN)/flask seed-demo

@@ -4,7 +4,7 @@ WeasyPrint from the same template (its admins and the platform admin only: acces
 from pathlib import Path
 
 from flask import Response, current_app, g, render_template
-from weasyprint import CSS, HTML
+from flask_babel import gettext as _
 
 from ...payments import invoices
 from ...payments.words import amount_in_words
@@ -35,6 +35,14 @@ def invoice(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>.pdf")
 def invoice_pdf(invoice_id: int):
     invoice = invoices.get_invoice(g.invoice.id)
+    try:
+        # Imported here: WeasyPrint loads Pango when imported, and a machine without it
+        # (`make run` not as root) still serves everything but this PDF.
+        from weasyprint import CSS, HTML
+    except OSError as missing:
+        current_app.logger.warning("invoice PDF unavailable: %s", missing)
+        message = _("Le PDF n'est pas disponible sur ce serveur : imprimez la page.")
+        return Response(message, status=503, mimetype="text/plain")
     stylesheet = CSS(filename=str(Path(current_app.static_folder) / STYLESHEET))
     document = HTML(string=_render(invoice, pdf=True)).write_pdf(
         stylesheets=[stylesheet]
