@@ -318,6 +318,7 @@ DECLINED = "Ce paiement n'a pas abouti"
 def return_page(client, payment: Payment) -> str:
     """The page the payer comes back to (/payments/<reference>), as the payer's browser
     gets it (the test client, signed in as the payer); its text."""
+    db.session.rollback()  # the request shares the test's session: a fresh snapshot
     answer = client.get(f"/payments/{payment.reference}")
     assert answer.status_code == 200, answer.status_code
     return html.unescape(answer.get_data(as_text=True))

@@ -11,7 +11,6 @@ from smartqueue.appointments import operations as appointments
 from smartqueue.extensions import db
 from smartqueue.jobs.payments import follow_open_payments
 from smartqueue.models import AppointmentStatus, PaymentMethod, PaymentStatus
-from smartqueue.payments import operations as payments
 from smartqueue.paysim.free_money import signature_header
 from tests.conftest import at
 from tests.payments import flows
@@ -266,14 +265,32 @@ def test_free_money_failed_callback_after_completed_changes_nothing(
     assert booked.status is AppointmentStatus.CONFIRMED
 
 
-def test_free_money_payer_back_before_the_callback(agenda, sim, relay, site):
+def test_free_money_callback_before_the_payer_looks(
+    agenda, auth, client, sim, relay, site
+):
     booked, payment = flows.book_with_deposit(agenda, FREE, relay, site)
+    auth.login(agenda.customer)
+
+    flows.decide(prompt(sim, payment), "approve")
+    relay.wait_delivery(payment.reference)
+
+    assert flows.PAID_DEPOSIT in flows.return_page(client, payment)
+    assert flows.completed_once(payment)
+
+
+def test_free_money_payer_looks_before_the_callback(
+    agenda, frozen, auth, client, sim, relay, site
+):
+    booked, payment = flows.book_with_deposit(agenda, FREE, relay, site)
+    auth.login(agenda.customer)
     with relay.holding():
         flows.decide(prompt(sim, payment), "approve")
         relay.wait_held()
-        assert flows.fresh(payment).status is PaymentStatus.PENDING
-        shown = payments.check_with_provider(payment.id)  # the page asks Free Money
-        assert shown.status is PaymentStatus.COMPLETED
+        page = flows.return_page(client, payment)
+        assert "Confirmez le paiement sur votre téléphone." in page
+        assert flows.PAID_DEPOSIT not in page
+        frozen.tick(seconds=30)  # the callback is late: the page asks Free Money
+        assert flows.PAID_DEPOSIT in flows.return_page(client, payment)
     assert relay.wait_delivery(payment.reference).answered == 200
     assert flows.completed_once(payment)
 

@@ -15,7 +15,6 @@ from smartqueue.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from smartqueue.payments import operations as payments
 from smartqueue.payments.providers import get_provider
 from smartqueue.payments.providers.base import PaymentState
 from tests.conftest import at
@@ -223,25 +222,32 @@ def test_orange_money_failed_notice_after_completed_changes_nothing(
     assert booked.status is AppointmentStatus.CONFIRMED
 
 
-def test_orange_money_notice_before_the_payer_is_back(agenda, relay, site):
+def test_orange_money_notice_before_the_payer_is_back(
+    agenda, auth, client, relay, site
+):
     booked, payment = flows.book_with_deposit(agenda, ORANGE, relay, site)
+    auth.login(agenda.customer)
 
     _, back_to = flows.decide(payment.checkout_url, "approve")
     relay.wait_delivery(payment.reference)
 
     assert back_to == f"{site}/payments/{payment.reference}"
-    assert flows.fresh(payment).status is PaymentStatus.COMPLETED
+    assert flows.PAID_DEPOSIT in flows.return_page(client, payment)
     assert flows.completed_once(payment)
 
 
-def test_orange_money_payer_back_before_the_notice(agenda, relay, site):
+def test_orange_money_payer_back_before_the_notice(
+    agenda, frozen, auth, client, relay, site
+):
     booked, payment = flows.book_with_deposit(agenda, ORANGE, relay, site)
+    auth.login(agenda.customer)
     with relay.holding():
         flows.decide(payment.checkout_url, "approve")
         relay.wait_held()
-        assert flows.fresh(payment).status is PaymentStatus.PENDING
-        shown = payments.check_with_provider(payment.id)  # the page asks Orange
-        assert shown.status is PaymentStatus.COMPLETED
+        page = flows.return_page(client, payment)
+        assert flows.WAITING in page and flows.PAID_DEPOSIT not in page
+        frozen.tick(seconds=30)  # the notice is late: the page asks Orange
+        assert flows.PAID_DEPOSIT in flows.return_page(client, payment)
     assert relay.wait_delivery(payment.reference).answered == 200
     assert flows.completed_once(payment)
     db.session.refresh(booked)

@@ -15,7 +15,6 @@ from smartqueue.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from smartqueue.payments import operations as payments
 from smartqueue.payments.providers import get_provider
 from smartqueue.payments.providers.base import PaymentState
 from smartqueue.paysim.wave import signature_header
@@ -261,27 +260,30 @@ def test_wave_failed_webhook_after_completed_changes_nothing(agenda, relay, site
     assert booked.status is AppointmentStatus.CONFIRMED
 
 
-def test_wave_webhook_before_the_payer_is_back(agenda, relay, site):
+def test_wave_webhook_before_the_payer_is_back(agenda, auth, client, relay, site):
     booked, payment = flows.book_with_deposit(agenda, WAVE, relay, site)
+    auth.login(agenda.customer)
 
     _, back_to = flows.decide(payment.checkout_url, "approve")
-    relay.wait_delivery(payment.reference)  # the webhook came first
+    assert relay.wait_delivery(payment.reference).answered == 200  # came first
 
     assert back_to == f"{site}/payments/{payment.reference}"
-    # What the return page shows: the payment as the app has it, completed.
-    assert flows.fresh(payment).status is PaymentStatus.COMPLETED
+    assert flows.PAID_DEPOSIT in flows.return_page(client, payment)
     assert flows.completed_once(payment)
 
 
-def test_wave_payer_back_before_the_webhook(agenda, relay, site):
+def test_wave_payer_back_before_the_webhook(agenda, frozen, auth, client, relay, site):
     booked, payment = flows.book_with_deposit(agenda, WAVE, relay, site)
+    auth.login(agenda.customer)
     with relay.holding():
-        _, back_to = flows.decide(payment.checkout_url, "approve")
+        flows.decide(payment.checkout_url, "approve")
         relay.wait_held()
-        # The payer is back, the webhook is not: the page asks Wave, which says paid.
-        assert flows.fresh(payment).status is PaymentStatus.PENDING
-        shown = payments.check_with_provider(payment.id)
-        assert shown.status is PaymentStatus.COMPLETED
+        # The payer is back, the webhook is not: the page says it waits...
+        page = flows.return_page(client, payment)
+        assert flows.WAITING in page and flows.PAID_DEPOSIT not in page
+        # ... and once the webhook is late, it asks Wave, which says paid.
+        frozen.tick(seconds=30)
+        assert flows.PAID_DEPOSIT in flows.return_page(client, payment)
         db.session.refresh(booked)
         assert booked.status is AppointmentStatus.CONFIRMED
     # The webhook then arrives and changes nothing.
@@ -291,6 +293,7 @@ def test_wave_payer_back_before_the_webhook(agenda, relay, site):
         "payer",
         "status_check",
     ]
+    assert flows.PAID_DEPOSIT in flows.return_page(client, payment)
 
 
 def test_wave_deposit_refunded_when_cancelled_in_time(agenda, relay, site):
