@@ -75,7 +75,8 @@ def app_config(app_config, sim):
 @pytest.fixture
 def booked(agenda):
     """Awa's appointment on Wednesday 09:00, held until its 2 000 FCFA deposit is paid
-    (by 10:30: 30 minutes after booking)."""
+    (by 10:30: 30 minutes after booking). Her account has her phone number."""
+    agenda.customer.phone = "+221771234567"
     planning.set_booking_settings(agenda.service, requires_deposit=True)
     return appointments.book_appointment(agenda.customer, agenda.service, at(2, 9))
 
@@ -163,6 +164,7 @@ def test_appointment_page_has_the_deposit_box_with_every_method(client, auth, bo
     for name in ("Wave", "Orange Money", "Free Money"):
         assert f"Payer avec {name}" in html
     assert f'action="/payments/deposit/{booked.number}"' in html
+    assert 'value="77 123 45 67"' in html  # Free Money's number: the account's
     assert 'name="key"' in html
     # The form's redirect to the provider's page is allowed to leave the site.
     policy = response.headers["Content-Security-Policy"]
@@ -431,6 +433,29 @@ def test_a_paid_vip_fee_makes_the_ticket_and_the_return_page_links_to_it(
     ticket_page = page_text(client.get(f"/t/{ticket.token}"))
     assert "Ticket payé 1\u202f000 FCFA par Wave" in ticket_page
     assert f"/payments/{payment.reference}/receipt" in ticket_page
+
+
+def test_a_second_vip_ticket_is_not_sold_while_one_is_active(
+    client, auth, db, agenda, vip, recorder
+):
+    auth.login(agenda.customer)
+    started = client.post(
+        f"/payments/ticket/{vip.id}", data={"method": "wave", "key": "v" * 20}
+    )
+    press(started.location, "approve")
+    hand_over_webhook(client, recorder, only_payment(db).provider_ref)
+    (ticket,) = db.session.scalars(select(Ticket)).all()
+
+    again = client.post(
+        f"/payments/ticket/{vip.id}", data={"method": "wave", "key": "x" * 20}
+    )
+
+    assert again.status_code == 303
+    assert again.location == f"/t/{ticket.token}"
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+    assert "Vous avez déjà un ticket en cours dans cette file." in page_text(
+        client.get(again.location)
+    )
 
 
 def test_a_free_service_has_no_fee_page(client, auth, agenda):

@@ -7,6 +7,6 @@ from flask import Blueprint
 bp = Blueprint("payments", __name__)
 
 # Imported for their routes, after bp exists.
-from . import hooks, pages  # noqa: E402, F401
+from . import hooks, pages, receipts  # noqa: E402, F401
 
 __all__ = ["bp"]

@@ -10,10 +10,8 @@ return page reads the payment's status, refreshes itself while it is open, and a
 provider once when the callback is late.
 """
 
-import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -22,7 +20,6 @@ from flask import (
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -33,9 +30,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from ... import clock
+from ...accounts.phones import format_phone
 from ...appointments import queries as appointment_queries
 from ...extensions import db
 from ...models import (
@@ -52,15 +48,11 @@ from ...models import (
 from ...orgs import queries as orgs
 from ...payments import fees, operations
 from ...payments.errors import PaymentError
-from ...payments.operations import FIRST_CHECK
 from ...payments.providers import online_methods
-from ...payments.providers.base import ProviderRefused, ProviderUnavailable
-from ..htmx import page_or_fragment
+from ...queueing import queries as queueing_queries
 from ..safety import acting_user
 from . import bp
 from .forms import CHOOSE_A_METHOD, PayForm, new_payment_key
-
-log = logging.getLogger(__name__)
 
 METHOD_NAMES = {
     PaymentMethod.WAVE: "Wave",
@@ -86,11 +78,6 @@ PURPOSE_WORDS = {
 }
 QUEUE_NAMES = {QueueType.VIP: _l("Ticket VIP"), QueueType.EXPRESS: _l("Ticket express")}
 REFERENCE = re.compile(r"^PAY-[0-9A-F]{12}$")
-# The return page refreshes itself this often while the payment is open, and asks the
-# provider itself once its callback is this late (the status job asks after 3 minutes).
-REFRESH_SECONDS = 3
-ASK_PROVIDER_AFTER = timedelta(seconds=20)
-MY_PAYMENTS_SHOWN = 100
 
 
 @bp.app_template_global()
@@ -117,7 +104,7 @@ def signed_in(view):
     return guarded
 
 
-def _mine(reference: str) -> Payment:
+def mine(reference: str) -> Payment:
     """One of the signed-in payer's payments; anyone else's is not found."""
     if not REFERENCE.match(reference):
         abort(404)
@@ -159,7 +146,7 @@ def _choice(
     if not form.key.data:
         form.key.data = new_payment_key()
     if not form.phone.data and current_user.phone:
-        form.phone.data = current_user.phone
+        form.phone.data = format_phone(current_user.phone)
     # The page holding this form sends the payer to the provider's checkout page: its
     # Content-Security-Policy must let the form's redirect leave the site.
     g.payment_form_shown = True
@@ -374,6 +361,17 @@ def _ticket_fee_page(service: Service, fee: int, form=None, error=None, status=2
     ), status
 
 
+def _active_ticket(service: Service) -> Ticket | None:
+    return next(
+        (
+            ticket
+            for ticket in queueing_queries.list_customer_tickets(current_user.id)
+            if ticket.service_id == service.id and ticket.is_active
+        ),
+        None,
+    )
+
+
 @bp.route("/payments/ticket/<int:service_id>", methods=["GET", "POST"])
 @signed_in
 def ticket_fee(service_id: int):
@@ -385,6 +383,10 @@ def ticket_fee(service_id: int):
             _("Vérifiez d'abord votre adresse e-mail pour prendre un ticket."), "error"
         )
         return redirect(url_for("public.branch", branch_id=service.branch_id), 303)
+    held = _active_ticket(service)
+    if held is not None:  # paying would make no second ticket, only a refund
+        flash(_("Vous avez déjà un ticket en cours dans cette file."), "info")
+        return redirect(url_for("customer.ticket", token=held.token), 303)
     if request.method == "GET":
         return _ticket_fee_page(service, fee)
     payer = acting_user()
@@ -398,130 +400,6 @@ def ticket_fee(service_id: int):
             locale=str(get_locale() or "fr"),
         ),
         lambda form, error, status: _ticket_fee_page(service, fee, form, error, status),
-    )
-
-
-# --- coming back ---------------------------------------------------------------------------
-
-
-def _provider_not_asked_yet(payment: Payment) -> bool:
-    """The callback is late and nobody asked the provider yet: each ask moves
-    next_check_at past its first time (operations._next_check)."""
-    now = clock.now()
-    return (
-        payment.provider_ref is not None
-        and now - payment.created_at >= ASK_PROVIDER_AFTER
-        and payment.next_check_at is not None
-        and payment.next_check_at <= payment.created_at + FIRST_CHECK
-    )
-
-
-def _ask_provider(payment: Payment) -> Payment:
-    try:
-        return operations.check_with_provider(payment.id) or payment
-    except (ProviderUnavailable, ProviderRefused) as error:
-        # The status job asks again later; the page says what is known.
-        db.session.rollback()
-        log.warning("payment %s: status not read: %s", payment.reference, error)
-        return db.session.get(Payment, payment.id)
-
-
-def _no_store(response):
-    response = make_response(response)
-    response.headers["Cache-Control"] = "no-store"
-    response.vary.add("HX-Request")
-    return response
-
-
-@bp.get("/payments/<reference>")
-@signed_in
-def payment(reference: str):
-    """Where the provider sends the payer back, and the payment's own page."""
-    payment = _mine(reference)
-    if payment.is_open and _provider_not_asked_yet(payment):
-        payment = _ask_provider(payment)
-    return _no_store(
-        page_or_fragment(
-            "payments/payment.html",
-            "payments/_status.html",
-            payment=payment,
-            refresh_seconds=REFRESH_SECONDS,
-            retry_url=_retry_url(payment),
-            phone_simulator_url=_phone_simulator_url(payment),
-        )
-    )
-
-
-@bp.get("/payments/<reference>/cancelled")
-@signed_in
-def cancelled(reference: str):
-    """The provider's "cancel" or "error" address: the payer left or declined."""
-    payment = _mine(reference)
-    if payment.status in (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED):
-        return redirect(url_for("payments.payment", reference=reference), 303)
-    return _no_store(
-        render_template(
-            "payments/cancelled.html", payment=payment, retry_url=_retry_url(payment)
-        )
-    )
-
-
-def _phone_simulator_url(payment: Payment) -> str | None:
-    """`make run`: the simulated phone's prompt, where the payer approves a Free Money
-    payment (a real payer gets it on their phone)."""
-    simulator = current_app.config.get("PAYMENT_SIMULATOR_URL")
-    if simulator and payment.method is PaymentMethod.FREE_MONEY and payment.is_open:
-        return f"{simulator}/free-money/phone/{payment.provider_ref}"
-    return None
-
-
-def _retry_url(payment: Payment) -> str | None:
-    """Where to try again after a payment that did not go through."""
-    if payment.status in (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED):
-        return None
-    if payment.purpose is PaymentPurpose.APPOINTMENT_FEE and payment.appointment:
-        if payment.appointment.status is AppointmentStatus.PENDING_PAYMENT:
-            return url_for("payments.deposit", number=payment.appointment.number)
-    if payment.purpose is PaymentPurpose.TICKET_FEE and payment.service_id:
-        return url_for("payments.ticket_fee", service_id=payment.service_id)
-    return None
-
-
-# --- my payments and receipts ---------------------------------------------------------------
-
-
-@bp.get("/me/payments")
-@signed_in
-def my_payments():
-    payments = db.session.scalars(
-        select(Payment)
-        .where(Payment.payer_id == current_user.id)
-        .options(
-            selectinload(Payment.appointment),
-            selectinload(Payment.ticket),
-            selectinload(Payment.service),
-        )
-        .order_by(Payment.created_at.desc(), Payment.id.desc())
-        .limit(MY_PAYMENTS_SHOWN)
-    )
-    return _no_store(
-        render_template("payments/my_payments.html", payments=list(payments))
-    )
-
-
-@bp.get("/payments/<reference>/receipt")
-@signed_in
-def receipt(reference: str):
-    """A printable receipt, in the payer's language (the page's, as they chose it)."""
-    payment = _mine(reference)
-    paid_to = payment.organization.name if payment.organization else "SmartQueue"
-    return _no_store(
-        render_template(
-            "payments/receipt.html",
-            payment=payment,
-            paid_to=paid_to,
-            paid=payment.status in (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED),
-        )
     )
 
 
