@@ -2,6 +2,7 @@
 expire what nobody finished in 24 h, and give money back."""
 
 from .. import clock
+from ..extensions import db
 from ..payments import operations
 from .outbox import enqueue
 
@@ -23,6 +24,9 @@ def follow_open_payments() -> int:
     due = operations.due_checks(clock.now())
     for payment_id in due:
         enqueue(check_payment, payment_id, key=f"payment-check:{payment_id}")
+    # The clock runs this outside any unit of work (the embedded thread, RQ's cron):
+    # uncommitted, the checks' outbox rows would be dropped with the session.
+    db.session.commit()
     return len(due)
 
 
