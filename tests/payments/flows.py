@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from smartqueue import clock
@@ -29,7 +30,6 @@ from smartqueue.appointments import operations as appointments
 from smartqueue.appointments import planning
 from smartqueue.appointments.errors import SlotUnavailable
 from smartqueue.extensions import db
-from smartqueue.jobs import enqueue
 from smartqueue.models import (
     Notification,
     NotificationKind,
@@ -225,12 +225,16 @@ def wait_for(condition, what: str, timeout: float = 10):
 # --- the app's side -----------------------------------------------------------------------
 
 
-def run_job(job, *args) -> None:
-    """Run a job as a worker would: through the outbox, in its own unit of work (the
-    embedded mode runs it at the commit)."""
+def run_periodic(job) -> None:
+    """Run a periodic job as the clock runs it (jobs/schedule.py: the embedded thread,
+    or RQ's cron scheduler in a worker): in an app context of its own, nothing around it
+    committing what it leaves uncommitted."""
     db.session.commit()
-    enqueue(job, *args)
-    db.session.commit()
+    with current_app.app_context():
+        try:
+            job()
+        finally:
+            db.session.remove()
 
 
 def hook_url(base: str, payment: Payment) -> str:

@@ -169,7 +169,7 @@ def test_free_money_abandoned_prompt_expires_at_the_provider(
     )
 
     frozen.tick(minutes=5)
-    flows.run_job(follow_open_payments)
+    flows.run_periodic(follow_open_payments)
 
     assert flows.statuses(payment) == [PaymentStatus.PENDING, PaymentStatus.EXPIRED]
     assert [e.source for e in flows.fresh(payment).events][-1] == "status_check"
@@ -184,10 +184,10 @@ def test_free_money_unanswered_prompt_expires_after_24_hours(
     booked, payment = flows.book_with_deposit(agenda, FREE, relay, site)
 
     frozen.tick(minutes=5)
-    flows.run_job(follow_open_payments)
+    flows.run_periodic(follow_open_payments)
     assert flows.fresh(payment).status is PaymentStatus.PROCESSING
     frozen.tick(hours=24)
-    flows.run_job(follow_open_payments)
+    flows.run_periodic(follow_open_payments)
 
     assert flows.statuses(payment) == [
         PaymentStatus.PENDING,

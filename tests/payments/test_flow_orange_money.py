@@ -136,11 +136,11 @@ def test_orange_money_abandoned_payment_is_asked_about_then_expires(
     assert flows.open_page(payment.checkout_url)[0] == 200  # looked, then left
 
     frozen.tick(minutes=5)
-    flows.run_job(follow_open_payments)
+    flows.run_periodic(follow_open_payments)
     assert flows.fresh(payment).status is PaymentStatus.PROCESSING  # INITIATED
 
     frozen.tick(hours=24)
-    flows.run_job(follow_open_payments)
+    flows.run_periodic(follow_open_payments)
 
     assert flows.statuses(payment) == [
         PaymentStatus.PENDING,

@@ -133,13 +133,13 @@ def test_wave_abandoned_payment_is_asked_about_then_expires(
     assert flows.open_page(payment.checkout_url)[0] == 200  # looked, then left
 
     frozen.tick(minutes=5)  # the first status check is due after 3 minutes
-    flows.run_job(follow_open_payments)  # as the clock process does, every minute
+    flows.run_periodic(follow_open_payments)  # as the clock process does, every minute
     payment = flows.fresh(payment)
     assert payment.status is PaymentStatus.PROCESSING  # Wave: the session is open
     assert payment.next_check_at > frozen.now
 
     frozen.tick(hours=24)
-    flows.run_job(follow_open_payments)
+    flows.run_periodic(follow_open_payments)
 
     assert flows.statuses(payment) == [
         PaymentStatus.PENDING,
