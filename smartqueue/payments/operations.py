@@ -62,6 +62,10 @@ STATUS_OF_STATE = {
     PaymentState.EXPIRED: PaymentStatus.EXPIRED,
     PaymentState.REFUNDED: PaymentStatus.REFUNDED,
 }
+# Closed without money, and yet the provider says paid: Wave keeps a session open after
+# a failed attempt (the payer may try again and pay), a payer may pay just past our
+# 24 h. The money moved: the payment completes (its purpose carried out, or refunded).
+PAID_AFTER_ALL = (PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED)
 # When the status job first asks the provider about a payment whose callback has not
 # come, and the longest it waits between two asks.
 FIRST_CHECK = timedelta(minutes=3)
@@ -124,7 +128,7 @@ def create_payment(
     )
     if existing is not None:
         db.session.commit()
-        return existing
+        return _same_request(existing, purpose, payer)
     if method is PaymentMethod.CASH:
         raise MethodUnavailable(_l("Un paiement en espèces se fait au guichet."))
     if get_provider(method) is None:
@@ -157,9 +161,20 @@ def create_payment(
         db.session.commit()
     except IntegrityError:  # the same key, at the same moment (PostgreSQL): theirs
         db.session.rollback()
-        return db.session.scalars(
+        theirs = db.session.scalars(
             select(Payment).where(Payment.idempotency_key == idempotency_key)
         ).one()
+        return _same_request(theirs, purpose, payer)
+    return payment
+
+
+def _same_request(payment: Payment, purpose: PaymentPurpose, payer) -> Payment:
+    """A key given again names the same request: another payer's or another purpose's
+    key (guessed, or reused by a client) gets nothing of that payment."""
+    if payment.purpose is not purpose or payment.payer_id != (
+        payer.id if payer else None
+    ):
+        raise NotPayable(_l("Ce paiement a déjà été demandé autrement. Recommencez."))
     return payment
 
 
@@ -428,6 +443,12 @@ def apply_state(payment_id: int, said: Callback, *, source: str) -> Payment:
                 to.value,
                 source,
             )
+        elif to is PaymentStatus.COMPLETED and (
+            payment.can_move_to(to) or payment.status in PAID_AFTER_ALL
+        ):
+            payment.failure_reason = None
+            _complete(payment, source, event_id=said.event_id)
+            completed = True
         elif not payment.can_move_to(to):
             log.warning(
                 "payment %s: %s refused %s -> %s",
@@ -436,9 +457,6 @@ def apply_state(payment_id: int, said: Callback, *, source: str) -> Payment:
                 payment.status.value,
                 to.value,
             )
-        elif to is PaymentStatus.COMPLETED:
-            _complete(payment, source, event_id=said.event_id)
-            completed = True
         else:
             if to in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
                 payment.failure_reason = f"{source}: {to.value}"

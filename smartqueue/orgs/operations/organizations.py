@@ -70,8 +70,10 @@ def update_organization(
     org.name, org.type = name, type
     org.email = normalize_email(email) if email else None
     org.phone = phone
-    if plan is not None:
-        org.plan = plan
+    if plan is not None and plan is not org.plan:
+        # The platform sets the plan at once: a downgrade the organization had asked
+        # for no longer waits for the 1st.
+        org.plan, org.next_plan, org.next_plan_from = plan, None, None
     if is_active is not None:
         org.is_active = is_active
     commit_unique(taken)
