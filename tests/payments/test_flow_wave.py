@@ -322,3 +322,35 @@ def test_wave_deposit_kept_when_not_coming_in_the_last_two_hours(
     assert flows.fresh(payment).status is PaymentStatus.COMPLETED
     wave = get_provider(WAVE).fetch_status(payment.provider_ref)
     assert wave.state is PaymentState.COMPLETED
+
+
+def test_wave_completed_after_a_failed_attempt_is_not_lost(agenda, relay, site):
+    """At Wave a failed attempt leaves the session open: the payer may try again and
+    pay. That completion comes after our payment was marked failed; the money moved,
+    so the payment completes and its purpose is carried out."""
+    booked, payment = flows.book_with_deposit(agenda, WAVE, relay, site)
+    flows.decide(payment.checkout_url, "decline")
+    declined = relay.wait_delivery(payment.reference)
+    assert flows.fresh(payment).status is PaymentStatus.FAILED
+    paid_later = flows.with_json(
+        declined.body,
+        lambda event: (
+            event.update(id="AE_second_try", type="checkout.session.completed")
+            or event["data"].update(
+                checkout_status="complete",
+                payment_status="succeeded",
+                last_payment_error=None,
+            )
+        ),
+    )
+
+    status, answer = flows.post(hook(site), paid_later, signed(paid_later))
+
+    assert status == 200 and json.loads(answer)["status"] == "completed"
+    assert flows.statuses(payment) == [
+        PaymentStatus.PENDING,
+        PaymentStatus.FAILED,
+        PaymentStatus.COMPLETED,
+    ]
+    db.session.refresh(booked)
+    assert booked.status is AppointmentStatus.CONFIRMED
