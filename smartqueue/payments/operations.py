@@ -496,6 +496,19 @@ def check_with_provider(payment_id: int) -> Payment | None:
     if provider is not None and payment.provider_ref:
         db.session.commit()
         said = provider.fetch_status(payment.provider_ref)  # may raise: the job retries
+    if said is not None and (said.amount_fcfa, said.currency) != (
+        payment.amount_fcfa,
+        payment.currency,
+    ):
+        log.warning(
+            "payment %s: the provider's status says %s %s, not %s %s: not applied",
+            payment.reference,
+            said.amount_fcfa,
+            said.currency,
+            payment.amount_fcfa,
+            payment.currency,
+        )
+        said = None
     if said is not None and STATUS_OF_STATE[said.state] is not payment.status:
         payment = apply_state(payment_id, said, source="status_check")
         if not payment.is_open:

@@ -245,6 +245,8 @@ def test_book_with_a_deposit_says_when_to_pay(client, db, agenda, customer):
     html = _text(client.get(response.headers["Location"]))
     assert "Acompte à régler" in html
     assert "Un acompte de 2\u202f000 FCFA est à régler avant 10:30" in html
+    # Not yet paid, not yet checkable: no check-in code to show at the door.
+    assert "booking-qr" not in html and "m'enregistrer" not in html
 
 
 def test_a_service_without_appointments_is_404(client, db, agenda, customer):

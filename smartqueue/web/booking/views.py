@@ -246,12 +246,17 @@ def _appointment_page(appointment: Appointment, error: str | None = None):
         _external=True,
     )
     moved = appointment.status is AppointmentStatus.RESCHEDULED
+    # An unpaid appointment cannot be checked in (arrival.py): no code to show yet.
+    checkable = (
+        appointment.is_upcoming
+        and appointment.status is not AppointmentStatus.PENDING_PAYMENT
+    )
     return render_template(
         "booking/appointment.html",
         appointment=appointment,
         moved_to=queries.get_rescheduled_to(appointment) if moved else None,
         check_in_url=check_in_url,
-        qr=qr_svg(check_in_url, "qr booking-qr") if appointment.is_upcoming else None,
+        qr=qr_svg(check_in_url, "qr booking-qr") if checkable else None,
         change_until=appointment.starts_at - operations.CHANGE_LIMIT,
         trip=travel_queries.appointment_trip_view(appointment),
         form=EmptyForm(),
