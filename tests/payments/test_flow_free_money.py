@@ -234,12 +234,12 @@ def test_free_money_tampered_amount_is_refused_and_changes_nothing(
     with relay.holding():  # the genuine callback waits: the app sees only ours
         flows.decide(prompt(sim, payment), "approve")
         relay.wait_held()
-        genuine = event_about(payment, status="succeeded")
-        cheaper = flows.with_json(genuine, lambda event: event.update(amount=20))
+        paid = event_about(payment, status="succeeded")
+        cheaper = flows.with_json(paid, lambda event: event.update(amount=20))
         # Re-signed (as if the secret leaked): the amount is not the payment's.
         assert flows.post(hook(site), cheaper, signed(cheaper))[0] == 400
         # In another currency, likewise.
-        euros = flows.with_json(genuine, lambda event: event.update(currency="EUR"))
+        euros = flows.with_json(paid, lambda event: event.update(currency="EUR"))
         assert flows.post(hook(site), euros, signed(euros))[0] == 400
         assert flows.statuses(payment) == [PaymentStatus.PENDING]
         db.session.refresh(booked)
