@@ -26,8 +26,6 @@ from smartqueue.extensions import db
 from smartqueue.models import (
     Appointment,
     AppointmentStatus,
-    Notification,
-    NotificationKind,
     OutboxJob,
     PaymentMethod,
     PaymentStatus,
@@ -140,16 +138,6 @@ def waiting_jobs(name: str) -> int:
     )
 
 
-def confirmation_notices(appointment_id: int) -> int:
-    db.session.rollback()
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.appointment_id == appointment_id,
-            Notification.kind == NotificationKind.APPOINTMENT_CONFIRMED,
-        )
-    )
-
-
 def test_redis_down_when_callbacks_complete_payments_loses_nothing(
     real_time, sim, relay, site, outage_redis, workers
 ):
@@ -175,7 +163,7 @@ def test_redis_down_when_callbacks_complete_payments_loses_nothing(
     # Their jobs wait in the outbox, written with the completions.
     assert waiting_jobs("notify_appointment") == 1
     assert waiting_jobs("refund_payment") == 1
-    assert confirmation_notices(kept.id) == 0
+    assert flows.confirmation_notices(kept.id) == 0
 
     outage_redis.start()
 
@@ -186,7 +174,7 @@ def test_redis_down_when_callbacks_complete_payments_loses_nothing(
     )
     assert books(sim, dropped_payment)["refunded_amount"] == 2000
     flows.wait_for(
-        lambda: confirmation_notices(kept.id) > 0,
+        lambda: flows.confirmation_notices(kept.id) > 0,
         "the confirmation notice after Redis came back",
         timeout=60,
     )
