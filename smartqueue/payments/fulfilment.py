@@ -14,6 +14,7 @@ from ..events import announce_tickets
 from ..extensions import db
 from ..jobs import enqueue, notices
 from ..models import (
+    Appointment,
     Channel,
     Invoice,
     InvoiceStatus,
@@ -71,6 +72,13 @@ def _paid_already(payment: Payment, **where) -> bool:
 
 
 def _confirm_appointment(payment: Payment) -> None:
+    # Two payments of one deposit completing at once each hold only their own row: the
+    # appointment's lock orders them, so that the second sees the first one done.
+    db.session.execute(
+        select(Appointment.id)
+        .where(Appointment.id == payment.appointment_id)
+        .with_for_update()
+    )
     if _paid_already(payment, appointment_id=payment.appointment_id):
         raise NotPayable(_l("Ce rendez-vous était déjà payé."))
     appointment = appointment_ops.confirm_paid_in_unit_of_work(payment.appointment_id)
