@@ -9,8 +9,14 @@ import pytest
 
 from smartqueue import clock
 from smartqueue.extensions import db
-from smartqueue.models import Appointment, AppointmentStatus, PaymentMethod
+from smartqueue.models import (
+    Appointment,
+    AppointmentStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
 from smartqueue.orgs.operations import set_opening_hours
+from smartqueue.payments import operations as payments
 from tests.payments import flows
 from tests.payments.callbacks import CallbackRecorder
 from tests.payments.simulator import Simulator
@@ -134,3 +140,47 @@ def test_ticket_fee_webhook_twice_at_once_makes_one_ticket(
         assert flows.completed_once(payment)
         assert flows.tickets_of(service.id) == 1
         assert flows.fresh(payment).ticket.service_id == service.id
+
+
+def test_two_payments_of_one_deposit_completing_at_once_confirm_once(
+    real_time, sim, recorder, web_processes
+):
+    """The payer paid one deposit twice (two tabs, two payments): their webhooks reach
+    the two processes at the same moment. One payment confirms the appointment; the
+    other is noted as paid already, to be refunded."""
+    site = web_processes[0]
+    rounds = []
+    for booked, first in flows.book_deposits(real_time, WAVE, 3, site, site):
+        second = flows.start(
+            payments.pay_deposit(
+                booked,
+                method=WAVE,
+                payer=real_time.customer,
+                payer_phone=None,
+                idempotency_key=f"second-tab-{booked.id}",
+            ),
+            site,
+            site,
+        )
+        for payment in (first, second):
+            flows.decide(payment.checkout_url, "approve")
+        rounds.append((booked, first, second))
+
+    for _, first, second in rounds:
+        webhooks = [
+            recorder.wait_until(lambda c, p=p: p.provider_ref.encode() in c.body)
+            for p in (first, second)
+        ]
+        assert flows.post_at_once(
+            [
+                (base + flows.HOOKS[WAVE], webhook.body, webhook.headers)
+                for base, webhook in zip(web_processes, webhooks, strict=True)
+            ]
+        ) == [200, 200]
+
+    for booked, first, second in rounds:
+        both = [flows.fresh(first), flows.fresh(second)]
+        assert [p.status for p in both] == [PaymentStatus.COMPLETED] * 2
+        assert sorted(p.fulfilment_error is None for p in both) == [False, True]
+        appointment = db.session.get(Appointment, booked.id)
+        assert appointment.status is AppointmentStatus.CONFIRMED
