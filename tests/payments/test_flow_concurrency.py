@@ -6,12 +6,14 @@ import signal
 from datetime import time as t
 
 import pytest
+from sqlalchemy import func, select
 
 from smartqueue import clock
 from smartqueue.extensions import db
 from smartqueue.models import (
     Appointment,
     AppointmentStatus,
+    OutboxJob,
     PaymentMethod,
     PaymentStatus,
 )
@@ -184,3 +186,9 @@ def test_two_payments_of_one_deposit_completing_at_once_confirm_once(
         assert sorted(p.fulfilment_error is None for p in both) == [False, True]
         appointment = db.session.get(Appointment, booked.id)
         assert appointment.status is AppointmentStatus.CONFIRMED
+    refunds = db.session.scalar(
+        select(func.count(OutboxJob.id)).where(
+            OutboxJob.func.endswith("refund_payment")
+        )
+    )
+    assert refunds == len(rounds)  # one refund asked for each second payment
