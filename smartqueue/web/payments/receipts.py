@@ -41,7 +41,7 @@ MY_PAYMENTS_SHOWN = 100
 
 def _provider_not_asked_yet(payment: Payment) -> bool:
     """The callback is late and nobody asked the provider yet: each ask moves
-    next_check_at past its first time (operations._next_check)."""
+    next_check_at past its first time (payments/operations/settling.py)."""
     now = clock.now()
     return (
         payment.provider_ref is not None
