@@ -43,6 +43,7 @@ from ...payments.providers import online_methods
 from ..filters import fcfa
 from ..forms import REQUIRED, EmptyForm, Form
 from ..htmx import is_htmx
+from ..payments.hooks import notify_url
 from ..safety import acting_user
 from . import bp
 from .common import refuse
@@ -67,12 +68,6 @@ STATE_WORDS = {
     ledger.InvoiceState.TO_PAY: _l("À payer"),
     ledger.InvoiceState.OVERDUE: _l("En retard"),
     ledger.InvoiceState.VOID: _l("Annulée"),
-}
-# The hook each provider's server calls back (Orange's names our payment).
-HOOKS = {
-    PaymentMethod.WAVE: "payments.wave_callback",
-    PaymentMethod.ORANGE_MONEY: "payments.orange_money_callback",
-    PaymentMethod.FREE_MONEY: "payments.free_money_callback",
 }
 
 
@@ -284,14 +279,8 @@ def _start(invoice: Invoice, form: PayForm) -> Payment:
         payment=payment.reference,
         _external=True,
     )
-    hook_args = (
-        {"reference": payment.reference} if method is PaymentMethod.ORANGE_MONEY else {}
-    )
     return payments.start_payment(
-        payment,
-        return_url=back,
-        cancel_url=back,
-        notify_url=url_for(HOOKS[method], _external=True, **hook_args),
+        payment, return_url=back, cancel_url=back, notify_url=notify_url(payment)
     )
 
 

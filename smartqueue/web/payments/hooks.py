@@ -13,10 +13,10 @@ is not configured has no hook (404). No session, no cookie: CSRF does not apply.
 
 import logging
 
-from flask import abort, jsonify, request
+from flask import abort, jsonify, request, url_for
 
 from ...extensions import csrf
-from ...models import PaymentMethod
+from ...models import Payment, PaymentMethod
 from ...payments import operations
 from ...payments.providers import get_provider
 from ...payments.providers.base import BadCallback, ProviderUnavailable
@@ -45,12 +45,31 @@ def free_money_callback():
     return _receive(PaymentMethod.FREE_MONEY)
 
 
+# Where each provider's server calls back about a payment (Orange's names the payment).
+CALLBACKS = {
+    PaymentMethod.WAVE: "payments.wave_callback",
+    PaymentMethod.ORANGE_MONEY: "payments.orange_money_callback",
+    PaymentMethod.FREE_MONEY: "payments.free_money_callback",
+}
+
+
+def notify_url(payment: Payment) -> str:
+    """The callback address to give the provider when starting this payment."""
+    named = {"reference": payment.reference}
+    return url_for(
+        CALLBACKS[payment.method],
+        _external=True,
+        **(named if payment.method is PaymentMethod.ORANGE_MONEY else {}),
+    )
+
+
 def _receive(method: PaymentMethod, reference: str | None = None):
     if get_provider(method) is None:
         abort(404)
-    if (request.content_length or 0) > MAX_BODY:
+    # Read at most one byte past the limit: a chunked body has no Content-Length.
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
         abort(413)
-    body = request.get_data(cache=False)
     try:
         payment = operations.receive_callback(
             method, dict(request.headers), body, reference=reference

@@ -53,6 +53,7 @@ from ...queueing import queries as queueing_queries
 from ..safety import acting_user
 from . import bp
 from .forms import CHOOSE_A_METHOD, PayForm, new_payment_key
+from .hooks import notify_url
 
 METHOD_NAMES = {
     PaymentMethod.WAVE: "Wave",
@@ -231,16 +232,6 @@ def _methods_by_value() -> dict[str, PaymentMethod]:
     return {method.value: method for method in online_methods()}
 
 
-def _notify_url(method: PaymentMethod, reference: str) -> str:
-    if method is PaymentMethod.ORANGE_MONEY:  # Orange's notice names our payment
-        return url_for(
-            "payments.orange_money_callback", reference=reference, _external=True
-        )
-    if method is PaymentMethod.FREE_MONEY:
-        return url_for("payments.free_money_callback", _external=True)
-    return url_for("payments.wave_callback", _external=True)
-
-
 def _pay(create, refused_page):
     """The form's POST: check its shape, create the payment once per key (`create`:
     method, E.164 phone, key -> payment), start it, send the payer on. Every refusal is
@@ -268,7 +259,7 @@ def _pay(create, refused_page):
             cancel_url=url_for(
                 "payments.cancelled", reference=payment.reference, _external=True
             ),
-            notify_url=_notify_url(payment.method, payment.reference),
+            notify_url=notify_url(payment),
         )
     except PaymentError as refusal:
         # A new key: the refused payment is closed, another try is another payment.
