@@ -12,6 +12,7 @@ from ..models import (
     DeviceKind,
     NotificationStatus,
     OrganizationType,
+    PaymentMethod,
     Plan,
     Priority,
     QueueStatus,
@@ -99,6 +100,11 @@ LABELS: dict[enum.Enum, str] = {
     NotificationStatus.DELIVERED: _l("Remis"),
     NotificationStatus.FAILED: _l("Échec"),
     NotificationStatus.NOT_SENT: _l("Non envoyé"),
+    # Brand names stay as they are in every language.
+    PaymentMethod.WAVE: "Wave",
+    PaymentMethod.ORANGE_MONEY: "Orange Money",
+    PaymentMethod.FREE_MONEY: "Free Money",
+    PaymentMethod.CASH: _l("Espèces"),
 }
 
 WEEKDAYS = [

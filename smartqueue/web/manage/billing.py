@@ -44,16 +44,11 @@ from ..filters import fcfa
 from ..forms import REQUIRED, EmptyForm, Form
 from ..htmx import is_htmx
 from ..payments.hooks import notify_url
+from ..payments.pages import METHOD_NAMES
 from ..safety import acting_user
 from . import bp
 from .common import refuse
 
-METHOD_NAMES = {
-    PaymentMethod.WAVE: "Wave",
-    PaymentMethod.ORANGE_MONEY: "Orange Money",
-    PaymentMethod.FREE_MONEY: "Free Money",
-    PaymentMethod.CASH: _l("Espèces"),
-}
 PAYMENT_WORDS = {
     PaymentStatus.PENDING: _l("en attente de votre validation"),
     PaymentStatus.PROCESSING: _l("en cours chez l'opérateur"),

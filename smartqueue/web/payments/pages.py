@@ -50,17 +50,13 @@ from ...payments import fees, operations
 from ...payments.errors import PaymentError
 from ...payments.providers import online_methods
 from ...queueing import queries as queueing_queries
+from ..labels import LABELS
 from ..safety import acting_user
 from . import bp
 from .forms import CHOOSE_A_METHOD, PayForm, new_payment_key
 from .hooks import notify_url
 
-METHOD_NAMES = {
-    PaymentMethod.WAVE: "Wave",
-    PaymentMethod.ORANGE_MONEY: "Orange Money",
-    PaymentMethod.FREE_MONEY: "Free Money",
-    PaymentMethod.CASH: _l("Espèces, au guichet"),
-}
+METHOD_NAMES = {method: LABELS[method] for method in PaymentMethod}
 STATUS_WORDS = {
     PaymentStatus.PENDING: _l("En attente de votre paiement"),
     PaymentStatus.PROCESSING: _l("En cours de traitement"),
