@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from .. import clock
 from ..extensions import db
+from ..models import InvoiceState
 from ..notifications import links
 from ..payments import invoices
 from ..payments.words import amount_in_words
@@ -45,7 +46,7 @@ def send_invoice_reminder(invoice_id: int) -> int:
     """Email an overdue invoice's reminder to its organization and admins (not once it
     is paid); how many were sent."""
     invoice = invoices.get_invoice(invoice_id)
-    if invoice is None or invoices.invoice_state(invoice) != "overdue":
+    if invoice is None or invoice.state_on(clock.today()) is not InvoiceState.OVERDUE:
         return 0
     link = links.external("manage.invoice", invoice_id=invoice.id)
     recipients = invoices.reminder_recipients(invoice)

@@ -186,6 +186,15 @@ class InvoiceStatus(enum.Enum):
     VOID = "void"
 
 
+class InvoiceState(enum.Enum):
+    """What an invoice means to its reader: paid, to pay (not yet due), overdue, void."""
+
+    PAID = "paid"
+    TO_PAY = "to_pay"
+    OVERDUE = "overdue"
+    VOID = "void"
+
+
 class InvoiceLineKind(enum.Enum):
     PLAN = "plan"
     SMS = "sms"
@@ -223,6 +232,13 @@ class Invoice(db.Model):
         back_populates="invoice", order_by="InvoiceLine.id", cascade="all"
     )
     payments: Mapped[list[Payment]] = relationship(back_populates="invoice")
+
+    def state_on(self, today: date) -> InvoiceState:
+        if self.status is InvoiceStatus.PAID:
+            return InvoiceState.PAID
+        if self.status is InvoiceStatus.VOID:
+            return InvoiceState.VOID
+        return InvoiceState.OVERDUE if today > self.due_on else InvoiceState.TO_PAY
 
 
 class InvoiceLine(db.Model):

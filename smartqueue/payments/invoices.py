@@ -324,15 +324,6 @@ def list_organization_invoices(organization_id: int) -> list[Invoice]:
     )
 
 
-def invoice_state(invoice: Invoice, today: date | None = None) -> str:
-    """paid, to_pay, overdue (to pay, past its due date) or void."""
-    if invoice.status is InvoiceStatus.PAID:
-        return "paid"
-    if invoice.status is InvoiceStatus.VOID:
-        return "void"
-    return "overdue" if (today or clock.today()) > invoice.due_on else "to_pay"
-
-
 def seller() -> dict:
     """SmartQueue's details as its invoices show them."""
     return {**SELLER, **current_app.config.get("INVOICE_SELLER", {})}

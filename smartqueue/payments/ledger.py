@@ -1,7 +1,6 @@
 """The invoices as the billing pages read them: an organization's with the last payment
 of each, the platform's filtered by state and month, and revenue by month. Reads only."""
 
-import enum
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,29 +9,14 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..extensions import db
-from ..models import Invoice, InvoiceStatus, Payment
+from ..models import Invoice, InvoiceState, InvoiceStatus, Payment
 
 # The platform's list shows this many invoices at most (the filters narrow it).
 LIST_LIMIT = 500
 
 
-class InvoiceState(enum.Enum):
-    """What an invoice means to its reader: paid, to pay (not yet due), overdue, void."""
-
-    PAID = "paid"
-    TO_PAY = "to_pay"
-    OVERDUE = "overdue"
-    VOID = "void"
-
-
 def invoice_state(invoice: Invoice, today: date | None = None) -> InvoiceState:
-    if invoice.status is InvoiceStatus.PAID:
-        return InvoiceState.PAID
-    if invoice.status is InvoiceStatus.VOID:
-        return InvoiceState.VOID
-    if invoice.due_on < (today or clock.today()):
-        return InvoiceState.OVERDUE
-    return InvoiceState.TO_PAY
+    return invoice.state_on(today or clock.today())
 
 
 def _where_state(query, state: InvoiceState | None, today: date):

@@ -30,6 +30,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import (
     Invoice,
+    InvoiceState,
     InvoiceStatus,
     Payment,
     PaymentMethod,
@@ -59,10 +60,10 @@ PAYMENT_WORDS = {
     PaymentStatus.REFUNDED: _l("remboursé"),
 }
 STATE_WORDS = {
-    ledger.InvoiceState.PAID: _l("Payée"),
-    ledger.InvoiceState.TO_PAY: _l("À payer"),
-    ledger.InvoiceState.OVERDUE: _l("En retard"),
-    ledger.InvoiceState.VOID: _l("Annulée"),
+    InvoiceState.PAID: _l("Payée"),
+    InvoiceState.TO_PAY: _l("À payer"),
+    InvoiceState.OVERDUE: _l("En retard"),
+    InvoiceState.VOID: _l("Annulée"),
 }
 
 
@@ -295,7 +296,7 @@ def _month_arg() -> date | None:
 def platform_billing():
     """All organizations' invoices (by state, by month) and revenue by month."""
     try:
-        state = ledger.InvoiceState(request.args.get("state") or "")
+        state = InvoiceState(request.args.get("state") or "")
     except ValueError:
         state = None
     month = _month_arg()
@@ -308,7 +309,7 @@ def platform_billing():
         revenue=ledger.revenue_by_month(),
         state=state,
         month=month,
-        states=list(ledger.InvoiceState),
+        states=list(InvoiceState),
         state_words=STATE_WORDS,
         invoice_page=_invoice_page_endpoint(),
     )

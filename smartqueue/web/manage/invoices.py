@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Response, current_app, g, render_template
 from flask_babel import gettext as _
 
+from ... import clock
 from ...payments import invoices
 from ...payments.words import amount_in_words
 from . import bp
@@ -19,7 +20,7 @@ def _render(invoice, pdf: bool) -> str:
     return render_template(
         "billing/invoice.html",
         invoice=invoice,
-        state=invoices.invoice_state(invoice),
+        state=invoice.state_on(clock.today()).value,
         seller=invoices.seller(),
         buyer_address=invoices.organization_address(invoice.organization_id),
         in_words=amount_in_words(invoice.total_fcfa),
