@@ -25,6 +25,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ... import clock
 from ...accounts.phones import normalize_phone
 from ...errors import DomainError
 from ...extensions import db
@@ -38,8 +39,8 @@ from ...models import (
     Plan,
 )
 from ...orgs import plans
-from ...payments import ledger
 from ...payments import operations as payments
+from ...payments import queries as ledger
 from ...payments.providers import online_methods
 from ..filters import fcfa
 from ..forms import REQUIRED, EmptyForm, Form
@@ -243,7 +244,7 @@ def pay_invoice(org_id: int, invoice_id: int):
         "manage/billing_pay.html",
         org=g.org,
         invoice=invoice,
-        state=ledger.invoice_state(invoice),
+        state=invoice.state_on(clock.today()),
         state_words=STATE_WORDS,
         form=form,
     ), (422 if form.errors else 200)

@@ -29,7 +29,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...accounts.phones import format_phone
 from ...appointments import queries as appointment_queries
@@ -46,7 +45,7 @@ from ...models import (
     Ticket,
 )
 from ...orgs import queries as orgs
-from ...payments import fees, operations
+from ...payments import fees, operations, queries
 from ...payments.errors import PaymentError
 from ...payments.providers import online_methods
 from ...queueing import queries as queueing_queries
@@ -105,12 +104,7 @@ def mine(reference: str) -> Payment:
     """One of the signed-in payer's payments; anyone else's is not found."""
     if not REFERENCE.match(reference):
         abort(404)
-    payment = db.session.scalar(
-        select(Payment).where(
-            Payment.reference == reference, Payment.payer_id == current_user.id
-        )
-    )
-    return payment or abort(404)
+    return queries.get_payer_payment(reference, current_user.id) or abort(404)
 
 
 # --- what the payer may choose -------------------------------------------------------------
@@ -178,16 +172,7 @@ def deposit_choice(appointment: Appointment, form=None, error=None) -> Choice | 
 
 def appointment_payments(appointment: Appointment) -> list[Payment]:
     """The signed-in payer's payments for an appointment (its page lists them)."""
-    return list(
-        db.session.scalars(
-            select(Payment)
-            .where(
-                Payment.appointment_id == appointment.id,
-                Payment.payer_id == current_user.id,
-            )
-            .order_by(Payment.created_at.desc(), Payment.id.desc())
-        )
-    )
+    return queries.list_appointment_payments(appointment.id, current_user.id)
 
 
 @bp.app_template_global()
@@ -196,21 +181,11 @@ def ticket_payment(ticket: Ticket) -> Payment | None:
     (the page itself is open to whoever holds its link)."""
     if not current_user.is_authenticated or ticket.customer_id != current_user.id:
         return None
-    return db.session.scalar(
-        select(Payment).where(
-            Payment.ticket_id == ticket.id, Payment.payer_id == current_user.id
-        )
-    )
+    return queries.get_ticket_payment(ticket.id, current_user.id)
 
 
 def _open_payment(**where) -> Payment | None:
-    return db.session.scalar(
-        select(Payment)
-        .filter_by(payer_id=current_user.id, **where)
-        .where(Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]))
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
+    return queries.get_open_payment(current_user.id, **where)
 
 
 def _fcfa(amount: int) -> str:

@@ -8,8 +8,6 @@ from datetime import timedelta
 
 from flask import current_app, make_response, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ... import clock
 from ...extensions import db
@@ -20,7 +18,7 @@ from ...models import (
     PaymentPurpose,
     PaymentStatus,
 )
-from ...payments import operations
+from ...payments import operations, queries
 from ...payments.operations import FIRST_CHECK
 from ...payments.providers.base import ProviderRefused, ProviderUnavailable
 from ..htmx import page_or_fragment
@@ -128,20 +126,8 @@ def _retry_url(payment: Payment) -> str | None:
 @bp.get("/me/payments")
 @signed_in
 def my_payments():
-    payments = db.session.scalars(
-        select(Payment)
-        .where(Payment.payer_id == current_user.id)
-        .options(
-            selectinload(Payment.appointment),
-            selectinload(Payment.ticket),
-            selectinload(Payment.service),
-        )
-        .order_by(Payment.created_at.desc(), Payment.id.desc())
-        .limit(MY_PAYMENTS_SHOWN)
-    )
-    return _no_store(
-        render_template("payments/my_payments.html", payments=list(payments))
-    )
+    payments = queries.list_payer_payments(current_user.id, MY_PAYMENTS_SHOWN)
+    return _no_store(render_template("payments/my_payments.html", payments=payments))
 
 
 @bp.get("/payments/<reference>/receipt")

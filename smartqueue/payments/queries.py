@@ -1,22 +1,20 @@
-"""The invoices as the billing pages read them: an organization's with the last payment
-of each, the platform's filtered by state and month, and revenue by month. Reads only."""
+"""Payments' reads: the invoices as the billing pages read them (an organization's with
+the last payment of each, the platform's filtered by state and month, revenue by month),
+and a payer's own payments."""
 
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock
 from ..extensions import db
 from ..models import Invoice, InvoiceState, InvoiceStatus, Payment
+from ..models.payments import OPEN_STATUSES
 
 # The platform's list shows this many invoices at most (the filters narrow it).
 LIST_LIMIT = 500
-
-
-def invoice_state(invoice: Invoice, today: date | None = None) -> InvoiceState:
-    return invoice.state_on(today or clock.today())
 
 
 def _where_state(query, state: InvoiceState | None, today: date):
@@ -61,7 +59,7 @@ def list_organization_invoices(org_id: int) -> list[InvoiceRow]:
         ):
             latest[payment.invoice_id] = payment  # the last one wins
     return [
-        InvoiceRow(invoice, invoice_state(invoice, today), latest.get(invoice.id))
+        InvoiceRow(invoice, invoice.state_on(today), latest.get(invoice.id))
         for invoice in invoices
     ]
 
@@ -80,7 +78,7 @@ def list_invoices(
         query = query.where(Invoice.period_start == month)
     query = query.order_by(Invoice.period_start.desc(), Invoice.number).limit(limit)
     return [
-        InvoiceRow(invoice, invoice_state(invoice, today))
+        InvoiceRow(invoice, invoice.state_on(today))
         for invoice in db.session.scalars(query)
     ]
 
@@ -132,3 +130,64 @@ def revenue_by_month(months: int = 24) -> list[MonthRevenue]:
         MonthRevenue(month, int(count), int(invoiced), int(paid_sum), int(overdue_sum))
         for month, count, invoiced, paid_sum, overdue_sum in rows
     ]
+
+
+# --- the payer's own ----------------------------------------------------------------------
+
+
+def list_payer_payments(payer_id: int, limit: int = 100) -> list[Payment]:
+    """A payer's payments, newest first, with what each was for."""
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(Payment.payer_id == payer_id)
+            .options(
+                selectinload(Payment.appointment),
+                selectinload(Payment.ticket),
+                selectinload(Payment.service),
+            )
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def list_appointment_payments(appointment_id: int, payer_id: int) -> list[Payment]:
+    """A payer's payments for one appointment, newest first."""
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(
+                Payment.appointment_id == appointment_id, Payment.payer_id == payer_id
+            )
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+        )
+    )
+
+
+def get_ticket_payment(ticket_id: int, payer_id: int) -> Payment | None:
+    """The fee a payer paid for a ticket."""
+    return db.session.scalar(
+        select(Payment).where(
+            Payment.ticket_id == ticket_id, Payment.payer_id == payer_id
+        )
+    )
+
+
+def get_open_payment(payer_id: int, **where) -> Payment | None:
+    """A payer's latest payment still open for one thing (an appointment, a service)."""
+    return db.session.scalar(
+        select(Payment)
+        .filter_by(payer_id=payer_id, **where)
+        .where(Payment.status.in_(OPEN_STATUSES))
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def get_payer_payment(reference: str, payer_id: int) -> Payment | None:
+    return db.session.scalar(
+        select(Payment).where(
+            Payment.reference == reference, Payment.payer_id == payer_id
+        )
+    )
