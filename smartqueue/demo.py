@@ -1,12 +1,14 @@
 """Demo data for someone trying SmartQueue: three organizations and a login for every role."""
 
-from datetime import time
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
+from . import clock
 from .accounts.secrets import hash_password, keyed_hash
 from .extensions import db
 from .models import (
+    AppointmentSettings,
     Branch,
     Commune,
     Counter,
@@ -19,12 +21,19 @@ from .models import (
     OrganizationType,
     Plan,
     Queue,
+    QueueType,
     Role,
     Service,
     SlotTemplate,
     User,
     utcnow,
 )
+from .payments import invoices
+
+# The demo's paying line (payments/fees.py: a VIP ticket costs 1 000 FCFA).
+VIP = ("V", "Clients privilège", "Kiliyaan VIP", "Priority clients", 10)
+
+SINCE = timedelta(days=60)
 
 PASSWORD = "demo-sq-2026"
 DEMO_LOGINS = {
@@ -211,6 +220,7 @@ def _service_names() -> None:
         for org_name, _type, _plan, _branches, services in ORGANIZATIONS
         for prefix, name, name_wo, name_en, _minutes, _price in services
     }
+    names[("Banque Teranga", VIP[0], VIP[1])] = VIP[2:4]
     rows = db.session.execute(
         select(Service, Organization.name)
         .join(Branch, Service.branch_id == Branch.id)
@@ -308,7 +318,10 @@ def seed_demo() -> None:
             select(Organization.id).where(Organization.name == org_name)
         ):
             continue
-        org = Organization(name=org_name, type=org_type, plan=plan)
+        # Customers for a while already: last month is theirs to be billed for.
+        org = Organization(
+            name=org_name, type=org_type, plan=plan, created_at=utcnow() - SINCE
+        )
         db.session.add(org)
         for branch_name, commune_name, address in branches:
             branch = _branch(org, branch_name, commune_name, address)
@@ -363,7 +376,47 @@ def seed_demo() -> None:
     _demo_positions()
     _service_names()
     _demo_devices()
+    _demo_payments()
     db.session.commit()
+    # Last month's invoices, so that the billing pages have something to show (the
+    # generation is idempotent, and its own unit of work).
+    invoices.generate_invoices(invoices.month_before(clock.today()))
+
+
+def _demo_payments() -> None:
+    """What there is to pay in the demo (the simulator stands for the providers): a VIP
+    line at the always-open branch, served at its counter 1, and a 2 000 FCFA deposit
+    for the hospital's general consultations."""
+    plateau = db.session.scalar(select(Branch).where(Branch.name == ALWAYS_OPEN))
+    if not any(s.prefix == VIP[0] for s in plateau.services):
+        prefix, name, name_wo, name_en, minutes = VIP
+        vip = Service(
+            queue=Queue(type=QueueType.VIP),
+            branch_id=plateau.id,
+            prefix=prefix,
+            name_fr=name,
+            name_wo=name_wo,
+            name_en=name_en,
+            estimated_minutes=minutes,
+            price_fcfa=0,
+        )
+        db.session.add(vip)
+        counter = next(c for c in plateau.counters if c.number == 1)
+        counter.services.append(vip)
+    consultation = db.session.scalar(
+        select(Service)
+        .join(Branch, Service.branch_id == Branch.id)
+        .where(Branch.name == "Site de Fann", Service.prefix == "A")
+    )
+    if db.session.get(AppointmentSettings, consultation.id) is None:
+        db.session.add(
+            AppointmentSettings(
+                service_id=consultation.id,
+                requires_deposit=True,
+                deposit_fcfa=2000,
+                payment_minutes=60,
+            )
+        )
 
 
 # Demo device links use fixed tokens so that `make run` can print them every time; real

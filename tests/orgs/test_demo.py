@@ -72,7 +72,8 @@ def test_demo_services_are_named_in_wolof_and_english_also_in_an_older_demo(
 
     seed_demo()
     services = db.session.scalars(select(Service)).all()
-    assert len(services) == 5 * 4 - 1  # 3 bank branches x 4, hospital 4, prefecture 3
+    # 3 bank branches x 4, hospital 4, prefecture 3, and the Plateau's paying VIP line
+    assert len(services) == 5 * 4 - 1 + 1
     assert all(s.name_wo and s.name_en for s in services)
     deposit = next(s for s in services if s.name_fr == "Dépôt et retrait")
     assert deposit.name_for("wo") == "Dugal ak génne xaalis"
@@ -89,3 +90,29 @@ def test_demo_services_are_named_in_wolof_and_english_also_in_an_older_demo(
     assert all(s.name_wo and s.name_en for s in services)
     assert deposit.name_wo == "Xaalis"  # the manager's name is kept
     assert deposit.name_en == "Deposits and withdrawals"
+
+
+def test_demo_has_something_to_pay_and_last_months_invoices(db, backend, frozen):
+    from smartqueue.models import AppointmentSettings, Invoice, QueueType, Service
+    from smartqueue.payments.fees import ticket_fee
+
+    seed_demo()
+    seed_demo()
+
+    vip = db.session.scalar(select(Service).where(Service.prefix == "V"))
+    assert vip.branch.name == "Agence Plateau"
+    assert ticket_fee(vip.queue.type) == 1000 and vip.queue.type is QueueType.VIP
+    assert vip in next(c for c in vip.branch.counters if c.number == 1).services
+    consultation = db.session.scalar(
+        select(Service).where(Service.name_fr == "Consultation générale")
+    )
+    settings = db.session.get(AppointmentSettings, consultation.id)
+    assert (settings.requires_deposit, settings.deposit_fcfa) == (True, 2000)
+    # November 2026, for the three organizations (Business 50 000, Starter 15 000 x 2).
+    invoices = db.session.scalars(select(Invoice).order_by(Invoice.number)).all()
+    assert [i.number for i in invoices] == [
+        "FACT-202611-001",
+        "FACT-202611-002",
+        "FACT-202611-003",
+    ]
+    assert sorted(i.total_fcfa for i in invoices) == [15_000, 15_000, 50_000]
