@@ -172,6 +172,13 @@ class Config:
     FREE_MONEY_API_URL = os.environ.get("FREE_MONEY_API_URL") or None
     FREE_MONEY_API_KEY = os.environ.get("FREE_MONEY_API_KEY") or None
     FREE_MONEY_WEBHOOK_SECRET = os.environ.get("FREE_MONEY_WEBHOOK_SECRET") or None
+    # SmartQueue's details on its invoices (payments/invoices.py SELLER has placeholders):
+    # INVOICE_SELLER_NAME, _ADDRESS, _NINEA, _RCCM, _EMAIL, _PHONE, each optional.
+    INVOICE_SELLER = {
+        field: os.environ[f"INVOICE_SELLER_{field.upper()}"]
+        for field in ("name", "address", "ninea", "rccm", "email", "phone")
+        if os.environ.get(f"INVOICE_SELLER_{field.upper()}")
+    }
     # The payment simulator (smartqueue/paysim/), mounted at /paysim with the three
     # providers pointed at it when none is configured: the embedded mode's mobile money.
     # Unset: on for `make run`, off for tests (TESTING); never with DATABASE_URL.
