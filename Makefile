@@ -27,39 +27,39 @@ install: $(VENV)/.installed translations
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d smartqueue/translations >/dev/null
 
-# Debian packages the tests use (real Redis, PostgreSQL, Chromium; WeasyPrint's Pango and
-# fonts for invoices' PDF, pdftotext to read them); installed only when root.
+# What the invoices' PDF needs (WeasyPrint's Pango, fonts), and installing what is missing:
+# shell snippets shared by the two targets below.
+PDF_PACKAGES_CHECK = \
+	/sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	/sbin/ldconfig -p | grep -q libharfbuzz-subset.so.0 || missing="$$missing libharfbuzz-subset0"; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core";
+APT_INSTALL_MISSING = \
+	echo "installing:$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null
+
+# Debian packages the tests use (real Redis, PostgreSQL, Chromium; the invoices' PDF and
+# pdftotext to read it); installed only when root.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium chromium-driver"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	/sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
-	/sbin/ldconfig -p | grep -q libharfbuzz-subset.so.0 || missing="$$missing libharfbuzz-subset0"; \
-	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	$(PDF_PACKAGES_CHECK) \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
-	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then $(APT_INSTALL_MISSING); \
 	  else echo "missing Debian packages:$$missing (run as root or: sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
 
-# What the invoices' PDF needs at run time (WeasyPrint's Pango, fonts): installed by
-# `make run` when root; without them the app runs and only the PDF says it is unavailable.
+# `make run` installs what the invoices' PDF needs when root; without it the app runs and
+# only the PDF says it is unavailable.
 runtime-packages:
 	@missing=""; \
-	/sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
-	/sbin/ldconfig -p | grep -q libharfbuzz-subset.so.0 || missing="$$missing libharfbuzz-subset0"; \
-	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	$(PDF_PACKAGES_CHECK) \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
-	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then $(APT_INSTALL_MISSING); \
 	  else echo "invoices' PDF unavailable until these are installed:$$missing"; fi; \
 	fi
 
