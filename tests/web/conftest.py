@@ -4,20 +4,30 @@ from datetime import date, timedelta
 
 import pytest
 
-from smartqueue.models import BranchClosure, DeviceKind
+from smartqueue.models import BranchClosure, DeviceKind, Invoice, Plan
 from smartqueue.queueing.devices import create_device
 
 
 @pytest.fixture
 def world(db, make_org, make_branch, make_service, make_counter, make_user):
-    """Organization A (branches A1, A2) and organization B, with one user per role."""
+    """Organization A (branches A1, A2, its November invoice) and organization B, with
+    one user per role."""
     org_a, org_b = make_org(name="Org A"), make_org(name="Org B")
     a1, a2 = make_branch(org_a, name="A1"), make_branch(org_a, name="A2")
     make_branch(org_b, name="B1")
     service = make_service(a1, "A")
     counter = make_counter(a1, 1, [service])
     closure = BranchClosure(branch_id=a1.id, date=date.today() + timedelta(days=5))
-    db.session.add(closure)
+    invoice = Invoice(
+        number="FACT-202611-001",
+        organization_id=org_a.id,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        plan=Plan.BUSINESS,
+        total_fcfa=50_000,
+        due_on=date(2026, 12, 15),
+    )
+    db.session.add_all([closure, invoice])
     db.session.commit()
     users = {
         "customer": make_user(),
@@ -39,5 +49,6 @@ def world(db, make_org, make_branch, make_service, make_counter, make_user):
         "closure": closure.id,
         "membership": users["agent_a1"].memberships[0].id,
         "device": board.id,
+        "invoice": invoice.id,
     }
     return users, ids

@@ -1,10 +1,6 @@
 """Every manage route refuses every role that does not belong there (and only those)."""
 
-from datetime import date
-
 import pytest
-
-from smartqueue.models import Invoice, Plan
 
 ROLES = [
     "anonymous",
@@ -178,24 +174,6 @@ ROUTES = [
     ),
     ("manage.platform_billing", "GET", "/manage/billing", "platform"),
 ]
-
-
-@pytest.fixture
-def world(world, db):
-    """The shared world (tests/web/conftest.py), with organization A's November invoice."""
-    users, ids = world
-    invoice = Invoice(
-        number="FACT-202611-001",
-        organization_id=ids["org"],
-        period_start=date(2026, 11, 1),
-        period_end=date(2026, 11, 30),
-        plan=Plan.BUSINESS,
-        total_fcfa=50_000,
-        due_on=date(2026, 12, 15),
-    )
-    db.session.add(invoice)
-    db.session.commit()
-    return users, {**ids, "invoice": invoice.id}
 
 
 def test_routes_table_covers_every_manage_endpoint(app):
