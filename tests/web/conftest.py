@@ -10,24 +10,14 @@ from smartqueue.queueing.devices import create_device
 
 @pytest.fixture
 def world(db, make_org, make_branch, make_service, make_counter, make_user):
-    """Organization A (branches A1, A2, its November invoice) and organization B, with
-    one user per role."""
+    """Organization A (branches A1, A2) and organization B, with one user per role."""
     org_a, org_b = make_org(name="Org A"), make_org(name="Org B")
     a1, a2 = make_branch(org_a, name="A1"), make_branch(org_a, name="A2")
     make_branch(org_b, name="B1")
     service = make_service(a1, "A")
     counter = make_counter(a1, 1, [service])
     closure = BranchClosure(branch_id=a1.id, date=date.today() + timedelta(days=5))
-    invoice = Invoice(
-        number="FACT-202611-001",
-        organization_id=org_a.id,
-        period_start=date(2026, 11, 1),
-        period_end=date(2026, 11, 30),
-        plan=Plan.BUSINESS,
-        total_fcfa=50_000,
-        due_on=date(2026, 12, 15),
-    )
-    db.session.add_all([closure, invoice])
+    db.session.add(closure)
     db.session.commit()
     users = {
         "customer": make_user(),
@@ -49,6 +39,22 @@ def world(db, make_org, make_branch, make_service, make_counter, make_user):
         "closure": closure.id,
         "membership": users["agent_a1"].memberships[0].id,
         "device": board.id,
-        "invoice": invoice.id,
     }
     return users, ids
+
+
+def with_invoice(world, db):
+    """The world with organization A's November invoice (for the routes that name one)."""
+    users, ids = world
+    invoice = Invoice(
+        number="FACT-202611-001",
+        organization_id=ids["org"],
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        plan=Plan.BUSINESS,
+        total_fcfa=50_000,
+        due_on=date(2026, 12, 15),
+    )
+    db.session.add(invoice)
+    db.session.commit()
+    return users, {**ids, "invoice": invoice.id}

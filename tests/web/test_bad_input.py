@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from smartqueue.models import Branch, Counter, Organization, Service
+from tests.web.conftest import with_invoice
 from tests.web.test_manage_access import ROUTES
 
 JUNK = [
@@ -24,6 +25,12 @@ JUNK = [
     {"day_0_opens": "25:99", "day_0_closes": "xx", "email": "@@", "phone": "+33 1 23"},
     {"name": "x" * 5000, "address": "\x00", "type": "spaceship", "plan": "gold"},
 ]
+
+
+@pytest.fixture
+def world(world, db):
+    """The shared world, with the invoice the billing routes name."""
+    return with_invoice(world, db)
 
 
 @pytest.mark.parametrize("payload", JUNK, ids=[f"junk{i}" for i in range(len(JUNK))])

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.web.conftest import with_invoice
+
 ROLES = [
     "anonymous",
     "customer",
@@ -174,6 +176,12 @@ ROUTES = [
     ),
     ("manage.platform_billing", "GET", "/manage/billing", "platform"),
 ]
+
+
+@pytest.fixture
+def world(world, db):
+    """The shared world, with organization A's November invoice."""
+    return with_invoice(world, db)
 
 
 def test_routes_table_covers_every_manage_endpoint(app):
