@@ -47,7 +47,9 @@ def test_twenty_boards_share_one_subscription_and_all_receive_each_call(
         for _ in range(SOCKETS):
             board = Client.connect(url)
             boards.append(board)
-            assert 'id="board-' in board.receive(timeout=10)  # subscribed by then
+            # Subscribed by then. 30 s, not 10: a loaded CI machine once took longer to
+            # answer one of twenty (not a speed test: bench/ measures those).
+            assert 'id="board-' in (board.receive(timeout=30) or "")
         assert _subscribers(redis, channel) == 1
         listeners = _listeners(redis)
         assert len(listeners) == 1 and int(listeners[0]["sub"]) == 1
