@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 CALLBACK_WINDOW = timedelta(minutes=5)
+TIMEOUTS = (3, 10)  # seconds every adapter waits: to connect, to read an answer
 
 
 class PaymentState(Enum):

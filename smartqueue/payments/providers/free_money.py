@@ -27,6 +27,7 @@ import requests
 
 from .base import (
     CALLBACK_WINDOW,
+    TIMEOUTS,
     BadCallback,
     Callback,
     Checkout,
@@ -37,7 +38,6 @@ from .base import (
     Started,
 )
 
-TIMEOUTS = (3, 10)  # connect, read (seconds)
 SIGNATURE_HEADER = "Free-Money-Signature"
 STATES = {
     "pending": PaymentState.PROCESSING,

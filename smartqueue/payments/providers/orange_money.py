@@ -39,6 +39,7 @@ from datetime import datetime
 import requests
 
 from .base import (
+    TIMEOUTS,
     BadCallback,
     Callback,
     Checkout,
@@ -50,7 +51,6 @@ from .base import (
 )
 
 DEFAULT_URL = "https://api.orange.com"
-TIMEOUTS = (3, 10)  # connect, read (seconds)
 RENEW_MARGIN_SECONDS = 60.0  # take a new token this long before Orange's ends
 
 STATES = {

@@ -23,6 +23,7 @@ import requests
 
 from .base import (
     CALLBACK_WINDOW,
+    TIMEOUTS,
     BadCallback,
     Callback,
     Checkout,
@@ -33,7 +34,6 @@ from .base import (
     Started,
 )
 
-TIMEOUTS = (3, 10)  # seconds: connect, read
 EVENT_STATES = {
     "checkout.session.completed": PaymentState.COMPLETED,
     "checkout.session.payment_failed": PaymentState.FAILED,

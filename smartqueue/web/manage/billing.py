@@ -40,7 +40,7 @@ from ...models import (
 )
 from ...orgs import plans
 from ...payments import operations as payments
-from ...payments import queries as ledger
+from ...payments import queries as payment_queries
 from ...payments.providers import online_methods
 from ..filters import fcfa
 from ..forms import REQUIRED, EmptyForm, Form
@@ -130,7 +130,7 @@ def _billing_page(plan_error: str | None = None, status: int = 200):
         plans=list(plans.PLANS.values()),
         rank=plans.RANK,
         too_much={p: plans.too_much_for(p, use) for p in plans.PLANS},
-        invoices=ledger.list_organization_invoices(org.id),
+        invoices=payment_queries.list_organization_invoices(org.id),
         state_words=STATE_WORDS,
         payment=payment,
         payment_words=PAYMENT_WORDS,
@@ -301,13 +301,13 @@ def platform_billing():
     except ValueError:
         state = None
     month = _month_arg()
-    invoices = ledger.list_invoices(state=state, month=month)
+    invoices = payment_queries.list_invoices(state=state, month=month)
     return render_template(
         "manage/billing_platform.html",
         invoices=invoices,
-        truncated=len(invoices) >= ledger.LIST_LIMIT,
-        months=ledger.list_invoice_months(),
-        revenue=ledger.revenue_by_month(),
+        truncated=len(invoices) >= payment_queries.LIST_LIMIT,
+        months=payment_queries.list_invoice_months(),
+        revenue=payment_queries.revenue_by_month(),
         state=state,
         month=month,
         states=list(InvoiceState),
