@@ -9,6 +9,16 @@ from .accounts import (
     User,
     UserSession,
 )
+from .analytics import (
+    BUCKET_EDGES_MINUTES,
+    BUCKETS,
+    CHANNELS,
+    RollupRun,
+    TicketRating,
+    agent_day,
+    commune_day,
+    service_day,
+)
 from .appointments import (
     HOLDING_STATUSES,
     UPCOMING_STATUSES,
@@ -76,6 +86,14 @@ from .queueing import (
 from .travel import TravelPlan, TravelPreference
 
 __all__ = [
+    "BUCKET_EDGES_MINUTES",
+    "BUCKETS",
+    "CHANNELS",
+    "RollupRun",
+    "TicketRating",
+    "agent_day",
+    "commune_day",
+    "service_day",
     "ACTIVE_STATUSES",
     "Channel",
     "DailyCounter",

@@ -273,6 +273,10 @@ class Service(db.Model):
     category: Mapped[str | None] = mapped_column(String(60))
     prefix: Mapped[str] = mapped_column(String(1))
     estimated_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    # The wait a manager aims at: analytics show the share of customers called within it.
+    target_wait_minutes: Mapped[int] = mapped_column(
+        Integer, default=15, server_default="15"
+    )
     price_fcfa: Mapped[int] = mapped_column(Integer, default=0)
     accepts_appointments: Mapped[bool] = mapped_column(Boolean, default=False)
     requires_appointment: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     text,
@@ -145,6 +146,15 @@ class Ticket(db.Model):
             sqlite_where=text("status = 'waiting'"),
         ),
         Index("ix_ticket_branch_day_status", "branch_id", "day", "status"),
+        # A line's recent service times (its estimates), from the end of an index of
+        # served tickets only, however long the service's history.
+        Index(
+            "ix_ticket_recent_served",
+            "service_id",
+            "finished_at",
+            postgresql_where=text("status = 'served'"),
+            sqlite_where=text("status = 'served'"),
+        ),
         # The expiry job's "left from a past day", without reading today's live tickets.
         Index(
             "ix_ticket_live_day",
@@ -216,6 +226,11 @@ class Ticket(db.Model):
     transferred_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket.id", ondelete="SET NULL")
     )
+    # The wait this ticket was told when it was issued (queueing.queries.wait_range):
+    # what the analytics compare with the wait it had. None for a transfer's new ticket.
+    told_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    told_low: Mapped[int | None] = mapped_column(SmallInteger)
+    told_high: Mapped[int | None] = mapped_column(SmallInteger)
     near_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     called_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -20,12 +20,15 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     select,
 )
 
 from ..models import (
     Branch,
     BranchClosure,
+    Counter,
+    CounterStatus,
     OpeningHours,
     Organization,
     Plan,
@@ -37,6 +40,7 @@ from ..models import (
     Ticket,
     TicketEvent,
     TicketStatus,
+    counter_services,
 )
 from .numbering import next_value_statement, take_next
 
@@ -298,3 +302,54 @@ def insert_transferred_ticket(conn, code: str, values: dict, event: dict) -> int
     ).scalar_one()
     conn.execute(_INSERT_EVENT, {**event, "ticket_id": ticket_id})
     return ticket_id
+
+
+# What a new ticket is told it will wait (queries.wait_range's three inputs), read as it is
+# issued so that analytics can compare it with the wait it had. Literal statuses, so that
+# PostgreSQL plans with the partial indexes on waiting and served tickets.
+RECENT_SERVED = 20  # as queries.RECENT_SERVED
+_WAIT_INPUTS = select(
+    select(func.count())
+    .select_from(_ticket)
+    .where(
+        _ticket.c.service_id == bindparam("service_id"),
+        _ticket.c.status == literal_column("'waiting'"),
+        _ticket.c.rank_key <= bindparam("rank_key"),
+    )
+    .scalar_subquery(),
+    select(func.count())
+    .select_from(Counter.__table__.join(counter_services))
+    .where(
+        counter_services.c.service_id == bindparam("service_id"),
+        Counter.__table__.c.status == CounterStatus.OPEN,
+    )
+    .scalar_subquery(),
+    select(_service.c.estimated_minutes)
+    .where(_service.c.id == bindparam("service_id"))
+    .scalar_subquery(),
+)
+_RECENT_SERVICE_TIMES = (
+    select(_ticket.c.serving_at, _ticket.c.finished_at)
+    .where(
+        _ticket.c.service_id == bindparam("service_id"),
+        _ticket.c.status == literal_column("'served'"),
+        _ticket.c.serving_at.is_not(None),
+    )
+    .order_by(_ticket.c.finished_at.desc())
+    .limit(RECENT_SERVED)
+)
+
+
+def wait_inputs(conn, service_id: int, rank_key: float) -> tuple[int, float, int]:
+    """(tickets ahead, recent mean service minutes, open counters) for a ticket about to
+    join a service's line at `rank_key`: everyone waiting at or before it is ahead."""
+    ahead, counters, estimated = conn.execute(
+        _WAIT_INPUTS, {"service_id": service_id, "rank_key": rank_key}
+    ).one()
+    times = conn.execute(_RECENT_SERVICE_TIMES, {"service_id": service_id}).all()
+    if times:
+        total = sum((done - start).total_seconds() for start, done in times)
+        mean = max(total / len(times) / 60, 0.5)
+    else:
+        mean = float(estimated)
+    return ahead, mean, counters

@@ -30,6 +30,7 @@ from ...work import begin_write, unit_of_work
 from .. import rules, statements
 from ..errors import LimitReached, PaymentRequired, QueueUnavailable, UnknownService
 from ..numbering import take_next
+from ..queries import wait_range
 from ..strategies import rank_key
 
 # Taken away from a screen (a kiosk, a counter, a call): the number and the place in
@@ -174,6 +175,10 @@ def issue_in_unit_of_work(
             )
         )
     arrived = arrived_at or now
+    rank = rank_key(inputs.strategy, priority, arrived)
+    told = None
+    if _from is None:
+        told = wait_range(*statements.wait_inputs(conn, service_id, rank))
     values = statements.new_ticket_values(
         token=new_token()[:32],
         branch_id=inputs.branch_id,
@@ -186,11 +191,14 @@ def issue_in_unit_of_work(
         contact_email=contact_email or (customer.email if customer else None),
         contact_phone=contact_phone or (customer.phone if customer else None),
         locale=locale if locale in ("fr", "wo", "en") else "fr",
-        rank_key=rank_key(inputs.strategy, priority, arrived),
+        rank_key=rank,
         appointment_at=appointment_at,
         arrived_at=arrived,
         created_at=now,
         transferred_from_id=_from.id if _from else None,
+        told_minutes=told.minutes if told else None,
+        told_low=told.low if told else None,
+        told_high=told.high if told else None,
     )
     event = {
         "from_status": None,
