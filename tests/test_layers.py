@@ -29,6 +29,7 @@ LAYERS = {
     "logs": FOUNDATIONS,
     "models": MODELS,
     "accounts": CORE,
+    "analytics": CORE,
     "appointments": CORE,
     "events": CORE,
     "geo": CORE,
