@@ -353,3 +353,36 @@ def test_new_ticket_rows_take_the_tables_defaults_and_refuse_unknown_names():
     assert (row["recall_count"], row["pass_count"], row["called_at"]) == (0, 0, None)
     with pytest.raises(TypeError, match="not ticket columns"):
         statements.new_ticket_values(tokn="typo")
+
+
+def test_each_ticket_keeps_the_wait_it_was_told_at_issue(db, backend, desk, frozen):
+    """What the page showed when the ticket was issued, kept for the analytics: the
+    estimate moves afterwards, the told wait does not; a transfer's new ticket was told
+    nothing (its customer keeps the first line's)."""
+    for _ in range(4):
+        _issue(desk.a)
+    last = _issue(desk.a)
+    shown = queries.estimate_ticket_wait(last)
+    db.session.expire_all()
+    last = db.session.get(Ticket, last.id)
+    assert (last.told_minutes, last.told_low, last.told_high) == (
+        shown.minutes,
+        shown.low,
+        shown.high,
+    )
+    assert last.told_minutes == 20  # 4 ahead x 10 min / 2 counters
+    first = db.session.scalars(
+        select(Ticket).where(Ticket.service_id == desk.a.id).order_by(Ticket.id)
+    ).first()
+    assert (first.told_minutes, first.told_low, first.told_high) == (0, 0, 0)
+    # Under the priority strategy an urgent ticket goes first: told 0 whoever waits.
+    desk.a.queue.strategy = Strategy.PRIORITY
+    db.session.commit()
+    urgent = _issue(desk.a, priority=Priority.URGENT)
+    db.session.expire_all()
+    assert db.session.get(Ticket, urgent.id).told_minutes == 0
+    called = ops.call_next(desk.counter, by=desk.agent)
+    moved = ops.transfer(called, desk.b, by=desk.agent)
+    db.session.expire_all()
+    assert db.session.get(Ticket, moved.id).told_minutes is None
+    assert db.session.get(Ticket, last.id).told_minutes == 20

@@ -217,3 +217,18 @@ def test_the_queue_button_speaks_the_managers_language(client, db, auth, world):
         client.post(url, data={"status": "paused"}, follow_redirects=True).text
     )
     assert "File « Ubbi kont » : Taxaw na." in page  # name and state in Wolof
+
+
+def test_a_manager_sets_the_wait_a_service_aims_at(client, db, manager):
+    url = f"/manage/services/{manager['service']}"
+    service = db.session.get(Service, manager["service"])
+    assert service.target_wait_minutes == 15  # the default
+    assert 'name="target_wait_minutes"' in client.get(url).text
+    form = dict(SERVICE_FORM, prefix=service.prefix, target_wait_minutes="20")
+    assert client.post(url, data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Service, manager["service"]).target_wait_minutes == 20
+    refused = client.post(url, data=dict(form, target_wait_minutes="900"))
+    assert refused.status_code == 422 and "240" in refused.text
+    db.session.expire_all()
+    assert db.session.get(Service, manager["service"]).target_wait_minutes == 20

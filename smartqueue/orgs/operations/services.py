@@ -44,6 +44,7 @@ def _apply_service(service: Service, data: dict) -> None:
     service.name_en = (data.get("name_en") or "").strip() or None
     service.category = (data.get("category") or "").strip() or None
     service.estimated_minutes = data["estimated_minutes"]
+    service.target_wait_minutes = data.get("target_wait_minutes") or 15
     service.price_fcfa = data.get("price_fcfa") or 0
     service.requires_appointment = bool(data.get("requires_appointment"))
     service.accepts_appointments = (

@@ -223,6 +223,11 @@ class ServiceForm(Form):
         default=10,
         validators=[InputRequired(), NumberRange(min=1, max=180)],
     )
+    target_wait_minutes = IntegerField(
+        _l("Attente visée (minutes)"),
+        default=15,
+        validators=[Optional(), NumberRange(min=1, max=240)],
+    )
     price_fcfa = IntegerField(
         _l("Prix (FCFA)"),
         default=0,
