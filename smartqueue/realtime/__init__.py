@@ -11,11 +11,12 @@ from .counter import bp as counter
 from .inbox import bp as inbox
 from .kiosk import bp as kiosk
 from .ticket import bp as ticket
+from .today import bp as today
 
 
 def register_sockets(app) -> None:
     """Every live socket route (create_app calls this), each on its own blueprint:
     flask-sock's default binds a route to the first app built, and tests (and each
     process) build their own."""
-    for bp in (board, counter, inbox, kiosk, ticket):
+    for bp in (board, counter, inbox, kiosk, ticket, today):
         app.register_blueprint(bp)

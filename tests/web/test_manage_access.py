@@ -176,6 +176,8 @@ ROUTES = [
         "org_a",
     ),
     ("manage.platform_billing", "GET", "/manage/billing", "platform"),
+    ("manage.organization_today", "GET", "/manage/organizations/{org}/today", "org_a"),
+    ("manage.branch_today", "GET", "/manage/branches/{branch}/today", "branch_a1"),
 ]
 
 

@@ -85,6 +85,8 @@ ENDPOINTS = {
     "manage.platform_billing": "platform",
     "manage.invoice": "organization",
     "manage.invoice_pdf": "organization",
+    "manage.organization_today": "organization",
+    "manage.branch_today": "branch",
 }
 
 

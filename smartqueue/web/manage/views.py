@@ -26,6 +26,7 @@ from . import (  # noqa: F401  (their pages register on bp)
     devices,
     invoices,
     notifications,
+    today,
 )
 from .common import refuse, status
 from .forms import (
