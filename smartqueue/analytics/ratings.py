@@ -1,0 +1,365 @@
+"""Customers' ratings of their visit: given once per served ticket from its page (or the
+"finished" notice's link), read by managers per service and agent, with the comments.
+
+Managers' reads go to `ticket_rating` itself, not to the rollups: a visit may be rated
+up to RATING_DAYS after its day, when that day's rollup is already written. A rating
+also adds itself to its day's rollup rows when they exist, so that the rollups' rating
+columns stay true for closed days (a rebuild counts it from `ticket_rating` anyway).
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import clock
+from ..extensions import db
+from ..models import Branch, Service, Ticket, TicketRating, TicketStatus, User
+from ..models.analytics import agent_day, service_day
+from ..work import begin_write, unit_of_work
+from .errors import AlreadyRated, BadRating, RatingRefused
+from .report import Scope
+
+RATINGS = (1, 2, 3, 4, 5)
+RATING_DAYS = 7  # a visit may be rated this long after it ended
+COMMENT_CHARS = 500
+LOCALES = ("fr", "wo", "en")
+# Control characters but tab and newlines: never typed, and PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+# --- the customer's side ----------------------------------------------------------------
+
+
+def rating_state(ticket: Ticket, now: datetime | None = None) -> str | None:
+    """What a ticket's page offers: "open" (the form), "closed" (too late), or None
+    (not a served ticket). Whether it was rated is `get_rating`'s."""
+    if ticket.status is not TicketStatus.SERVED or ticket.finished_at is None:
+        return None
+    now = now or clock.now()
+    if now - ticket.finished_at > timedelta(days=RATING_DAYS):
+        return "closed"
+    return "open"
+
+
+def get_rating(ticket_id: int) -> TicketRating | None:
+    """The ticket's rating, if it was given."""
+    return db.session.get(TicketRating, ticket_id)
+
+
+def clean_comment(comment: str | None) -> str | None:
+    """The comment as kept: stripped, None when empty; refused past COMMENT_CHARS."""
+    comment = (comment or "").strip()
+    if not comment:
+        return None
+    if _CONTROL.search(comment):
+        raise BadRating(
+            _l("Ce champ contient des caractères non autorisés."), field="comment"
+        )
+    if len(comment) > COMMENT_CHARS:
+        raise BadRating(
+            _l(
+                "Votre commentaire est trop long (%(max)s caractères au plus).",
+                max=COMMENT_CHARS,
+            ),
+            field="comment",
+        )
+    return comment
+
+
+def _check_rating(rating) -> int:
+    try:
+        value = int(rating)
+    except (TypeError, ValueError):
+        value = 0
+    if value not in RATINGS or str(rating).strip() not in {str(r) for r in RATINGS}:
+        raise BadRating(_l("Choisissez une note de 1 à 5."), field="rating")
+    return value
+
+
+@unit_of_work
+def rate_ticket(
+    token: str, rating, comment: str | None = None, locale: str = "fr"
+) -> TicketRating:
+    """A customer rates their served visit, 1 to 5 with an optional comment, once."""
+    value = _check_rating(rating)
+    comment = clean_comment(comment)
+    begin_write(db.session)
+    # The ticket's row lock makes two taps of the same link wait for each other: the
+    # second sees the first's rating and is told so.
+    ticket = db.session.scalar(
+        select(Ticket)
+        .where(Ticket.token == token)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if ticket is None:
+        raise RatingRefused(_l("Ce ticket n'existe pas."))
+    state = rating_state(ticket)
+    if state is None:
+        raise RatingRefused(_l("Vous pourrez noter votre visite une fois servi."))
+    if db.session.get(TicketRating, ticket.id, populate_existing=True) is not None:
+        raise AlreadyRated(_l("Vous avez déjà noté cette visite. Merci !"))
+    if state == "closed":
+        raise RatingRefused(
+            _l(
+                "Une visite se note dans les %(days)s jours : ce délai est passé.",
+                days=RATING_DAYS,
+            )
+        )
+    given = TicketRating(
+        ticket_id=ticket.id,
+        service_id=ticket.service_id,
+        branch_id=ticket.branch_id,
+        agent_id=ticket.agent_id,
+        day=ticket.day,
+        rating=value,
+        comment=comment,
+        locale=locale if locale in LOCALES else "fr",
+        created_at=clock.now(),
+    )
+    db.session.add(given)
+    try:
+        db.session.flush()
+    except (
+        IntegrityError
+    ):  # rated in between without the lock (cannot, but never a 500)
+        db.session.rollback()
+        raise AlreadyRated(_l("Vous avez déjà noté cette visite. Merci !")) from None
+    _add_to_rollups(ticket, value)
+    db.session.commit()
+    return given
+
+
+def _add_to_rollups(ticket: Ticket, value: int) -> None:
+    """Count the rating in its day's rollup rows, when that day is rolled up already."""
+    db.session.execute(
+        update(service_day)
+        .where(
+            service_day.c.day == ticket.day,
+            service_day.c.service_id == ticket.service_id,
+        )
+        .values(
+            rating_n=service_day.c.rating_n + 1,
+            rating_sum=service_day.c.rating_sum + value,
+            **{f"r{value}": service_day.c[f"r{value}"] + 1},
+        )
+    )
+    if ticket.agent_id is None:
+        return
+    counter = (
+        agent_day.c.counter_id.is_(None)
+        if ticket.counter_id is None
+        else agent_day.c.counter_id == ticket.counter_id
+    )
+    db.session.execute(
+        update(agent_day)
+        .where(
+            agent_day.c.day == ticket.day,
+            agent_day.c.service_id == ticket.service_id,
+            agent_day.c.agent_id == ticket.agent_id,
+            counter,
+        )
+        .values(
+            rating_n=agent_day.c.rating_n + 1,
+            rating_sum=agent_day.c.rating_sum + value,
+        )
+    )
+
+
+# --- the managers' side -----------------------------------------------------------------
+
+
+@dataclass
+class RatingFigures:
+    """Ratings of a scope: how many, their mean, and how many of each 1..5."""
+
+    n: int = 0
+    total: int = 0
+    counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.n if self.n else None
+
+    def share(self, rating: int) -> float:
+        """The share (0..1) of ratings that gave `rating`."""
+        return self.counts[rating - 1] / self.n if self.n else 0.0
+
+    def add(self, rating: int, how_many: int) -> None:
+        self.n += how_many
+        self.total += rating * how_many
+        self.counts[rating - 1] += how_many
+
+
+@dataclass
+class RatedRow:
+    """A service or an agent with its ratings."""
+
+    id: int | None
+    name: str
+    figures: RatingFigures
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A customer's comment as a manager reads it."""
+
+    rating: int
+    text: str
+    day: date
+    service_name: str
+    branch_name: str
+    agent_name: str | None
+    created_at: datetime
+
+
+@dataclass
+class Satisfaction:
+    """What the period page's satisfaction part shows (manage/_satisfaction.html)."""
+
+    totals: RatingFigures
+    by_service: list[RatedRow]
+    by_agent: list[RatedRow]
+    comments: list[Comment]
+
+
+def _in_scope(statement, scope: Scope):
+    """Narrow a read of ticket_rating to what `scope` may see (never wider)."""
+    if scope.organization_id is not None:
+        statement = statement.where(
+            TicketRating.branch_id.in_(
+                select(Branch.id).where(Branch.organization_id == scope.organization_id)
+            )
+        )
+    if scope.branch_ids is not None:
+        statement = statement.where(TicketRating.branch_id.in_(scope.branch_ids))
+    if scope.service_id is not None:
+        statement = statement.where(TicketRating.service_id == scope.service_id)
+    return statement
+
+
+def satisfaction(scope: Scope, start: date, end: date, comments: int = 20):
+    """Ratings of the tickets of Dakar days start..end (inclusive) in `scope`: totals,
+    per service and per agent (most rated first), and the latest `comments`."""
+    rows = db.session.execute(
+        _in_scope(
+            select(
+                TicketRating.service_id,
+                TicketRating.agent_id,
+                TicketRating.rating,
+                func.count(),
+            )
+            .where(TicketRating.day >= start, TicketRating.day <= end)
+            .group_by(
+                TicketRating.service_id, TicketRating.agent_id, TicketRating.rating
+            ),
+            scope,
+        )
+    ).all()
+    totals = RatingFigures()
+    per_service: dict[int, RatingFigures] = {}
+    per_agent: dict[int | None, RatingFigures] = {}
+    for service_id, agent_id, rating, how_many in rows:
+        totals.add(rating, how_many)
+        per_service.setdefault(service_id, RatingFigures()).add(rating, how_many)
+        per_agent.setdefault(agent_id, RatingFigures()).add(rating, how_many)
+    return Satisfaction(
+        totals=totals,
+        by_service=_service_rows(per_service),
+        by_agent=_agent_rows(per_agent),
+        comments=list_comments(scope, start, end, comments) if comments else [],
+    )
+
+
+def _service_rows(per_service: dict) -> list[RatedRow]:
+    if not per_service:
+        return []
+    names = {
+        service_id: f"{name} ({branch})"
+        for service_id, name, branch in db.session.execute(
+            select(Service.id, Service.name_fr, Branch.name)
+            .join(Branch, Branch.id == Service.branch_id)
+            .where(Service.id.in_(per_service))
+        )
+    }
+    rows = [
+        RatedRow(service_id, names.get(service_id, "?"), figures)
+        for service_id, figures in per_service.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.figures.n, row.name))
+
+
+def _agent_rows(per_agent: dict) -> list[RatedRow]:
+    ids = [agent_id for agent_id in per_agent if agent_id is not None]
+    names = {}
+    if ids:
+        names = {
+            user.id: user.display_name
+            for user in db.session.scalars(select(User).where(User.id.in_(ids)))
+        }
+    rows = [
+        RatedRow(
+            agent_id,
+            names.get(agent_id) or str(_l("Agent inconnu")),
+            figures,
+        )
+        for agent_id, figures in per_agent.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.figures.n, row.name))
+
+
+def list_comments(scope: Scope, start: date, end: date, limit: int = 20):
+    """The latest comments given for tickets of days start..end in `scope`, newest
+    first, with their service, branch and agent."""
+    statement = _in_scope(
+        select(
+            TicketRating.rating,
+            TicketRating.comment,
+            TicketRating.day,
+            TicketRating.created_at,
+            Service.name_fr,
+            Branch.name,
+            User.full_name,
+            User.email,
+        )
+        .join(Service, Service.id == TicketRating.service_id)
+        .join(Branch, Branch.id == TicketRating.branch_id)
+        .outerjoin(User, User.id == TicketRating.agent_id)
+        .where(
+            TicketRating.day >= start,
+            TicketRating.day <= end,
+            TicketRating.comment.is_not(None),
+        )
+        .order_by(TicketRating.created_at.desc(), TicketRating.ticket_id.desc())
+        .limit(limit),
+        scope,
+    )
+    return [
+        Comment(
+            rating=rating,
+            text=text,
+            day=day,
+            service_name=service,
+            branch_name=branch,
+            agent_name=full_name or email,
+            created_at=created_at,
+        )
+        for rating, text, day, created_at, service, branch, full_name, email in (
+            db.session.execute(statement)
+        )
+    ]
+
+
+def rating_words() -> dict[int, str]:
+    """What each rating means, in the reader's language (the form, the tables)."""
+    return {
+        1: str(_l("Très mécontent")),
+        2: str(_l("Mécontent")),
+        3: str(_l("Correct")),
+        4: str(_l("Satisfait")),
+        5: str(_l("Très satisfait")),
+    }
