@@ -6,7 +6,6 @@ so that an organization's 50 branches x 5 services cost what one branch costs. S
 redraw it after each change (realtime/today.py); it never writes.
 """
 
-import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,9 +64,9 @@ class ServiceToday:
         ) > target
 
 
-def _bucket(wait_seconds: float) -> int:
+def _bucket(wait_seconds: int) -> int:
     # Bucket i holds EDGES[i-1] <= minutes < EDGES[i]; the last one is open.
-    return bisect_right(BUCKET_EDGES_MINUTES, wait_seconds / 60)
+    return bisect_right(BUCKET_EDGES_MINUTES, max(wait_seconds, 0) / 60)
 
 
 def _p90_minutes(histogram: list[int]) -> int | None:
@@ -76,7 +75,7 @@ def _p90_minutes(histogram: list[int]) -> int | None:
     n = sum(histogram)
     if not n:
         return None
-    rank, seen = math.ceil(0.9 * n), 0
+    rank, seen = (9 * n + 9) // 10, 0  # ceil(0.9 n) in integers (no float error)
     for index, count in enumerate(histogram):
         seen += count
         if seen >= rank:
@@ -153,14 +152,15 @@ def today_by_service(scope: Scope, locale: str = "fr") -> list[ServiceToday]:
     histograms = {
         service_id: [0] * (len(BUCKET_EDGES_MINUTES) + 1) for service_id in lines
     }
-    sums = dict.fromkeys(lines, 0.0)
+    sums = dict.fromkeys(lines, 0)
     waits = db.session.execute(
         select(Ticket.service_id, Ticket.arrived_at, Ticket.called_at).where(
             todays, Ticket.called_at.is_not(None)
         )
     )
     for service_id, arrived_at, called_at in waits:
-        seconds = max(0.0, (called_at - arrived_at).total_seconds())
+        # Whole seconds, as the rollups count them (analytics/facts.py).
+        seconds = int((called_at - arrived_at).total_seconds())
         histograms[service_id][_bucket(seconds)] += 1
         sums[service_id] += seconds
     for service_id, line in lines.items():
