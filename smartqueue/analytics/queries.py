@@ -1,0 +1,575 @@
+"""A period's figures for a manager's scope (the period pages and exports read them), and
+the period's tickets one by one (the ticket-level export).
+
+Closed days rolled up are read from the rollup tables, summed in SQL (a year of 50
+branches is ~90 000 rows, read in a few GROUP BYs); today and closed days not rolled up
+yet come from `facts.day_facts`, the code that writes the rollups, as the same rows
+folded the same way: the figures are equal whichever way a day is read.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+
+from .. import clock
+from ..extensions import db
+from ..models import (
+    Appointment,
+    Branch,
+    Commune,
+    Counter,
+    Payment,
+    PaymentPurpose,
+    PaymentStatus,
+    RollupRun,
+    Service,
+    Ticket,
+    TicketRating,
+    User,
+)
+from ..models.analytics import BUCKETS, CHANNELS, agent_day, commune_day, service_day
+from .buckets import p90_minutes
+from .facts import day_facts
+from .report import AgentRow, Figures, PeriodReport, Row, Scope
+
+# service_day's columns that are counts or sums (everything but the keys).
+SUMMED = tuple(
+    c.name
+    for c in service_day.columns
+    if c.name
+    not in (
+        "day",
+        "service_id",
+        "branch_id",
+        "organization_id",
+        "weekday",
+        "target_wait_minutes",
+    )
+)
+AGENT_SUMMED = tuple(
+    c.name
+    for c in agent_day.columns
+    if c.name
+    not in (
+        "id",
+        "day",
+        "service_id",
+        "branch_id",
+        "organization_id",
+        "counter_id",
+        "agent_id",
+    )
+)
+# Customers' payments to the organization counted as its revenue.
+REVENUE_PURPOSES = (PaymentPurpose.APPOINTMENT_FEE, PaymentPurpose.TICKET_FEE)
+
+TICKET_COLUMNS = (
+    "code",
+    "day",
+    "branch",
+    "service",
+    "channel",
+    "status",
+    "priority",
+    "arrived_at",
+    "called_at",
+    "serving_at",
+    "finished_at",
+    "wait_s",
+    "service_s",
+    "counter",
+    "agent",
+    "told_minutes",
+    "rating",
+)
+
+
+def _add(into: dict, row, columns) -> None:
+    for name in columns:
+        into[name] += row[name] or 0
+
+
+def _sums() -> dict:
+    return dict.fromkeys(SUMMED, 0)
+
+
+def _agent_sums() -> dict:
+    return dict.fromkeys(AGENT_SUMMED, 0)
+
+
+@dataclass
+class _Folded:
+    """A period's sums, as the report's parts need them."""
+
+    by_service: dict = field(default_factory=lambda: defaultdict(_sums))  # (b, s)
+    by_day: dict = field(default_factory=lambda: defaultdict(_sums))
+    arrivals: list = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
+    agents: dict = field(default_factory=lambda: defaultdict(_agent_sums))  # (b, c, a)
+    communes: dict = field(default_factory=lambda: defaultdict(int))
+    rollups_until: date | None = None
+
+
+def figures_of(sums: dict) -> Figures:
+    """A Figures from summed rollup columns (means exact, p90 from the histograms)."""
+    wait_n, service_n, told_n = sums["wait_n"], sums["service_n"], sums["told_n"]
+    return Figures(
+        issued=sums["issued"],
+        served=sums["served"],
+        cancelled=sums["cancelled"],
+        no_show=sums["no_show"],
+        transferred=sums["transferred"],
+        expired=sums["expired"],
+        wait_mean_minutes=sums["wait_sum_s"] / wait_n / 60 if wait_n else None,
+        wait_p90_minutes=p90_minutes([sums[f"w{i}"] for i in range(BUCKETS)]),
+        service_mean_minutes=(
+            sums["service_sum_s"] / service_n / 60 if service_n else None
+        ),
+        service_p90_minutes=p90_minutes([sums[f"s{i}"] for i in range(BUCKETS)]),
+        within_target=sums["within_target"] / wait_n if wait_n else None,
+        appointments=sums["appointments"],
+        appointments_kept=sums["appointments_kept"],
+        appointments_missed=sums["appointments_missed"],
+        told_n=told_n,
+        told_error_minutes=(sums["told_error_sum_s"] / told_n / 60 if told_n else None),
+        told_inside=sums["told_inside"] / told_n if told_n else None,
+        rating_n=sums["rating_n"],
+        rating_mean=sums["rating_sum"] / sums["rating_n"] if sums["rating_n"] else None,
+        ratings=tuple(sums[f"r{i}"] for i in range(1, 6)),
+    )
+
+
+def _total(parts) -> dict:
+    total = _sums()
+    for sums in parts:
+        _add(total, sums, SUMMED)
+    return total
+
+
+# --- which branches, which days -----------------------------------------------------------
+
+
+def _branches(scope: Scope) -> dict[int, str]:
+    """The scope's branches: id -> name (never wider than the scope says)."""
+    query = select(Branch.id, Branch.name).order_by(Branch.name, Branch.id)
+    if scope.organization_id is not None:
+        query = query.where(Branch.organization_id == scope.organization_id)
+    if scope.branch_ids is not None:
+        query = query.where(Branch.id.in_(scope.branch_ids))
+    if scope.service_id is not None:
+        query = query.where(
+            Branch.id
+            == select(Service.branch_id)
+            .where(Service.id == scope.service_id)
+            .scalar_subquery()
+        )
+    return dict(db.session.execute(query).all())
+
+
+def _where(table, scope: Scope, start: date, end: date) -> list:
+    conditions = [table.c.day.between(start, end)]
+    if scope.organization_id is not None:
+        conditions.append(table.c.organization_id == scope.organization_id)
+    if scope.branch_ids is not None:
+        conditions.append(table.c.branch_id.in_(scope.branch_ids))
+    if scope.service_id is not None:
+        conditions.append(table.c.service_id == scope.service_id)
+    return conditions
+
+
+def _unbuilt_with_activity(
+    branch_ids: list[int], start: date, end: date, closed_end: date
+) -> list[tuple[date, int]]:
+    """(day, branch) pairs from start to end not read from rollups (today, days not
+    rolled up yet) that had tickets or appointments."""
+    built: dict[date, set[int]] = defaultdict(set)
+    if closed_end >= start:
+        for day, branch_id in db.session.execute(
+            select(RollupRun.day, RollupRun.branch_id).where(
+                RollupRun.day.between(start, closed_end),
+                RollupRun.branch_id.in_(branch_ids),
+            )
+        ):
+            built[day].add(branch_id)
+    # Days grouped by the branches they lack: one probe of the (branch, day) index per
+    # group, so a year whose closed days are all built asks only about today.
+    lacking: dict[frozenset, list[date]] = defaultdict(list)
+    day = start
+    while day <= end:
+        missing = frozenset(branch_ids) - built[day] if day <= closed_end else None
+        lacking[missing if missing is not None else frozenset(branch_ids)].append(day)
+        day += timedelta(days=1)
+    lacking.pop(frozenset(), None)
+    if not lacking:
+        return []
+    pairs = set()
+    for model in (Ticket, Appointment):
+        probes = [
+            and_(model.branch_id.in_(sorted(branches)), model.day.in_(days))
+            for branches, days in lacking.items()
+        ]
+        pairs |= {
+            tuple(row)
+            for row in db.session.execute(
+                select(model.day, model.branch_id)
+                .where(or_(*probes))
+                .group_by(model.day, model.branch_id)
+            )
+        }
+    return sorted(pairs)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _fold(scope: Scope, branch_ids: list[int], start: date, end: date) -> _Folded:
+    """Sum a period's figures: rolled-up closed days in SQL, the rest from day_facts."""
+    folded = _Folded()
+    today = clock.today()
+    end = min(end, today)
+    if end < start or not branch_ids:
+        return folded
+    closed_end = min(end, today - timedelta(days=1))
+    if closed_end >= start:
+        _fold_rollups(folded, scope, start, closed_end)
+    for day, branch_id in _unbuilt_with_activity(branch_ids, start, end, closed_end):
+        facts = day_facts(day, branch_id)
+        for row in facts.service_rows:
+            if scope.service_id is None or row["service_id"] == scope.service_id:
+                _fold_service_row(folded, row)
+        for row in facts.agent_rows:
+            if scope.service_id is None or row["service_id"] == scope.service_id:
+                key = (row["branch_id"], row["counter_id"], row["agent_id"])
+                _add(folded.agents[key], row, AGENT_SUMMED)
+        for row in facts.commune_rows:
+            if scope.service_id is None or row["service_id"] == scope.service_id:
+                folded.communes[row["commune_id"]] += row["tickets"]
+    return folded
+
+
+def _fold_service_row(folded: _Folded, row) -> None:
+    _add(folded.by_service[(row["branch_id"], row["service_id"])], row, SUMMED)
+    _add(folded.by_day[row["day"]], row, SUMMED)
+    arrivals = folded.arrivals[row["weekday"]]
+    for hour in range(24):
+        arrivals[hour] += row[f"h{hour}"]
+
+
+def _fold_rollups(folded: _Folded, scope: Scope, start: date, end: date) -> None:
+    where = _where(service_day, scope, start, end)
+    sums = [func.sum(service_day.c[name]).label(name) for name in SUMMED]
+    # By branch, service and weekday: the branches', services' and arrivals' tables.
+    keys = (service_day.c.branch_id, service_day.c.service_id, service_day.c.weekday)
+    for row in db.session.execute(
+        select(*keys, *sums).where(*where).group_by(*keys)
+    ).mappings():
+        _add(folded.by_service[(row["branch_id"], row["service_id"])], row, SUMMED)
+        arrivals = folded.arrivals[row["weekday"]]
+        for hour in range(24):
+            arrivals[hour] += row[f"h{hour}"]
+    # By day: the days' table and charts.
+    for row in db.session.execute(
+        select(service_day.c.day, *sums).where(*where).group_by(service_day.c.day)
+    ).mappings():
+        _add(folded.by_day[row["day"]], row, SUMMED)
+        folded.rollups_until = max(folded.rollups_until or row["day"], row["day"])
+
+    keys = (agent_day.c.branch_id, agent_day.c.counter_id, agent_day.c.agent_id)
+    agent_sums = [func.sum(agent_day.c[name]).label(name) for name in AGENT_SUMMED]
+    for row in db.session.execute(
+        select(*keys, *agent_sums)
+        .where(*_where(agent_day, scope, start, end))
+        .group_by(*keys)
+    ).mappings():
+        key = (row["branch_id"], row["counter_id"], row["agent_id"])
+        _add(folded.agents[key], row, AGENT_SUMMED)
+
+    for commune_id, tickets in db.session.execute(
+        select(commune_day.c.commune_id, func.sum(commune_day.c.tickets))
+        .where(*_where(commune_day, scope, start, end))
+        .group_by(commune_day.c.commune_id)
+    ):
+        folded.communes[commune_id] += tickets
+
+
+def _totals_only(scope: Scope, branch_ids, start: date, end: date) -> dict:
+    """A period's summed columns over the whole scope (the previous period's figures)."""
+    today = clock.today()
+    end = min(end, today)
+    total = _sums()
+    if end < start or not branch_ids:
+        return total
+    closed_end = min(end, today - timedelta(days=1))
+    if closed_end >= start:
+        row = (
+            db.session.execute(
+                select(
+                    *[func.sum(service_day.c[name]).label(name) for name in SUMMED]
+                ).where(*_where(service_day, scope, start, closed_end))
+            )
+            .mappings()
+            .one()
+        )
+        _add(total, row, SUMMED)
+    for day, branch_id in _unbuilt_with_activity(branch_ids, start, end, closed_end):
+        for row in day_facts(day, branch_id).service_rows:
+            if scope.service_id is None or row["service_id"] == scope.service_id:
+                _add(total, row, SUMMED)
+    return total
+
+
+# --- names --------------------------------------------------------------------------------
+
+
+def _service_names(service_ids) -> dict[int, str]:
+    if not service_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Service.id, Service.name_fr).where(Service.id.in_(service_ids))
+        ).all()
+    )
+
+
+def _agent_names(user_ids) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return {
+        user_id: full_name or email
+        for user_id, full_name, email in db.session.execute(
+            select(User.id, User.full_name, User.email).where(User.id.in_(user_ids))
+        )
+    }
+
+
+def _counter_names(counter_ids) -> dict[int, str]:
+    if not counter_ids:
+        return {}
+    return {
+        counter_id: f"Guichet {number}"
+        for counter_id, number in db.session.execute(
+            select(Counter.id, Counter.number).where(Counter.id.in_(counter_ids))
+        )
+    }
+
+
+def _agent_row(id, name, branch_name, sums: dict) -> AgentRow:
+    def mean_minutes(total, n):
+        return sums[total] / sums[n] / 60 if sums[n] else None
+
+    return AgentRow(
+        id=id,
+        name=name,
+        branch_name=branch_name,
+        called=sums["called"],
+        served=sums["served"],
+        no_show=sums["no_show"],
+        service_mean_minutes=mean_minutes("service_sum_s", "service_n"),
+        call_to_start_mean_minutes=mean_minutes(
+            "call_to_start_sum_s", "call_to_start_n"
+        ),
+        idle_mean_minutes=mean_minutes("idle_sum_s", "idle_n"),
+        rating_n=sums["rating_n"],
+        rating_mean=sums["rating_sum"] / sums["rating_n"] if sums["rating_n"] else None,
+    )
+
+
+def _people_rows(folded: _Folded, branches: dict[int, str]):
+    """by_agent and by_counter: an agent's rows summed per branch, a counter's too."""
+    by_agent: dict = defaultdict(_agent_sums)
+    by_counter: dict = defaultdict(_agent_sums)
+    for (branch_id, counter_id, agent_id), sums in folded.agents.items():
+        _add(by_agent[(branch_id, agent_id)], sums, AGENT_SUMMED)
+        _add(by_counter[(branch_id, counter_id)], sums, AGENT_SUMMED)
+    agent_names = _agent_names([a for _, a in by_agent if a is not None])
+    counter_names = _counter_names([c for _, c in by_counter if c is not None])
+    gone = str(_l("(supprimé)"))
+    agents = [
+        _agent_row(a, agent_names.get(a, gone), branches.get(b, ""), sums)
+        for (b, a), sums in by_agent.items()
+    ]
+    counters = [
+        _agent_row(c, counter_names.get(c, gone), branches.get(b, ""), sums)
+        for (b, c), sums in by_counter.items()
+    ]
+    # Most work first, then by name: the same order however the rows were read.
+    agents.sort(key=lambda r: (-r.called, r.branch_name, r.name, r.id or 0))
+    counters.sort(key=lambda r: (r.branch_name, r.name, r.id or 0))
+    return agents, counters
+
+
+def _communes(folded: _Folded) -> list[tuple[str, int]]:
+    counted = {c: n for c, n in folded.communes.items() if n}
+    if not counted:
+        return []
+    names = dict(
+        db.session.execute(
+            select(Commune.id, Commune.name).where(Commune.id.in_(counted))
+        ).all()
+    )
+    return sorted(
+        ((names.get(c, "?"), n) for c, n in counted.items()),
+        key=lambda item: (-item[1], item[0]),
+    )
+
+
+def _dakar_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=clock.DAKAR)
+
+
+def _revenue(scope: Scope, branch_ids, start: date, end: date) -> int | None:
+    """Customers' completed payments (deposits, ticket fees) in the period; None when
+    there were none."""
+    query = select(func.count(Payment.id), func.sum(Payment.amount_fcfa)).where(
+        Payment.status == PaymentStatus.COMPLETED,
+        Payment.purpose.in_(REVENUE_PURPOSES),
+        Payment.completed_at >= _dakar_midnight(start),
+        Payment.completed_at < _dakar_midnight(end + timedelta(days=1)),
+    )
+    if scope.organization_id is not None:
+        query = query.where(Payment.organization_id == scope.organization_id)
+    if scope.branch_ids is not None or scope.organization_id is None:
+        query = query.where(Payment.branch_id.in_(branch_ids))
+    if scope.service_id is not None:
+        query = query.where(Payment.service_id == scope.service_id)
+    count, total = db.session.execute(query).one()
+    return int(total) if count else None
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def period_report(scope: Scope, start: date, end: date) -> PeriodReport:
+    """Everything a period page shows for `scope`, from start to end (inclusive, Dakar
+    days; days after today count nothing), with the period of the same length before."""
+    branches = _branches(scope)
+    branch_ids = list(branches)
+    folded = _fold(scope, branch_ids, start, end)
+
+    length = (end - start).days + 1
+    before_start = start - timedelta(days=length)
+    previous = _totals_only(scope, branch_ids, before_start, start - timedelta(days=1))
+
+    per_branch: dict[int, dict] = defaultdict(_sums)
+    for (branch_id, _service_id), sums in folded.by_service.items():
+        _add(per_branch[branch_id], sums, SUMMED)
+    service_names = _service_names([s for _, s in folded.by_service])
+    by_service = [
+        Row(
+            service_id,
+            f"{service_names.get(service_id, '?')} ({branches.get(branch_id, '?')})",
+            figures_of(sums),
+        )
+        for (branch_id, service_id), sums in folded.by_service.items()
+    ]
+    by_service.sort(key=lambda row: (row.name, row.id))
+
+    by_day = []
+    last = min(end, clock.today())
+    day = start
+    while day <= last:
+        by_day.append(Row(None, day.isoformat(), figures_of(folded.by_day[day])))
+        day += timedelta(days=1)
+
+    totals = _total(folded.by_service.values())
+    channels = {channel: totals[f"ch_{channel}"] for channel in CHANNELS}
+    by_agent, by_counter = _people_rows(folded, branches)
+    return PeriodReport(
+        start=start,
+        end=end,
+        totals=figures_of(totals),
+        previous=figures_of(previous),
+        by_branch=[
+            Row(branch_id, name, figures_of(per_branch[branch_id]))
+            for branch_id, name in branches.items()
+            if branch_id in per_branch
+        ],
+        by_service=by_service,
+        by_day=by_day,
+        arrivals=folded.arrivals,
+        channels=channels,
+        communes=_communes(folded),
+        by_agent=by_agent,
+        by_counter=by_counter,
+        revenue_fcfa=_revenue(scope, branch_ids, start, end) if branch_ids else None,
+        from_rollups_until=folded.rollups_until,
+    )
+
+
+# --- tickets one by one -------------------------------------------------------------------
+
+
+def _local_iso(moment: datetime | None) -> str | None:
+    return clock.local(moment).isoformat(timespec="seconds") if moment else None
+
+
+def _seconds_between(later, earlier) -> int | None:
+    if later is None or earlier is None:
+        return None
+    return int((later - earlier).total_seconds())
+
+
+def ticket_rows(scope: Scope, start: date, end: date) -> Iterator[tuple]:
+    """The period's tickets, one tuple each in TICKET_COLUMNS' order, streamed from the
+    database (a server-side cursor, 1 000 at a time): a month is never held whole."""
+    query = (
+        select(
+            Ticket.code,
+            Ticket.day,
+            Branch.name,
+            Service.name_fr,
+            Ticket.channel,
+            Ticket.status,
+            Ticket.priority,
+            Ticket.arrived_at,
+            Ticket.called_at,
+            Ticket.serving_at,
+            Ticket.finished_at,
+            Counter.number,
+            User.full_name,
+            User.email,
+            Ticket.told_minutes,
+            TicketRating.rating,
+        )
+        .join(Branch, Branch.id == Ticket.branch_id)
+        .join(Service, Service.id == Ticket.service_id)
+        .outerjoin(Counter, Counter.id == Ticket.counter_id)
+        .outerjoin(User, User.id == Ticket.agent_id)
+        .outerjoin(TicketRating, TicketRating.ticket_id == Ticket.id)
+        .where(Ticket.day.between(start, end))
+        .order_by(Ticket.day, Branch.name, Ticket.arrived_at, Ticket.id)
+    )
+    if scope.organization_id is not None:
+        query = query.where(Branch.organization_id == scope.organization_id)
+    if scope.branch_ids is not None:
+        query = query.where(Ticket.branch_id.in_(scope.branch_ids))
+    if scope.service_id is not None:
+        query = query.where(Ticket.service_id == scope.service_id)
+    result = db.session.execute(query.execution_options(yield_per=1000))
+    try:
+        for row in result:
+            served = row.status.value == "served"
+            yield (
+                row.code,
+                row.day.isoformat(),
+                row.name,
+                row.name_fr,
+                row.channel.value,
+                row.status.value,
+                row.priority.value,
+                _local_iso(row.arrived_at),
+                _local_iso(row.called_at),
+                _local_iso(row.serving_at),
+                _local_iso(row.finished_at),
+                _seconds_between(row.called_at, row.arrived_at),
+                _seconds_between(row.finished_at, row.serving_at) if served else None,
+                f"Guichet {row.number}" if row.number is not None else None,
+                row.full_name or row.email,
+                row.told_minutes,
+                row.rating,
+            )
+    finally:
+        result.close()

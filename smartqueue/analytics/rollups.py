@@ -1,0 +1,147 @@
+"""The rollups' writes: a closed branch-day's figures (analytics/facts.py) written into the
+rollup tables, once by the hourly job, again by a rebuild after a correction.
+
+Each branch-day is one unit of work: its old rows deleted, its new rows inserted and its
+RollupRun written together, so a reader sees the day whole or not at all.
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy import delete, insert, select, union
+
+from .. import clock
+from ..extensions import db
+from ..models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    Branch,
+    RollupRun,
+    Ticket,
+    TicketRating,
+)
+from ..models.analytics import agent_day, commune_day, service_day
+from ..work import begin_write, unit_of_work
+from .facts import day_facts
+
+ROLLUP_TABLES = (service_day, agent_day, commune_day)
+
+
+@unit_of_work
+def build_day(day: date, branch_id: int) -> int:
+    """Write one branch-day's rollups in place of what was there; its tickets' count."""
+    begin_write(db.session)
+    # Two builders of one branch-day would both delete, then collide inserting. FOR NO
+    # KEY UPDATE: tickets still insert (their foreign key takes KEY SHARE on the branch).
+    db.session.execute(
+        select(Branch.id).where(Branch.id == branch_id).with_for_update(key_share=True)
+    )
+    facts = day_facts(day, branch_id)
+    for table in ROLLUP_TABLES:
+        db.session.execute(
+            delete(table).where(table.c.day == day, table.c.branch_id == branch_id)
+        )
+    for table, rows in (
+        (service_day, facts.service_rows),
+        (agent_day, facts.agent_rows),
+        (commune_day, facts.commune_rows),
+    ):
+        if rows:
+            db.session.execute(insert(table), rows)
+    run = db.session.get(RollupRun, (day, branch_id))
+    if run is None:
+        run = RollupRun(day=day, branch_id=branch_id)
+        db.session.add(run)
+    run.tickets = facts.tickets
+    run.built_at = clock.now()
+    db.session.commit()
+    return facts.tickets
+
+
+def _days_with_activity(start: date, end: date, branch_ids=None) -> set[tuple]:
+    """(day, branch_id) pairs with tickets or appointments from start to end."""
+    tickets = select(Ticket.day, Ticket.branch_id).where(Ticket.day.between(start, end))
+    appointments = select(Appointment.day, Appointment.branch_id).where(
+        Appointment.day.between(start, end)
+    )
+    if branch_ids is not None:
+        tickets = tickets.where(Ticket.branch_id.in_(branch_ids))
+        appointments = appointments.where(Appointment.branch_id.in_(branch_ids))
+    return {tuple(row) for row in db.session.execute(union(tickets, appointments))}
+
+
+def _runs(start: date, end: date, branch_ids=None) -> dict[tuple, object]:
+    query = select(RollupRun.day, RollupRun.branch_id, RollupRun.built_at).where(
+        RollupRun.day.between(start, end)
+    )
+    if branch_ids is not None:
+        query = query.where(RollupRun.branch_id.in_(branch_ids))
+    return {(day, branch): built for day, branch, built in db.session.execute(query)}
+
+
+def _still_open(start: date, end: date) -> set[tuple]:
+    """Branch-days with tickets still in line: not closed until the expiry job has
+    ended them (just after midnight, or a branch left open)."""
+    query = (
+        select(Ticket.day, Ticket.branch_id)
+        .where(Ticket.day.between(start, end), Ticket.status.in_(ACTIVE_STATUSES))
+        .distinct()
+    )
+    return {tuple(row) for row in db.session.execute(query)}
+
+
+def _rated_since_built(start: date, end: date) -> set[tuple]:
+    """Built branch-days that received ratings after their build (a customer rates
+    the evening after, or the next morning)."""
+    query = (
+        select(TicketRating.day, TicketRating.branch_id)
+        .join(
+            RollupRun,
+            (RollupRun.day == TicketRating.day)
+            & (RollupRun.branch_id == TicketRating.branch_id),
+        )
+        .where(
+            TicketRating.day.between(start, end),
+            TicketRating.created_at > RollupRun.built_at,
+        )
+        .distinct()
+    )
+    return {tuple(row) for row in db.session.execute(query)}
+
+
+def days_to_build(today: date, lookback: int = 7) -> list[tuple[date, int]]:
+    """The closed branch-days (today-lookback .. yesterday) with activity and no
+    rollup yet, or rated since theirs was built; oldest first."""
+    start, end = today - timedelta(days=lookback), today - timedelta(days=1)
+    active = _days_with_activity(start, end)
+    built = _runs(start, end)
+    due = (active - set(built)) | _rated_since_built(start, end)
+    due -= _still_open(start, end)
+    db.session.commit()  # end the reads' transaction: each build is a unit of its own
+    return sorted(due)
+
+
+def build_closed_days(today: date, lookback: int = 7) -> list[tuple[date, int, int]]:
+    """Build every closed branch-day due (see days_to_build); (day, branch, tickets)
+    of each built. Idempotent: a second run finds nothing due."""
+    return [
+        (day, branch_id, build_day(day, branch_id))
+        for day, branch_id in days_to_build(today, lookback)
+    ]
+
+
+def rebuild(start: date, end: date, branch_ids=None) -> list[tuple[date, int, int]]:
+    """Build again every branch-day from start to end (inclusive) that had activity or
+    a rollup (a day whose tickets were all removed is emptied); (day, branch, tickets)."""
+    pairs = _days_with_activity(start, end, branch_ids) | set(
+        _runs(start, end, branch_ids)
+    )
+    db.session.commit()
+    return [
+        (day, branch_id, build_day(day, branch_id)) for day, branch_id in sorted(pairs)
+    ]
+
+
+def built_days(branch_ids, start: date, end: date) -> set[tuple[date, int]]:
+    """(day, branch_id) pairs rolled up from start to end, for the given branches
+    (None: every branch)."""
+    return set(_runs(start, end, branch_ids))
