@@ -178,6 +178,30 @@ ROUTES = [
     ("manage.platform_billing", "GET", "/manage/billing", "platform"),
     ("manage.organization_today", "GET", "/manage/organizations/{org}/today", "org_a"),
     ("manage.branch_today", "GET", "/manage/branches/{branch}/today", "branch_a1"),
+    (
+        "manage.organization_analytics_export",
+        "GET",
+        "/manage/organizations/{org}/analytics/export.xlsx",
+        "org_a",
+    ),
+    (
+        "manage.branch_analytics_export",
+        "GET",
+        "/manage/branches/{branch}/analytics/export.csv?table=summary",
+        "branch_a1",
+    ),
+    (
+        "manage.organization_analytics_tickets",
+        "GET",
+        "/manage/organizations/{org}/analytics/tickets.csv",
+        "org_a",
+    ),
+    (
+        "manage.branch_analytics_tickets",
+        "GET",
+        "/manage/branches/{branch}/analytics/tickets.csv",
+        "branch_a1",
+    ),
 ]
 
 
@@ -216,6 +240,8 @@ def test_manage_route_refuses_roles_that_do_not_belong(
             if role != "anonymous":
                 AuthActions(client).login(users[role])
             response = client.open(url, method=method)
+            # A streamed answer (an export) holds its context until it is closed.
+            response.close()
         status = response.status_code
         if role in RULES[rule]:
             expected = "200" if method == "GET" else "not 401/403"

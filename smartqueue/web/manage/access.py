@@ -87,6 +87,10 @@ ENDPOINTS = {
     "manage.invoice_pdf": "organization",
     "manage.organization_today": "organization",
     "manage.branch_today": "branch",
+    "manage.organization_analytics_export": "organization",
+    "manage.branch_analytics_export": "branch",
+    "manage.organization_analytics_tickets": "organization",
+    "manage.branch_analytics_tickets": "branch",
 }
 
 

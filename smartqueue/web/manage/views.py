@@ -24,6 +24,7 @@ from . import (  # noqa: F401  (their pages register on bp)
     bp,
     branches,
     devices,
+    exports,
     invoices,
     notifications,
     today,
