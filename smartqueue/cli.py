@@ -1,5 +1,5 @@
 """Command-line interface: flask worker, cron, retry-failed-jobs, seed-reference, seed-demo,
-vapid-keys."""
+vapid-keys, analytics (rebuild, roll-up)."""
 
 import click
 from flask import Flask, current_app
@@ -72,6 +72,44 @@ def seed_demo_command() -> None:
     click.echo(f"  counter screen   {base}/agent/  (as agent@demo.sn)")
 
 
+@click.group("analytics")
+def analytics_group() -> None:
+    """The analytics' daily rollups: rebuild a period, or roll up the closed days now."""
+
+
+@analytics_group.command("rebuild")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Default: --from.")
+@click.option("--branch", "branch_ids", type=int, multiple=True, help="Branch id.")
+@with_appcontext
+def analytics_rebuild_command(start, end, branch_ids) -> None:
+    """Write again the rollups of each branch-day from --from to --to (Dakar days),
+    after a correction of tickets or a change in how figures are computed."""
+    from .analytics import rollups
+
+    first = start.date()
+    last = end.date() if end else first
+    if last < first:
+        raise click.BadParameter("--to is before --from")
+    built = rollups.rebuild(first, last, list(branch_ids) or None)
+    for day, branch_id, tickets in built:
+        click.echo(f"{day.isoformat()}  branch {branch_id}: {tickets} tickets")
+    click.echo(f"branch-days rebuilt: {len(built)}")
+
+
+@analytics_group.command("roll-up")
+@with_appcontext
+def analytics_roll_up_command() -> None:
+    """Roll up now the closed days still due (what the hourly job does)."""
+    from . import clock
+    from .analytics import rollups
+
+    built = rollups.build_closed_days(clock.today())
+    for day, branch_id, tickets in built:
+        click.echo(f"{day.isoformat()}  branch {branch_id}: {tickets} tickets")
+    click.echo(f"branch-days rolled up: {len(built)}")
+
+
 def register(app: Flask) -> None:
     for command in (
         worker_command,
@@ -80,5 +118,6 @@ def register(app: Flask) -> None:
         seed_reference_command,
         seed_demo_command,
         vapid_keys_command,
+        analytics_group,
     ):
         app.cli.add_command(command)

@@ -11,6 +11,7 @@ from ..extensions import db, get_redis
 from ..orgs.holidays import prefill_due_branches
 from ..orgs.plans import apply_due_plan_changes
 from ..queueing.expiry import expire_tickets
+from .analytics import roll_up_closed_days
 from .billing import run_billing
 from .notices import release_held_notifications
 from .outbox import drain_outbox
@@ -67,6 +68,8 @@ PERIODIC = [
     # listed before the plan changes: an invoice bills the plan its month was on.
     (run_billing, 3600),
     (apply_due_plan_changes, 3600),  # downgrades waiting for the 1st (Dakar)
+    # Yesterday's figures once its tickets are ended (the expiry job, after closing).
+    (roll_up_closed_days, 3600),
 ]
 # Embedded mode only: with Redis, every `flask worker` drains the outbox itself.
 EMBEDDED = [(drain_outbox, 15)]
