@@ -179,6 +179,18 @@ ROUTES = [
     ("manage.organization_today", "GET", "/manage/organizations/{org}/today", "org_a"),
     ("manage.branch_today", "GET", "/manage/branches/{branch}/today", "branch_a1"),
     (
+        "manage.organization_analytics",
+        "GET",
+        "/manage/organizations/{org}/analytics",
+        "org_a",
+    ),
+    (
+        "manage.branch_analytics",
+        "GET",
+        "/manage/branches/{branch}/analytics",
+        "branch_a1",
+    ),
+    (
         "manage.organization_analytics_export",
         "GET",
         "/manage/organizations/{org}/analytics/export.xlsx",

@@ -87,6 +87,8 @@ ENDPOINTS = {
     "manage.invoice_pdf": "organization",
     "manage.organization_today": "organization",
     "manage.branch_today": "branch",
+    "manage.organization_analytics": "organization",
+    "manage.branch_analytics": "branch",
     "manage.organization_analytics_export": "organization",
     "manage.branch_analytics_export": "branch",
     "manage.organization_analytics_tickets": "organization",

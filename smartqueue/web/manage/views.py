@@ -19,6 +19,7 @@ from ...orgs import queries as org_queries
 from ..forms import EmptyForm
 from ..safety import acting_user
 from . import (  # noqa: F401  (their pages register on bp)
+    analytics,
     appointments,
     billing,
     bp,
