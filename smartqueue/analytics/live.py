@@ -6,7 +6,6 @@ so that an organization's 50 branches x 5 services cost what one branch costs. S
 redraw it after each change (realtime/today.py); it never writes.
 """
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,7 +23,8 @@ from ..models import (
     User,
     counter_services,
 )
-from ..models.analytics import BUCKET_EDGES_MINUTES
+from ..models.analytics import BUCKETS
+from .buckets import bucket_of, p90_minutes
 from .report import Scope
 
 
@@ -62,25 +62,6 @@ class ServiceToday:
         return (self.longest_wait_minutes or 0) > target or (
             self.wait_p90_minutes or 0
         ) > target
-
-
-def _bucket(wait_seconds: int) -> int:
-    # Bucket i holds EDGES[i-1] <= minutes < EDGES[i]; the last one is open.
-    return bisect_right(BUCKET_EDGES_MINUTES, max(wait_seconds, 0) / 60)
-
-
-def _p90_minutes(histogram: list[int]) -> int | None:
-    """The upper edge of the bucket holding the ceil(0.9 n)-th wait (analytics' rule:
-    "9 in 10 waited at most X min"; the open last bucket says its lower edge, 240)."""
-    n = sum(histogram)
-    if not n:
-        return None
-    rank, seen = (9 * n + 9) // 10, 0  # ceil(0.9 n) in integers (no float error)
-    for index, count in enumerate(histogram):
-        seen += count
-        if seen >= rank:
-            return BUCKET_EDGES_MINUTES[min(index, len(BUCKET_EDGES_MINUTES) - 1)]
-    raise AssertionError("unreachable: the histogram holds n waits")
 
 
 def _in_scope(statement, scope: Scope, branch_column, service_column):
@@ -149,9 +130,7 @@ def today_by_service(scope: Scope, locale: str = "fr") -> list[ServiceToday]:
             line.longest_wait_minutes = max(
                 0, int((now - oldest).total_seconds() // 60)
             )
-    histograms = {
-        service_id: [0] * (len(BUCKET_EDGES_MINUTES) + 1) for service_id in lines
-    }
+    histograms = {service_id: [0] * BUCKETS for service_id in lines}
     sums = dict.fromkeys(lines, 0)
     waits = db.session.execute(
         select(Ticket.service_id, Ticket.arrived_at, Ticket.called_at).where(
@@ -161,13 +140,13 @@ def today_by_service(scope: Scope, locale: str = "fr") -> list[ServiceToday]:
     for service_id, arrived_at, called_at in waits:
         # Whole seconds, as the rollups count them (analytics/facts.py).
         seconds = int((called_at - arrived_at).total_seconds())
-        histograms[service_id][_bucket(seconds)] += 1
+        histograms[service_id][bucket_of(seconds)] += 1
         sums[service_id] += seconds
     for service_id, line in lines.items():
         line.called = sum(histograms[service_id])
         if line.called:
             line.wait_mean_minutes = sums[service_id] / 60 / line.called
-            line.wait_p90_minutes = _p90_minutes(histograms[service_id])
+            line.wait_p90_minutes = p90_minutes(histograms[service_id])
     counters = db.session.execute(
         select(
             counter_services.c.service_id,

@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event
 
-from smartqueue.analytics.live import _p90_minutes, today_by_service
+from smartqueue import clock
+from smartqueue.analytics.live import today_by_service
+from smartqueue.analytics.queries import period_report
 from smartqueue.analytics.report import Scope
 from smartqueue.extensions import db as _db
 from smartqueue.models import Channel, CounterStatus, Ticket
@@ -16,8 +18,6 @@ from smartqueue.queueing.rules import MAX_RECALLS
 from tests.conftest import at
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
-
-BUCKETS = 29
 
 
 def _issue(service) -> Ticket:
@@ -104,6 +104,31 @@ def test_today_by_service_figure_by_figure(hall, frozen, db):
     assert [(c.number, c.agent) for c in b.counters] == [(2, "Moussa Diop")]
 
 
+def test_today_by_service_says_what_the_period_report_says_of_today(hall, frozen, db):
+    """The live page and the period pages (analytics.queries, from facts.py) agree."""
+    awa, moussa = hall.staff
+    for _ in range(4):
+        _issue(hall.a)
+        _issue(hall.b)
+        frozen.tick(minutes=7, seconds=13)
+    for minutes in (2, 11, 19):
+        frozen.tick(minutes=minutes)
+        ops.finish(_called(hall.counters[1], awa), by=awa)
+    _no_show(_called(hall.counters[2], moussa), moussa)
+    frozen.tick(minutes=3)
+    _called(hall.counters[2], moussa)
+
+    live = {line.service_id: line for line in today_by_service(Scope(hall.org.id))}
+    report = period_report(Scope(hall.org.id), clock.today(), clock.today())
+    assert len(report.by_service) == 2
+    for row in report.by_service:
+        line = live[row.id]
+        figures = row.figures
+        assert (line.served, line.no_show) == (figures.served, figures.no_show)
+        assert line.wait_mean_minutes == pytest.approx(figures.wait_mean_minutes)
+        assert line.wait_p90_minutes == figures.wait_p90_minutes
+
+
 def test_today_by_service_beyond_target_by_p90_alone(hall, frozen, db):
     """Nobody waiting now, but today's 9 in 10 waited past the target."""
     awa = hall.staff[0]
@@ -165,15 +190,3 @@ def test_today_by_service_reads_an_organization_in_four_statements(
         event.remove(engine, "before_cursor_execute", count)
     assert len(lines) == 2 + 6 * 3
     assert len(statements) == 4, statements
-
-
-def test_p90_is_the_upper_edge_of_the_bucket_holding_the_ceil_90_percent_wait():
-    histogram = [0] * BUCKETS
-    histogram[0] = 63  # under 1 min
-    histogram[4] = 7  # [4, 5) min
-    # 70 waits: the 63rd is the last under a minute (no float rounding to the 64th).
-    assert _p90_minutes(histogram) == 1
-    histogram[-1] = 1  # 240 min or more: 71 waits, the 64th is in [4, 5)
-    assert _p90_minutes(histogram) == 5
-    assert _p90_minutes([0] * (BUCKETS - 1) + [3]) == 240  # the open bucket says 240
-    assert _p90_minutes([0] * BUCKETS) is None
