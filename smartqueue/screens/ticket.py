@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
+from ..analytics import confidence, ratings
 from ..extensions import db
 from ..models import QueueStatus, Service, Ticket, TicketStatus
 from ..queueing import queries, rules
@@ -89,12 +90,29 @@ def _travel(ticket: Ticket) -> dict:
     return {"travel_plan": plan, "trip": trip}
 
 
+def _after_service(ticket: Ticket) -> dict:
+    """A served ticket's rating (customer/_rating.html): given, open, or too late."""
+    if ticket.status is not TicketStatus.SERVED:
+        return {"rating": None, "rating_state": None}
+    return {
+        "rating": ratings.get_rating(ticket.id),
+        "rating_state": ratings.rating_state(ticket),
+        "rating_words": ratings.rating_words(),
+    }
+
+
 def ticket_context(ticket: Ticket, **extra) -> dict:
     """What _ticket.html needs, for the page, its htmx answers and its socket."""
+    waiting = ticket.status is TicketStatus.WAITING
     return dict(
         ticket=ticket,
         place=_place(ticket),
+        # How often this service's estimates came true (one read per service and day).
+        confidence=confidence.estimate_confidence(ticket.service_id)
+        if waiting
+        else None,
         **_travel(ticket),
+        **_after_service(ticket),
         successor=(
             _successor(ticket) if ticket.status is TicketStatus.TRANSFERRED else None
         ),

@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...analytics import ratings
 from ...errors import DomainError
 from ...extensions import limiter
 from ...models import Channel, QueueStatus, Service, Ticket
@@ -31,6 +32,7 @@ from ..htmx import is_htmx, page_or_fragment
 from ..limits import ticket_link
 from ..safety import acting_user
 from ..travel_form import ORIGIN_CHANGES, set_origin, travel_page
+from .forms import RatingForm
 
 bp = Blueprint("customer", __name__)
 
@@ -191,6 +193,44 @@ def _act(token: str, operation):
             "customer/_ticket.html", **ticket_context(_ticket_or_404(token))
         )
     return redirect(url_for("customer.ticket", token=token), 303)
+
+
+@bp.post("/t/<token>/rating")
+def rate(token: str):
+    """A served visit's rating, once (post/redirect/get; htmx swaps the ticket). A
+    refusal shows its French message in the ticket: by the form (422) or above (409)."""
+    _ticket_or_404(token)
+    form = RatingForm()
+    try:
+        if not form.validate():  # control characters in the comment
+            field = "comment" if form.comment.errors else None
+            raise DomainError(next(iter(form.errors.values()))[0], field=field)
+        ratings.rate_ticket(
+            token, form.rating.data, form.comment.data, str(get_locale() or "fr")
+        )
+    except DomainError as error:
+        ticket = _ticket_or_404(token)
+        if error.field:
+            shown = dict(
+                rating_error=error.message,
+                rating_error_field=error.field,
+                rating_value=form.rating.data,
+                rating_comment=form.comment.data,
+            )
+        else:
+            shown = dict(error=error.message)
+        return page_or_fragment(
+            "customer/ticket.html",
+            "customer/_ticket.html",
+            **ticket_context(ticket, **shown),
+        ), 422 if error.field else 409
+    if is_htmx():
+        return render_template(
+            "customer/_ticket.html", **ticket_context(_ticket_or_404(token))
+        )
+    return redirect(
+        url_for("customer.ticket", token=token, _anchor="ticket-rating"), 303
+    )
 
 
 # --- how long to come (issue 9) ------------------------------------------------------------
