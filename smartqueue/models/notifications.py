@@ -39,6 +39,7 @@ class NotificationKind(enum.Enum):
     SMS_REPLY = "sms_reply"  # the answer to a message received by SMS (status, help)
     PAYMENT_RECEIVED = "payment_received"  # a receipt
     PAYMENT_REFUNDED = "payment_refunded"
+    TICKET_FINISHED = "ticket_finished"  # served: thanks, and a link to rate the visit
 
 
 class DeliveryChannel(enum.Enum):

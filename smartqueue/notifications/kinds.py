@@ -12,6 +12,7 @@ GROUPS: dict[str, tuple[NotificationKind, ...]] = {
         K.TICKET_ISSUED,
         K.TICKET_NEAR,
         K.TICKET_CANCELLED,
+        K.TICKET_FINISHED,
         K.QUEUE_PAUSED,
         K.QUEUE_CLOSED,
     ),

@@ -70,6 +70,13 @@ def ticket_page(token: str) -> str:
     return external("customer.ticket", token=token)
 
 
+def ticket_rating(token: str) -> str:
+    """Where a served ticket's holder rates the visit: its page, at the form. The
+    ticket's token is the access (an unguessable secret, as for every ticket link): a
+    signature would add nothing but length to a one-part SMS."""
+    return external("customer.ticket", token=token, _anchor="ticket-rating")
+
+
 def appointment_answer(appointment_number: str, answer: str) -> str:
     """The one-tap "I am coming" / "cancel it" link of a reminder."""
     return external(

@@ -40,6 +40,7 @@ TOLD_ONCE = {
 EMAIL_TEMPLATES = {
     K.TICKET_NEAR: "ticket_near",
     K.TICKET_CALLED: "ticket_called",
+    K.TICKET_FINISHED: "ticket_finished",
     K.LEAVE_NOW: "leave_now",
     K.APPOINTMENT_CONFIRMED: "appointment_booked",
     K.APPOINTMENT_MOVED: "appointment_booked",
@@ -109,6 +110,7 @@ def tell_ticket(ticket_id: int, kind: NotificationKind) -> int:
         K.TICKET_NEAR: (TicketStatus.WAITING,),
         K.TICKET_CALLED: (TicketStatus.CALLED,),
         K.TICKET_CANCELLED: (TicketStatus.CANCELLED,),
+        K.TICKET_FINISHED: (TicketStatus.SERVED,),
     }[kind]
     if ticket is None or ticket.status not in still:
         db.session.commit()
@@ -128,7 +130,11 @@ def tell_ticket(ticket_id: int, kind: NotificationKind) -> int:
             "ahead": ahead,
             "minutes": estimate_wait(ticket.service, ahead).minutes,
         }
+    if kind is K.TICKET_FINISHED:  # thanks, and where to rate the visit
+        extra = {"link": links.ticket_rating(ticket.token)}
     notice = _ticket_notice(ticket, kind, f"ticket:{ticket_id}:{kind.value}", **extra)
+    if kind is K.TICKET_FINISHED:
+        notice.link = extra["link"]
     written = write(kind, [notice])
     db.session.commit()
     return len(written)

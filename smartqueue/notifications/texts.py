@@ -87,6 +87,15 @@ def _words(kind: NotificationKind, c: dict) -> Words:  # noqa: C901 - one case p
             _("Ticket %(code)s annulé", code=c["code"]),
             _("SmartQueue: votre ticket %(code)s (%(branch)s) est annulé.", **c),
         )
+    if kind is K.TICKET_FINISHED:
+        return Words(
+            _("Merci de votre visite : ticket %(code)s", code=c["code"]),
+            _(
+                "SmartQueue: merci de votre visite, %(branch)s. "
+                "Notez-la de 1 à 5 : %(link)s",
+                **c,
+            ),
+        )
     if kind is K.LEAVE_NOW and "date" in c:  # an appointment's departure
         return Words(
             _("Partez maintenant pour votre rendez-vous de %(time)s", time=c["time"]),

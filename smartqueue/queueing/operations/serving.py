@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from ... import clock
 from ...events import announce_tickets
 from ...extensions import db
-from ...models import Channel, Service, Ticket, TicketStatus, User
+from ...jobs import enqueue, notices
+from ...models import Channel, NotificationKind, Service, Ticket, TicketStatus, User
+from ...notifications.notices import has_contact
 from ...work import unit_of_work
 from .. import rules
 from ..errors import IllegalMove
@@ -39,6 +41,14 @@ def finish(ticket: Ticket, *, by: User) -> Ticket:
         ticket.serving_at = clock.now()
     record_move(ticket, TicketStatus.SERVED, "finish", by=by, counter=ticket.counter)
     ticket.finished_at = clock.now()
+    # Thanks, and a link to rate the visit (one pending job: the outbox key).
+    if has_contact(ticket):
+        enqueue(
+            notices.notify_ticket,
+            ticket.id,
+            NotificationKind.TICKET_FINISHED.value,
+            key=notices.notice_key(ticket.id, "finished"),
+        )
     db.session.commit()
     announce_tickets([ticket.id], ticket.branch_id, "finish", ticket.counter_id)
     return ticket
