@@ -25,7 +25,7 @@ from .. import clock
 from . import tables
 
 BOM = "\ufeff"
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+CSV_MIMETYPE = "text/csv"  # Flask adds "; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows per chunk of a streamed CSV: a few hundred kilobytes, not one write per row.
 STREAM_BATCH_ROWS = 1000

@@ -89,7 +89,7 @@ def test_export_csv_one_table_with_bom_and_accents(app, bank):
         f"?{TWO_DAYS}&table=by_branch"
     )
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.content_type == "text/csv; charset=utf-8"
     assert (
         "filename=smartqueue-banque-de-thies-by-branch-2026-12-01_2026-12-02.csv"
         in (response.headers["Content-Disposition"])
