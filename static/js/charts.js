@@ -22,7 +22,7 @@
     return -1;
   }
 
-  function readTable(table) {
+  function readTable(table, kind) {
     var rows = Array.prototype.slice.call(table.tBodies[0].rows);
     var labels = rows.map(function (row) { return row.cells[0].textContent.trim(); });
     var keys = (table.getAttribute("data-series") || "").split(" ").filter(Boolean);
@@ -38,6 +38,9 @@
         borderColor: colour,
         backgroundColor: colour,
         borderWidth: 2,
+        // Series that often coincide (served = issued) stay both visible.
+        borderDash: kind === "line" && n === 1 ? [6, 4] : [],
+        order: -n, // later series drawn over earlier ones (a dashed line over a solid)
         pointRadius: rows.length > 40 ? 0 : 3,
         spanGaps: true
       };
@@ -47,7 +50,7 @@
 
   function draw(table) {
     var kind = table.getAttribute("data-chart");
-    var data = readTable(table);
+    var data = readTable(table, kind);
     // One day is a point, not a line: its table says it all.
     if (data.labels.length < (kind === "line" ? 2 : 1)) {
       return;
