@@ -2,9 +2,9 @@
 "finished" notice's link), read by managers per service and agent, with the comments.
 
 Managers' reads go to `ticket_rating` itself, not to the rollups: a visit may be rated
-up to RATING_DAYS after its day, when that day's rollup is already written. A rating
-also adds itself to its day's rollup rows when they exist, so that the rollups' rating
-columns stay true for closed days (a rebuild counts it from `ticket_rating` anyway).
+up to RATING_DAYS after its day, when that day's rollup is already written (the hourly
+rollup job builds such a day again: analytics/rollups.py, days_to_build), and the page
+must show the comment given a minute ago.
 """
 
 import re
@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
 from ..models import Branch, Service, Ticket, TicketRating, TicketStatus, User
-from ..models.analytics import agent_day, service_day
 from ..work import begin_write, unit_of_work
 from .errors import AlreadyRated, BadRating, RatingRefused
 from .report import Scope
@@ -129,45 +128,8 @@ def rate_ticket(
     ):  # rated in between without the lock (cannot, but never a 500)
         db.session.rollback()
         raise AlreadyRated(_l("Vous avez déjà noté cette visite. Merci !")) from None
-    _add_to_rollups(ticket, value)
     db.session.commit()
     return given
-
-
-def _add_to_rollups(ticket: Ticket, value: int) -> None:
-    """Count the rating in its day's rollup rows, when that day is rolled up already."""
-    db.session.execute(
-        update(service_day)
-        .where(
-            service_day.c.day == ticket.day,
-            service_day.c.service_id == ticket.service_id,
-        )
-        .values(
-            rating_n=service_day.c.rating_n + 1,
-            rating_sum=service_day.c.rating_sum + value,
-            **{f"r{value}": service_day.c[f"r{value}"] + 1},
-        )
-    )
-    if ticket.agent_id is None:
-        return
-    counter = (
-        agent_day.c.counter_id.is_(None)
-        if ticket.counter_id is None
-        else agent_day.c.counter_id == ticket.counter_id
-    )
-    db.session.execute(
-        update(agent_day)
-        .where(
-            agent_day.c.day == ticket.day,
-            agent_day.c.service_id == ticket.service_id,
-            agent_day.c.agent_id == ticket.agent_id,
-            counter,
-        )
-        .values(
-            rating_n=agent_day.c.rating_n + 1,
-            rating_sum=agent_day.c.rating_sum + value,
-        )
-    )
 
 
 # --- the managers' side -----------------------------------------------------------------

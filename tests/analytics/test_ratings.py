@@ -6,14 +6,13 @@ from datetime import date
 
 import pytest
 from flask import render_template
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from smartqueue import events
 from smartqueue.analytics import ratings
 from smartqueue.analytics.errors import AlreadyRated, BadRating, RatingRefused
 from smartqueue.analytics.report import Scope
 from smartqueue.models import Channel, TicketRating
-from smartqueue.models.analytics import service_day
 from smartqueue.queueing import operations as ops
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -92,28 +91,6 @@ def test_rate_ticket_is_open_for_seven_days_after_the_visit(db, make_hall, froze
     with pytest.raises(RatingRefused, match="7 jours"):
         ratings.rate_ticket(ticket.token, 5)
     assert ratings.rating_state(ticket) == "closed"
-
-
-def test_rate_ticket_adds_itself_to_a_day_already_rolled_up(db, make_hall, frozen):
-    hall = make_hall()
-    ticket = _served(hall)
-    # The day's rollup row, as the nightly job would have written it before the rating.
-    db.session.execute(
-        insert(service_day).values(
-            day=DAY,
-            service_id=hall.a.id,
-            branch_id=hall.branch.id,
-            organization_id=hall.org.id,
-            weekday=DAY.weekday(),
-            target_wait_minutes=15,
-        )
-    )
-    db.session.commit()
-    ratings.rate_ticket(ticket.token, 4)
-    row = db.session.execute(
-        select(service_day.c.rating_n, service_day.c.rating_sum, service_day.c.r4)
-    ).one()
-    assert tuple(row) == (1, 4, 1)
 
 
 @pytest.mark.backends("postgresql")
