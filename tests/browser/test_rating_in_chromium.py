@@ -1,13 +1,18 @@
 """A customer rates a served visit on a phone: five big choices with words, a comment,
 thanks in place (htmx), and the same form with scripts off (post/redirect/get)."""
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, expect
 
+from smartqueue.analytics import ratings
 from smartqueue.models import Channel
 from smartqueue.queueing import operations as ops
+from tests.conftest import PASSWORD
 
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1366, "height": 768}
 
 
 @pytest.fixture
@@ -53,3 +58,48 @@ def test_a_customer_rates_a_visit_on_a_phone(
         full_page=True,
     )
     context.close()
+
+
+def test_a_branch_manager_reads_the_satisfaction_of_the_day(
+    browser: Browser, live_server, db, make_hall, frozen, screenshots_dir
+):
+    hall = make_hall(
+        staff=(
+            {"role": "agent", "full_name": "Awa Ndiaye"},
+            {"role": "branch_manager", "email": "fatou@example.sn"},
+        ),
+        name="Agence Plateau",
+    )
+    given = [
+        (5, "Très bien accueilli, merci."),
+        (4, None),
+        (5, None),
+        (2, "Trente minutes debout sans siège."),
+        (3, "Correct."),
+    ]
+    for value, comment in given:
+        ticket = ops.issue_ticket(hall.a, channel=Channel.WEB)
+        ops.finish(ops.call_next(hall.counter, by=hall.agent), by=hall.agent)
+        frozen.tick(minutes=3)
+        ratings.rate_ticket(ticket.token, value, comment)
+    for viewport, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        context = browser.new_context(
+            viewport=viewport, locale="fr-SN", timezone_id="Africa/Dakar"
+        )
+        page = context.new_page()
+        page.goto(live_server.url + "/auth/login")
+        page.get_by_label("Adresse e-mail").fill("fatou@example.sn")
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page).not_to_have_url(re.compile(r"/auth/login"))  # signed in first
+        page.goto(
+            f"{live_server.url}/manage/branches/{hall.branch.id}/analytics"
+            "?period=day&start=2026-12-01"
+        )
+        part = page.locator("#satisfaction")
+        expect(part).to_contain_text("3,8 / 5")
+        expect(part).to_contain_text("Trente minutes debout sans siège.")
+        expect(part.locator("meter")).to_have_count(5)
+        part.scroll_into_view_if_needed()
+        part.screenshot(path=screenshots_dir / f"{name}-satisfaction.png")
+        context.close()
