@@ -12,7 +12,7 @@ the reading of a change (shared.py). It never writes.
 import threading
 import time
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -35,9 +35,10 @@ REDRAW_EVERY_SECONDS = 1.0
 class TodaySocket:
     """What one page shows (a scope, in a language), and when it was last drawn."""
 
-    def __init__(self, scope: Scope, locale: str):
+    def __init__(self, scope: Scope, locale: str, page_url: str):
         self.scope = scope
         self.locale = locale
+        self.page_url = page_url
         self.drawn_at: float | None = None  # time.monotonic()
         self.subscription: Subscription | None = None
 
@@ -53,7 +54,7 @@ class TodaySocket:
                 lambda: get_today(self.scope, self.locale),
             )
         self.drawn_at = time.monotonic()
-        return render_today(screen)
+        return render_today(screen, self.page_url)
 
     def draw(self) -> str:
         return self._draw(None)
@@ -70,8 +71,8 @@ class TodaySocket:
         return self._draw(messages[-1])
 
 
-def _watch(ws, scope: Scope, branch_ids: list[int]) -> None:
-    screen = TodaySocket(scope, str(get_locale() or "fr"))
+def _watch(ws, scope: Scope, branch_ids: list[int], page_url: str) -> None:
+    screen = TodaySocket(scope, str(get_locale() or "fr"), page_url)
     relay(
         ws,
         [channels.branch(branch_id) for branch_id in branch_ids],
@@ -90,7 +91,8 @@ def organization(ws, org_id: int):
         ws.close(reason=POLICY, message="forbidden")
         return
     branch_ids = [branch.id for branch in org.branches]
-    _watch(ws, Scope(org_id), branch_ids)
+    page_url = url_for("manage.organization_today", org_id=org_id)
+    _watch(ws, Scope(org_id), branch_ids, page_url)
 
 
 @sock.route("/ws/manage/branches/<int:branch_id>/today", bp=bp)
@@ -102,4 +104,4 @@ def branch(ws, branch_id: int):
         ws.close(reason=POLICY, message="forbidden")
         return
     scope = Scope(found.organization_id, (branch_id,))
-    _watch(ws, scope, [branch_id])
+    _watch(ws, scope, [branch_id], url_for("manage.branch_today", branch_id=branch_id))

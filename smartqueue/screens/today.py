@@ -54,5 +54,8 @@ def get_today(scope: Scope, locale: str) -> TodayScreen:
     return TodayScreen(branches, clock.now())
 
 
-def render_today(screen: TodayScreen) -> str:
-    return render_template("manage/_today.html", screen=screen)
+def render_today(screen: TodayScreen, page_url: str) -> str:
+    """The fragment; `page_url` is the page's, which answers an htmx request with the
+    fragment alone: the fragment asks it again every minute, so that the longest wait
+    grows (and passes the target) in a quiet branch too, where no change redraws it."""
+    return render_template("manage/_today.html", screen=screen, page_url=page_url)

@@ -100,6 +100,9 @@ def test_today_socket_sends_a_new_fragment_when_a_ticket_is_called(
     try:
         snapshot = ws.receive(timeout=10)
         assert snapshot.startswith('<section id="today-live"')
+        # Asks the page again each minute (the longest wait grows with no change).
+        page = f"/manage/branches/{plateau.branch.id}/today"
+        assert f'hx-get="{page}" hx-trigger="every 60s"' in snapshot
         assert _figure(snapshot, plateau.a.id, "waiting") == "2"
         frozen.tick(minutes=4)
         call_next_in(live_server, plateau.counter.id, plateau.agent.id)
@@ -148,7 +151,9 @@ def test_today_socket_redraws_once_for_moves_in_quick_succession(app, halls):
     """Three changes published together: the socket redraws once, for all of them (the
     ones that came while it waited out its second are covered by its reading)."""
     plateau, _ = halls
-    screen = TodaySocket(Scope(plateau.org.id, (plateau.branch.id,)), "fr")
+    screen = TodaySocket(
+        Scope(plateau.org.id, (plateau.branch.id,)), "fr", "/manage/today-page"
+    )
     channel = channels.branch(plateau.branch.id)
     with get_broker().subscribe([channel]) as subscription:
         screen.subscribed(subscription)

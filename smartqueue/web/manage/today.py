@@ -5,7 +5,7 @@ no-shows, open counters and who holds them), with the lines beyond their target 
 A plain page with a refresh link; its socket (realtime/today.py) redraws the fragment as
 the branches change. The access check (access.py) has loaded g.org or g.branch."""
 
-from flask import g
+from flask import g, request, url_for
 from flask_babel import get_locale
 
 from ...analytics.report import Scope
@@ -20,6 +20,7 @@ def _today(scope: Scope, socket: str, **context):
         "manage/today.html",
         "manage/_today.html",
         screen=get_today(scope, str(get_locale() or "fr")),
+        page_url=url_for(request.endpoint, **request.view_args),
         socket_path=socket,
         **context,
     )
