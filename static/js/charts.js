@@ -72,7 +72,13 @@
         maintainAspectRatio: false,
         animation: false,
         interaction: { mode: "index", intersect: false },
-        plugins: { legend: { display: data.datasets.length > 1, position: "bottom" } },
+        plugins: {
+          legend: {
+            display: data.datasets.length > 1,
+            position: "bottom",
+            reverse: true // the table's order again (`order` above reversed it)
+          }
+        },
         scales: {
           x: { ticks: { autoSkip: true, maxRotation: 0 } },
           y: { beginAtZero: true, ticks: { precision: 0 } }

@@ -2,8 +2,12 @@
 
 from datetime import date
 
+import pytest
+from babel import Locale, dates, numbers
+
 from smartqueue.analytics.report import AgentRow, Figures, PeriodReport, Row
 from smartqueue.analytics.tables import tables_for
+from smartqueue.web.manage.analytics import CellFormat
 
 
 def _report() -> PeriodReport:
@@ -108,3 +112,27 @@ def test_tables_estimates_ratings_appointments_only_services_with_data(app):
     assert tables["estimates"].rows == [("Dépôts (Plateau)", 10, 3.3, 0.7)]
     assert tables["ratings"].rows == [("Dépôts (Plateau)", 4, 4.25, 0, 0, 1, 1, 2)]
     assert tables["appointments"].rows == [("Dépôts (Plateau)", 4, 3, 1, 0.75)]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en", "wo"])
+def test_cell_format_writes_what_babel_writes(locale):
+    """The page's quick formatter gives Babel's text for every kind of value."""
+    parsed = Locale.parse(locale)
+    cell = CellFormat(parsed)
+    for value in (0, 7, 1234, 1234567):
+        assert cell(value, "count") == numbers.format_decimal(
+            value, "#,##0", locale=parsed
+        )
+    for value in (0.0, 12.3, 1234.5):
+        assert cell(value, "minutes") == numbers.format_decimal(
+            value, "#,##0.0", locale=parsed
+        )
+    for value in (0.0, 0.667, 1.0):
+        assert cell(value, "share") == numbers.format_percent(value, locale=parsed)
+    for value in (4.25, 4.0, 4.5, 1.33):
+        assert cell(value, "rating") == numbers.format_decimal(
+            value, "0.0#", locale=parsed
+        )
+    for day in (date(2026, 11, 16), date(2026, 12, 6)):
+        assert cell(day, "date") == dates.format_date(day, "EEE d MMM", locale=parsed)
+    assert cell(None, "minutes") == "–" and cell("Plateau", "text") == "Plateau"

@@ -9,17 +9,19 @@ admins and the platform's, a branch's page for its managers too."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from babel import Locale
 from flask import abort, current_app, g, render_template, request, url_for
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from ... import clock
 from ...analytics import queries as analytics_queries
 from ...analytics import ratings
 from ...analytics.periods import BadPeriod, Period, month_of, period_from
 from ...analytics.report import Figures, Scope
-from ...analytics.tables import tables_for
+from ...analytics.tables import DATE, NUMBER, TEXT, Table, tables_for
 from ...orgs import queries as org_queries
 from ..safety import parse_id
 from . import bp
@@ -64,21 +66,50 @@ class Tile:
         return "good" if (change > 0) == (self.better > 0) else "bad"
 
 
-def format_cell(value, kind: str) -> str:
-    """A table's value as the page shows it (French separators, %, dates)."""
-    if value is None:
-        return "–"
-    if kind == "text":
-        return value
-    if kind == "date":
-        return format_date(value, "EEE d MMM")
-    if kind == "minutes":
-        return format_decimal(value, "#,##0.0")
-    if kind == "share":
-        return format_percent(value, "#,##0 %")
-    if kind == "rating":
-        return format_decimal(value, "0.0#")
-    return format_decimal(value, "#,##0")
+class CellFormat:
+    """A table's values as the page shows them, in the reader's locale: `cell(value,
+    kind)`. A year's page has ~4 000 cells and Babel's format_* cost ~50 µs each (200 ms
+    a page), so the locale's symbols and names are read once per page and the numbers
+    formatted by Python: the same text as Babel's patterns #,##0 / #,##0.0 / 0.0# / the
+    locale's percent, and dates as "EEE d MMM"."""
+
+    def __init__(self, locale: Locale):
+        symbols = locale.number_symbols["latn"]
+        self.decimal, self.group = symbols["decimal"], symbols["group"]
+        pattern = locale.percent_formats[None].pattern
+        self.percent_before = pattern[: pattern.index("#")].replace(
+            "%", symbols["percentSign"]
+        )
+        self.percent_after = pattern[pattern.rindex("0") + 1 :].replace(
+            "%", symbols["percentSign"]
+        )
+        self.weekdays = locale.days["format"]["abbreviated"]
+        self.months = locale.months["format"]["abbreviated"]
+
+    def number(self, value: float, decimals: int) -> str:
+        text = f"{value:,.{decimals}f}"
+        return (
+            text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.group)
+        )
+
+    def __call__(self, value, kind: str) -> str:
+        if value is None:
+            return "–"
+        if kind == "text":
+            return value
+        if kind == "date":
+            weekday, month = self.weekdays[value.weekday()], self.months[value.month]
+            return f"{weekday} {value.day} {month}"
+        if kind == "minutes":
+            return self.number(value, 1)
+        if kind == "share":
+            return (
+                self.percent_before + self.number(value * 100, 0) + self.percent_after
+            )
+        if kind == "rating":
+            text = self.number(value, 2)
+            return text[:-1] if text.endswith("0") else text
+        return self.number(value, 0)
 
 
 def format_change(tile: "Tile") -> str:
@@ -113,6 +144,32 @@ def heat_level(value: int, top: int) -> int:
     if not value or not top:
         return 0
     return max(1, round(HEAT_LEVELS * value / top))
+
+
+def table_rows(table: Table, cell: CellFormat) -> Markup:
+    """The <tr>s of a table's body: its first column a row header, the others each with
+    their raw value in data-value (the charts read it), the heat map's cells shaded.
+    Written here rather than in a template loop: a large organization's year is about
+    13 000 cells, which a Jinja loop renders in ~170 ms and this in a fraction."""
+    heat = table.key == "arrivals"
+    top = max((v for row in table.rows for v in row[1:]), default=0) if heat else 0
+    kinds = [column.kind for column in table.columns]
+    lines = []
+    for index, row in enumerate(table.rows):
+        parts = ['<tr><th scope="row">', escape(cell(row[0], kinds[0])), "</th>"]
+        for value, kind in zip(row[1:], kinds[1:], strict=True):
+            if kind == NUMBER:
+                kind = table.row_kinds[index]
+            text = escape(cell(value, kind))
+            if kind in (TEXT, DATE):
+                parts.append(f"<td>{text}</td>")
+                continue
+            shade = f" heat-{heat_level(value, top)}" if heat else ""
+            raw = "" if value is None else value
+            parts.append(f'<td class="num{shade}" data-value="{raw}">{text}</td>')
+        parts.append("</tr>")
+        lines.append("".join(parts))
+    return Markup("\n".join(lines))
 
 
 def _tiles(now: Figures, before: Figures) -> list[Tile]:
@@ -187,9 +244,9 @@ def _period_page(scope: Scope, services, *, org, branch=None):
         args=request.args,
         error=error,
         period_url=period_url,
-        cell=format_cell,
+        cell=CellFormat(get_locale()),
         change=format_change,
-        heat_level=heat_level,
+        table_rows=table_rows,
     )
     if error is not None:
         return render_template("manage/analytics.html", **context), 400
