@@ -1,13 +1,17 @@
 """A customer rates a served visit on a phone: five big choices with words, a comment,
-thanks in place (htmx), and the same form with scripts off (post/redirect/get)."""
+thanks in place (htmx), and the same form with scripts off (post/redirect/get); a
+manager reads the satisfaction; a waiting ticket says how sure its estimate is."""
 
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy import insert
 
 from smartqueue.analytics import ratings
 from smartqueue.models import Channel
+from smartqueue.models.analytics import service_day
 from smartqueue.queueing import operations as ops
 from tests.conftest import PASSWORD
 
@@ -103,3 +107,36 @@ def test_a_branch_manager_reads_the_satisfaction_of_the_day(
         part.scroll_into_view_if_needed()
         part.screenshot(path=screenshots_dir / f"{name}-satisfaction.png")
         context.close()
+
+
+def test_a_waiting_ticket_says_how_sure_its_estimate_is(
+    browser: Browser, live_server, db, make_hall, frozen, screenshots_dir
+):
+    hall = make_hall()
+    db.session.execute(
+        insert(service_day).values(
+            day=date(2026, 11, 30),
+            service_id=hall.a.id,
+            branch_id=hall.branch.id,
+            organization_id=hall.org.id,
+            weekday=0,
+            target_wait_minutes=15,
+            told_n=120,
+            told_inside=98,
+        )
+    )
+    db.session.commit()
+    for _ in range(4):
+        ops.issue_ticket(hall.a, channel=Channel.KIOSK)
+    mine = ops.issue_ticket(hall.a, channel=Channel.WEB)
+    context = browser.new_context(
+        viewport=PHONE, locale="fr-SN", timezone_id="Africa/Dakar"
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/t/{mine.token}")
+    expect(page.locator("#ticket-confidence")).to_have_text(
+        "Nos estimations pour ce service se sont vérifiées 8 fois sur 10 "
+        "ces 4 dernières semaines."
+    )
+    page.screenshot(path=screenshots_dir / "phone-ticket-confidence.png")
+    context.close()

@@ -4,6 +4,7 @@ get or htmx), says thanks after, and refuses in French what it must."""
 import pytest
 from sqlalchemy import func, select
 
+from smartqueue.analytics import ratings
 from smartqueue.models import Channel, TicketRating
 from smartqueue.queueing import operations as ops
 
@@ -103,3 +104,25 @@ def test_the_rating_form_closes_seven_days_after_the_visit(
     assert 'name="rating"' not in page
     answer = client.post(f"/t/{ticket.token}/rating", data={"rating": "5"})
     assert answer.status_code == 409 and _count(db) == 0
+
+
+def test_another_organizations_manager_never_sees_the_comments(
+    client, auth, db, make_hall, frozen
+):
+    ours = make_hall(name="Plateau", staff=("agent", "branch_manager"))
+    theirs = make_hall(
+        name="Médina", org="Autre banque", staff=("agent", "branch_manager")
+    )
+    ratings.rate_ticket(_served(ours).token, 2, "Commentaire de Plateau")
+    ratings.rate_ticket(_served(theirs).token, 5, "Commentaire de Médina")
+    auth.login(theirs.manager)
+    day = "?period=day&start=2026-12-01"
+    own = client.get(f"/manage/branches/{theirs.branch.id}/analytics{day}")
+    assert own.status_code == 200
+    html = own.get_data(as_text=True)
+    assert "Commentaire de Médina" in html and "Commentaire de Plateau" not in html
+    other = client.get(f"/manage/branches/{ours.branch.id}/analytics{day}")
+    assert other.status_code in (403, 404)
+    assert "Commentaire de Plateau" not in other.get_data(as_text=True)
+    org = client.get(f"/manage/organizations/{ours.org.id}/analytics{day}")
+    assert "Commentaire de Plateau" not in org.get_data(as_text=True)
