@@ -87,6 +87,10 @@ def test_default_period_is_yesterday_and_says_so(client, auth, day):
     assert "Lundi 30 novembre 2026" in html
     assert _tile(html, "issued") == "0"
     assert 'aria-current="page">Hier<' in html
+    month = client.get(
+        f"/manage/branches/{day.branch.id}/analytics?period=month&start=2026-12-01"
+    ).get_data(as_text=True)
+    assert 'aria-current="page">Ce mois<' in month
 
 
 def test_service_filter_narrows_every_figure(client, auth, day):

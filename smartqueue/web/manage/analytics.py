@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from ... import clock
 from ...analytics import queries as analytics_queries
 from ...analytics import ratings
-from ...analytics.periods import BadPeriod, Period, month_of, period_from
+from ...analytics.periods import BadPeriod, Period, month_of, period_from, year_of
 from ...analytics.report import Figures, Scope
 from ...analytics.tables import DATE, NUMBER, TEXT, Table, tables_for
 from ...orgs import queries as org_queries
@@ -180,15 +180,16 @@ def _tiles(now: Figures, before: Figures) -> list[Tile]:
 
 
 def _quick_links(today: date) -> list[tuple[str, dict]]:
-    """The periods a manager asks for most, as query strings."""
+    """The periods a manager asks for most, as the query strings that the pages'
+    periods write (so that the one shown is marked as the current link)."""
     yesterday = today - timedelta(days=1)
     last_month = month_of(today.replace(day=1) - timedelta(days=1))
     return [
-        (_("Hier"), {"period": "day", "start": yesterday.isoformat()}),
-        (_("Cette semaine"), {"period": "week", "start": today.isoformat()}),
-        (_("Ce mois"), {"period": "month", "start": today.isoformat()}),
+        (_("Hier"), Period("day", yesterday, yesterday).query()),
+        (_("Cette semaine"), period_from({"period": "week"}, today).query()),
+        (_("Ce mois"), month_of(today).query()),
         (_("Mois dernier"), last_month.query()),
-        (_("Cette année"), {"period": "year", "start": today.isoformat()}),
+        (_("Cette année"), year_of(today).query()),
     ]
 
 
