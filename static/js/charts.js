@@ -113,6 +113,27 @@
     document.head.appendChild(loader);
   }
 
+  // Going back to a boosted page restores a copy of its body that htmx kept, where a
+  // canvas would come back blank: leave the tables bare in that copy, draw again after.
+  function clear() {
+    Array.prototype.forEach.call(document.querySelectorAll("figure.chart"), function (figure) {
+      var chart = window.Chart && window.Chart.getChart(figure.querySelector("canvas"));
+      if (chart) {
+        chart.destroy();
+      }
+      figure.remove();
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("table[data-drawn]"), function (table) {
+      table.removeAttribute("data-drawn");
+    });
+  }
+
+  // This script runs again with each boosted page that has it: listen once.
+  if (!window.smartqueueCharts) {
+    window.smartqueueCharts = true;
+    document.addEventListener("htmx:beforeHistorySave", clear);
+    document.addEventListener("htmx:historyRestore", start);
+  }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

@@ -137,6 +137,19 @@ def test_branch_manager_reads_two_weeks_on_a_desktop(
         path=screenshots_dir / "desktop-analytics-branch-range.png", full_page=True
     )
     page.screenshot(path=screenshots_dir / "desktop-analytics-branch-fold.png")
+    # Another period through a quick link (boosted), then back: drawn again each time.
+    page.get_by_role("link", name="Mois dernier").click()
+    expect(page.locator("#period-title")).to_have_text(
+        "Du 1 novembre 2026 au 30 novembre 2026"
+    )
+    _expect_chart_beside_its_table(page, "table-tickets-by-day")
+    page.go_back()
+    expect(page.locator("#period-title")).to_have_text(
+        "Du 16 novembre 2026 au 1 décembre 2026"
+    )
+    for table_id in ("table-tickets-by-day", "table-waits-by-day", "table-channels"):
+        _expect_chart_beside_its_table(page, table_id)
+    expect(page.locator("figure.chart")).to_have_count(3)
     assert not errors, errors
     context.close()
 
