@@ -360,9 +360,18 @@ def upgrade():
         sqlite_where=sa.text("status = 'served'"),
     )
     with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "first_called_at",
+                smartqueue.models.base.UTCDateTime(timezone=True),
+                nullable=True,
+            )
+        )
         batch_op.add_column(sa.Column("told_minutes", sa.SmallInteger(), nullable=True))
         batch_op.add_column(sa.Column("told_low", sa.SmallInteger(), nullable=True))
         batch_op.add_column(sa.Column("told_high", sa.SmallInteger(), nullable=True))
+    # Tickets called before this column: their latest call is the first one known.
+    op.execute("UPDATE ticket SET first_called_at = called_at")
 
     # ### end Alembic commands ###
 
@@ -374,6 +383,7 @@ def downgrade():
         batch_op.drop_column("told_high")
         batch_op.drop_column("told_low")
         batch_op.drop_column("told_minutes")
+        batch_op.drop_column("first_called_at")
 
     with op.batch_alter_table("service", schema=None) as batch_op:
         batch_op.drop_column("target_wait_minutes")

@@ -212,7 +212,9 @@ class Ticket(db.Model):
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kept across transfers
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest call
+    # The first call, kept through recalls and "let others pass": where a wait ends.
+    first_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     serving_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counter_id: Mapped[int | None] = mapped_column(

@@ -63,6 +63,7 @@ def call_next(counter: Counter, *, by: User) -> Ticket | None:
         return None
     record_move(ticket, TicketStatus.CALLED, "call", by=by, counter=counter)
     ticket.called_at, ticket.counter_id, ticket.agent_id = now, counter.id, by.id
+    ticket.first_called_at = ticket.first_called_at or now
     _notify_after_call(ticket)
     db.session.commit()
     announce_tickets([ticket.id], ticket.branch_id, "call", counter.id)
@@ -132,6 +133,7 @@ def call_out_of_turn(
         counter.id,
         by.id,
     )
+    ticket.first_called_at = ticket.first_called_at or ticket.called_at
     _notify_after_call(ticket)
     db.session.commit()
     announce_tickets([ticket.id], ticket.branch_id, "call", counter.id)
