@@ -1,6 +1,7 @@
 """The fixed buckets of the wait and service-time histograms, and the percentiles read
 from them (a bucket's upper edge: "9 in 10 waited at most X min")."""
 
+import functools
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -35,14 +36,20 @@ def percentile(counts: Sequence[int], q: float) -> int | None:
     total = sum(counts)
     if total == 0:
         return None
-    # Exact arithmetic: 0.9 * 70 is 63.00000000000001 in floats, whose ceiling is 64.
-    rank = max(1, math.ceil(Fraction(q).limit_denominator(10_000) * total))
+    rank = _rank(q, total)
     seen = 0
     for bucket, count in enumerate(counts):
         seen += count
         if seen >= rank:
             return upper_edge_minutes(bucket)
     raise AssertionError("unreachable: rank <= total")
+
+
+@functools.lru_cache(maxsize=4096)
+def _rank(q: float, total: int) -> int:
+    """ceil(q n), exactly: 0.9 * 70 is 63.00000000000001 in floats, whose ceiling is
+    64, not 63."""
+    return max(1, math.ceil(Fraction(q).limit_denominator(10_000) * total))
 
 
 def p90_minutes(counts: Sequence[int]) -> int | None:

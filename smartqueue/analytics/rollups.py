@@ -30,6 +30,9 @@ ROLLUP_TABLES = (service_day, agent_day, commune_day)
 def build_day(day: date, branch_id: int) -> int:
     """Write one branch-day's rollups in place of what was there; its tickets' count."""
     begin_write(db.session)
+    # The build's start: a rating written while it reads is newer, and gets its day
+    # built again (days_to_build), whatever the order of the two commits.
+    started_at = clock.now()
     # Two builders of one branch-day would both delete, then collide inserting. FOR NO
     # KEY UPDATE: tickets still insert (their foreign key takes KEY SHARE on the branch).
     db.session.execute(
@@ -52,7 +55,7 @@ def build_day(day: date, branch_id: int) -> int:
         run = RollupRun(day=day, branch_id=branch_id)
         db.session.add(run)
     run.tickets = facts.tickets
-    run.built_at = clock.now()
+    run.built_at = started_at
     db.session.commit()
     return facts.tickets
 
