@@ -87,6 +87,15 @@ def rate_ticket(
     value = _check_rating(rating)
     comment = clean_comment(comment)
     begin_write(db.session)
+    branch_id = db.session.scalar(select(Ticket.branch_id).where(Ticket.token == token))
+    if branch_id is None:
+        raise RatingRefused(_l("Ce ticket n'existe pas."))
+    # A rollup build of the branch's day holds its row FOR NO KEY UPDATE (rollups.
+    # build_day): sharing it here, the rating is either read by the build or written
+    # after it, newer than its build, so built again; never lost between the two.
+    db.session.execute(
+        select(Branch.id).where(Branch.id == branch_id).with_for_update(read=True)
+    )
     # The ticket's row lock makes two taps of the same link wait for each other: the
     # second sees the first's rating and is told so.
     ticket = db.session.scalar(
@@ -95,7 +104,7 @@ def rate_ticket(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if ticket is None:
+    if ticket is None:  # removed in between
         raise RatingRefused(_l("Ce ticket n'existe pas."))
     state = rating_state(ticket)
     if state is None:
