@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..models.analytics import BUCKETS, CHANNELS, agent_day, commune_day, service_day
 from .buckets import p90_minutes
-from .facts import day_facts
+from .facts import branches_day_facts
 from .report import AgentRow, Figures, PeriodReport, Row, Scope
 
 # service_day's columns that are counts or sums (everything but the keys).
@@ -234,6 +234,15 @@ def _unbuilt_with_activity(
     return sorted(pairs)
 
 
+def _live_facts(branch_ids, start: date, end: date, closed_end: date):
+    """DayFacts of the branch-days not read from rollups, one day at a time."""
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for day, branch_id in _unbuilt_with_activity(branch_ids, start, end, closed_end):
+        by_day[day].append(branch_id)
+    for day, branches in sorted(by_day.items()):
+        yield from branches_day_facts(day, branches).values()
+
+
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -247,8 +256,7 @@ def _fold(scope: Scope, branch_ids: list[int], start: date, end: date) -> _Folde
     closed_end = min(end, today - timedelta(days=1))
     if closed_end >= start:
         _fold_rollups(folded, scope, start, closed_end)
-    for day, branch_id in _unbuilt_with_activity(branch_ids, start, end, closed_end):
-        facts = day_facts(day, branch_id)
+    for facts in _live_facts(branch_ids, start, end, closed_end):
         for row in facts.service_rows:
             if scope.service_id is None or row["service_id"] == scope.service_id:
                 _fold_service_row(folded, row)
@@ -351,8 +359,8 @@ def _totals_only(scope: Scope, branch_ids, start: date, end: date) -> dict:
         ).one()
         # No row at all: NULL sums.
         _add_values(total, FIGURE_COLUMNS, (value or 0 for value in values))
-    for day, branch_id in _unbuilt_with_activity(branch_ids, start, end, closed_end):
-        for row in day_facts(day, branch_id).service_rows:
+    for facts in _live_facts(branch_ids, start, end, closed_end):
+        for row in facts.service_rows:
             if scope.service_id is None or row["service_id"] == scope.service_id:
                 _add(total, row, FIGURE_COLUMNS)
     return total

@@ -19,7 +19,7 @@ from datetime import date
 import pytest
 
 from smartqueue.analytics.buckets import bucket_of, p90_minutes, percentile
-from smartqueue.analytics.facts import day_facts
+from smartqueue.analytics.facts import branches_day_facts, day_facts
 from smartqueue.models import TicketStatus
 from smartqueue.models.analytics import BUCKETS, agent_day, service_day
 from tests.conftest import at
@@ -166,3 +166,15 @@ def test_day_facts_of_a_quiet_day_is_empty(tuesday):
     facts = day_facts(date(2026, 12, 6), tuesday.branch.id)
 
     assert (facts.tickets, facts.service_rows, facts.agent_rows) == (0, [], [])
+
+
+def test_branches_day_facts_reads_several_branches_at_once(tuesday, make_hall):
+    other = make_hall(org="Autre Banque")
+
+    both = branches_day_facts(TUESDAY, [other.branch.id, tuesday.branch.id])
+
+    assert both == {
+        tuesday.branch.id: day_facts(TUESDAY, tuesday.branch.id),
+        other.branch.id: day_facts(TUESDAY, other.branch.id),
+    }
+    assert both[other.branch.id].tickets == 0
