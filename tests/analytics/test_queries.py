@@ -114,24 +114,27 @@ def test_period_report_is_the_same_from_rollups_and_from_live_tables(
     assert live.totals.issued == 10 and live.totals.rating_n == 3
 
 
+@pytest.mark.parametrize("read_from", ["live tables", "rollups"])
 def test_scope_never_counts_another_organizations_tickets(
-    tuesday, make_hall, make_ticket
+    tuesday, make_hall, make_ticket, frozen, read_from
 ):
     other = make_hall(org="Autre Banque")
     make_ticket(other.a, at(1, 9), status=TicketStatus.CANCELLED)
+    if read_from == "rollups":
+        frozen.set(at(2, 10))
+        rollups.rebuild(TUESDAY, TUESDAY)
 
-    mine = period_report(Scope(tuesday.org.id), TUESDAY, TUESDAY)
-    theirs = period_report(Scope(other.org.id), TUESDAY, TUESDAY)
-    # Another organization's branch named in branch_ids is not added to the scope.
-    sneaky = period_report(
-        Scope(tuesday.org.id, branch_ids=(other.branch.id,)), TUESDAY, TUESDAY
-    )
-    platform = period_report(Scope(None), TUESDAY, TUESDAY)
+    def issued(scope):
+        report = period_report(scope, TUESDAY, TUESDAY)
+        return report.totals.issued, [row.name for row in report.by_branch]
 
-    assert (mine.totals.issued, theirs.totals.issued) == (8, 1)
-    assert sneaky.totals.issued == 0 and sneaky.by_branch == []
-    assert platform.totals.issued == 9
-    assert [r.name for r in theirs.by_branch] == [other.branch.name]
+    mine, theirs = tuesday.org.id, other.org.id
+    assert issued(Scope(mine)) == (8, [tuesday.branch.name])
+    assert issued(Scope(theirs)) == (1, [other.branch.name])
+    assert issued(Scope(None))[0] == 9  # the platform's
+    # Another organization's branch or service named in the scope adds nothing.
+    assert issued(Scope(mine, branch_ids=(other.branch.id,))) == (0, [])
+    assert issued(Scope(mine, service_id=other.a.id)) == (0, [])
 
 
 def test_branch_ids_and_service_narrow_the_scope(tuesday, make_branch, make_ticket):
