@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, and_, or_, select, type_coerce
 
 from .. import clock
 from ..extensions import db
@@ -68,6 +68,33 @@ class DayFacts:
 
 def _seconds(later, earlier) -> int:
     return int((later - earlier).total_seconds())
+
+
+def branch_days_with_activity(wanted: dict[date, set[int]]) -> set[tuple[date, int]]:
+    """Which of the (day, branch) pairs asked (day -> branch ids) had tickets or
+    appointments. Days asking the same branches share one probe of the (branch, day)
+    indexes: a year whose closed days are rolled up asks little more than today."""
+    lacking: dict[frozenset, list[date]] = defaultdict(list)
+    for day, branch_ids in wanted.items():
+        if branch_ids:
+            lacking[frozenset(branch_ids)].append(day)
+    if not lacking:
+        return set()
+    pairs = set()
+    for model in (Ticket, Appointment):
+        probes = [
+            and_(model.branch_id.in_(sorted(branches)), model.day.in_(days))
+            for branches, days in lacking.items()
+        ]
+        pairs |= {
+            tuple(row)
+            for row in db.session.execute(
+                select(model.day, model.branch_id)
+                .where(or_(*probes))
+                .group_by(model.day, model.branch_id)
+            )
+        }
+    return pairs
 
 
 def _zeros(columns, **keys) -> dict:

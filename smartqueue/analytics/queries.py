@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
 from ..models import (
-    Appointment,
     Branch,
     Commune,
     Counter,
@@ -34,7 +33,7 @@ from ..models import (
 )
 from ..models.analytics import BUCKETS, CHANNELS, agent_day, commune_day, service_day
 from .buckets import p90_minutes
-from .facts import branches_day_facts
+from .facts import branch_days_with_activity, branches_day_facts
 from .report import AgentRow, Figures, PeriodReport, Row, Scope
 
 # service_day's columns that are counts or sums (everything but the keys).
@@ -206,32 +205,12 @@ def _unbuilt_with_activity(
             )
         ):
             built[day].add(branch_id)
-    # Days grouped by the branches they lack: one probe of the (branch, day) index per
-    # group, so a year whose closed days are all built asks only about today.
-    lacking: dict[frozenset, list[date]] = defaultdict(list)
+    wanted = {}
     day = start
     while day <= end:
-        missing = frozenset(branch_ids) - built[day] if day <= closed_end else None
-        lacking[missing if missing is not None else frozenset(branch_ids)].append(day)
+        wanted[day] = set(branch_ids) - (built[day] if day <= closed_end else set())
         day += timedelta(days=1)
-    lacking.pop(frozenset(), None)
-    if not lacking:
-        return []
-    pairs = set()
-    for model in (Ticket, Appointment):
-        probes = [
-            and_(model.branch_id.in_(sorted(branches)), model.day.in_(days))
-            for branches, days in lacking.items()
-        ]
-        pairs |= {
-            tuple(row)
-            for row in db.session.execute(
-                select(model.day, model.branch_id)
-                .where(or_(*probes))
-                .group_by(model.day, model.branch_id)
-            )
-        }
-    return sorted(pairs)
+    return sorted(branch_days_with_activity(wanted))
 
 
 def _live_facts(branch_ids, start: date, end: date, closed_end: date):

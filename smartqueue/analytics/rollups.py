@@ -5,15 +5,15 @@ Each branch-day is one unit of work: its old rows deleted, its new rows inserted
 RollupRun written together, so a reader sees the day whole or not at all.
 """
 
+import logging
 from datetime import date, timedelta
 
-from sqlalchemy import delete, insert, select, union
+from sqlalchemy import delete, insert, select
 
 from .. import clock
 from ..extensions import db
 from ..models import (
     ACTIVE_STATUSES,
-    Appointment,
     Branch,
     RollupRun,
     Ticket,
@@ -21,9 +21,10 @@ from ..models import (
 )
 from ..models.analytics import agent_day, commune_day, service_day
 from ..work import begin_write, unit_of_work
-from .facts import day_facts
+from .facts import branch_days_with_activity, day_facts
 
 ROLLUP_TABLES = (service_day, agent_day, commune_day)
+log = logging.getLogger(__name__)
 
 
 @unit_of_work
@@ -60,16 +61,19 @@ def build_day(day: date, branch_id: int) -> int:
     return facts.tickets
 
 
-def _days_with_activity(start: date, end: date, branch_ids=None) -> set[tuple]:
-    """(day, branch_id) pairs with tickets or appointments from start to end."""
-    tickets = select(Ticket.day, Ticket.branch_id).where(Ticket.day.between(start, end))
-    appointments = select(Appointment.day, Appointment.branch_id).where(
-        Appointment.day.between(start, end)
-    )
-    if branch_ids is not None:
-        tickets = tickets.where(Ticket.branch_id.in_(branch_ids))
-        appointments = appointments.where(Appointment.branch_id.in_(branch_ids))
-    return {tuple(row) for row in db.session.execute(union(tickets, appointments))}
+def _days_with_activity(
+    start: date, end: date, branch_ids=None, skip=frozenset()
+) -> set[tuple]:
+    """(day, branch_id) pairs with tickets or appointments from start to end, but
+    those in `skip` (days rolled up already), probing the (branch, day) indexes."""
+    if branch_ids is None:
+        branch_ids = db.session.scalars(select(Branch.id)).all()
+    wanted = {}
+    day = start
+    while day <= end:
+        wanted[day] = {b for b in branch_ids if (day, b) not in skip}
+        day += timedelta(days=1)
+    return branch_days_with_activity(wanted)
 
 
 def _runs(start: date, end: date, branch_ids=None) -> dict[tuple, object]:
@@ -115,9 +119,8 @@ def days_to_build(today: date, lookback: int = 7) -> list[tuple[date, int]]:
     """The closed branch-days (today-lookback .. yesterday) with activity and no
     rollup yet, or rated since theirs was built; oldest first."""
     start, end = today - timedelta(days=lookback), today - timedelta(days=1)
-    active = _days_with_activity(start, end)
-    built = _runs(start, end)
-    due = (active - set(built)) | _rated_since_built(start, end)
+    built = set(_runs(start, end))
+    due = _days_with_activity(start, end, skip=built) | _rated_since_built(start, end)
     due -= _still_open(start, end)
     db.session.commit()  # end the reads' transaction: each build is a unit of its own
     return sorted(due)
@@ -125,11 +128,16 @@ def days_to_build(today: date, lookback: int = 7) -> list[tuple[date, int]]:
 
 def build_closed_days(today: date, lookback: int = 7) -> list[tuple[date, int, int]]:
     """Build every closed branch-day due (see days_to_build); (day, branch, tickets)
-    of each built. Idempotent: a second run finds nothing due."""
-    return [
-        (day, branch_id, build_day(day, branch_id))
-        for day, branch_id in days_to_build(today, lookback)
-    ]
+    of each built. Idempotent: a second run finds nothing due. A branch-day that fails
+    is logged and left due for the next run; the others are built."""
+    built = []
+    for day, branch_id in days_to_build(today, lookback):
+        try:
+            built.append((day, branch_id, build_day(day, branch_id)))
+        except Exception:
+            db.session.rollback()
+            log.exception("rollup of branch %s on %s failed", branch_id, day)
+    return built
 
 
 def rebuild(start: date, end: date, branch_ids=None) -> list[tuple[date, int, int]]:
