@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from smartqueue.analytics import ratings
 from smartqueue.models import Channel, CounterStatus
 from smartqueue.queueing import operations as ops
 from tests.conftest import PASSWORD
@@ -24,7 +25,8 @@ def _dakar(day, hour, minute=0):
 @pytest.fixture
 def history(make_hall, make_user, frozen):
     """Agence Plateau's two weeks (16 November to Tuesday 1 December, Sundays closed):
-    busier on Mondays, waits longer on busy days, every ticket served in turn."""
+    busier on Mondays, waits longer on busy days, every ticket served in turn, half of
+    them rated."""
     hall = make_hall(
         services=(("A", "Ouverture de compte"), ("B", "Dépôt et retrait")),
         counters={1: "AB"},
@@ -64,6 +66,9 @@ def history(make_hall, make_user, frozen):
             moment += timedelta(minutes=4 + i % 6)
             frozen.set(moment)
             ops.finish(called, by=agent)
+            if i % 2 == 0:  # half rate their visit, some with a word
+                comment = "Accueil rapide, merci." if i % 8 == 0 else None
+                ratings.rate_ticket(called.token, 3 + (i + day.day) % 3, comment)
         day += timedelta(days=1)
     frozen.set(_dakar(day - timedelta(days=1), 17, 30))
     return hall
@@ -130,6 +135,9 @@ def test_branch_manager_reads_two_weeks_on_a_desktop(
     for table_id in ("table-tickets-by-day", "table-waits-by-day", "table-channels"):
         _expect_chart_beside_its_table(page, table_id)
     expect(page.locator("#tile-issued .tile-value")).not_to_have_text("0")
+    expect(page.locator("#tile-rating-mean .tile-value")).to_contain_text("/ 5")
+    expect(page.locator("#table-ratings")).to_contain_text("Dépôt et retrait")
+    expect(page.locator("#satisfaction")).to_contain_text("Accueil rapide, merci.")
     heat = page.locator("#table-arrivals")
     expect(heat).to_be_visible()
     expect(heat.locator("td.heat-6").first).to_be_visible()  # the busiest hour

@@ -70,7 +70,7 @@ class CellFormat:
     """A table's values as the page shows them, in the reader's locale: `cell(value,
     kind)`. A year's page has ~4 000 cells and Babel's format_* cost ~50 µs each (200 ms
     a page), so the locale's symbols and names are read once per page and the numbers
-    formatted by Python: the same text as Babel's patterns #,##0 / #,##0.0 / 0.0# / the
+    formatted by Python: the same text as Babel's patterns #,##0 / #,##0.0 / the
     locale's percent, and dates as "EEE d MMM"."""
 
     def __init__(self, locale: Locale):
@@ -106,9 +106,8 @@ class CellFormat:
             return (
                 self.percent_before + self.number(value * 100, 0) + self.percent_after
             )
-        if kind == "rating":
-            text = self.number(value, 2)
-            return text[:-1] if text.endswith("0") else text
+        if kind == "rating":  # one decimal, as the satisfaction part writes it
+            return self.number(value, 1)
         return self.number(value, 0)
 
 
