@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, and_, or_, select, type_coerce
+from sqlalchemy import String, and_, func, or_, select, type_coerce
 
 from .. import clock
 from ..extensions import db
@@ -148,6 +148,9 @@ def branches_day_facts(day: date, branch_ids) -> dict[int, DayFacts]:
                 tickets.c.told_minutes,
                 tickets.c.told_low,
                 tickets.c.told_high,
+                # The wait ends at the first call (called_at is the latest, after
+                # recalls); rows written before first_called_at existed have only it.
+                func.coalesce(tickets.c.first_called_at, tickets.c.called_at),
             ).where(tickets.c.branch_id.in_(branch_ids), tickets.c.day == day),
         ),
         (
@@ -291,7 +294,7 @@ CALL_STATUS_COLUMNS = {
 def _count_ticket(row: dict, ticket) -> None:
     # Unpacked once: a busy day counts 25 000 of these (a bench's 50 branches).
     (_, _, _, status, channel, arrived, called, serving, finished) = ticket[:9]
-    (_, _, transferred_from, told, told_low, told_high) = ticket[9:]
+    (_, _, transferred_from, told, told_low, told_high, called) = ticket[9:]
     row["issued"] += 1
     status_column = FINAL_STATUS_COLUMNS.get(status)
     if status_column:

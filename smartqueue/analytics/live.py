@@ -132,9 +132,11 @@ def today_by_service(scope: Scope, locale: str = "fr") -> list[ServiceToday]:
             )
     histograms = {service_id: [0] * BUCKETS for service_id in lines}
     sums = dict.fromkeys(lines, 0)
+    # A wait ends at the first call (called_at is the latest, after recalls).
+    first_call = func.coalesce(Ticket.first_called_at, Ticket.called_at)
     waits = db.session.execute(
-        select(Ticket.service_id, Ticket.arrived_at, Ticket.called_at).where(
-            todays, Ticket.called_at.is_not(None)
+        select(Ticket.service_id, Ticket.arrived_at, first_call).where(
+            todays, first_call.is_not(None)
         )
     )
     for service_id, arrived_at, called_at in waits:

@@ -79,25 +79,27 @@ DAY_SUMMED = FIGURE_COLUMNS + HOURS
 REVENUE_PURPOSES = (PaymentPurpose.APPOINTMENT_FEE, PaymentPurpose.TICKET_FEE)
 HASH_WORK_MEM = "64MB"
 
-TICKET_COLUMNS = (
-    "code",
-    "day",
-    "branch",
-    "service",
-    "channel",
-    "status",
-    "priority",
-    "arrived_at",
-    "called_at",
-    "serving_at",
-    "finished_at",
-    "wait_s",
-    "service_s",
-    "counter",
-    "agent",
-    "told_minutes",
-    "rating",
-)
+# The ticket-level export's columns (keys) and their titles in the CSV's first line.
+TICKET_TITLES = {
+    "code": _l("Ticket"),
+    "day": _l("Jour"),
+    "branch": _l("Agence"),
+    "service": _l("Service"),
+    "channel": _l("Canal"),
+    "status": _l("Statut"),
+    "priority": _l("Priorité"),
+    "arrived_at": _l("Arrivée"),
+    "called_at": _l("Appel"),
+    "serving_at": _l("Début du service"),
+    "finished_at": _l("Fin"),
+    "wait_s": _l("Attente (s)"),
+    "service_s": _l("Durée du service (s)"),
+    "counter": _l("Guichet"),
+    "agent": _l("Agent"),
+    "told_minutes": _l("Attente annoncée (min)"),
+    "rating": _l("Note"),
+}
+TICKET_COLUMNS = tuple(TICKET_TITLES)
 
 
 def _add(into: dict, row, columns) -> None:
@@ -536,10 +538,6 @@ def period_report(scope: Scope, start: date, end: date) -> PeriodReport:
 # --- tickets one by one -------------------------------------------------------------------
 
 
-def _local_iso(moment: datetime | None) -> str | None:
-    return clock.local(moment).isoformat(timespec="seconds") if moment else None
-
-
 def _seconds_between(later, earlier) -> int | None:
     if later is None or earlier is None:
         return None
@@ -560,6 +558,7 @@ def ticket_rows(scope: Scope, start: date, end: date) -> Iterator[tuple]:
             Ticket.priority,
             Ticket.arrived_at,
             Ticket.called_at,
+            func.coalesce(Ticket.first_called_at, Ticket.called_at).label("first_call"),
             Ticket.serving_at,
             Ticket.finished_at,
             Counter.number,
@@ -588,19 +587,19 @@ def ticket_rows(scope: Scope, start: date, end: date) -> Iterator[tuple]:
             served = row.status.value == "served"
             yield (
                 row.code,
-                row.day.isoformat(),
+                row.day,
                 row.name,
                 row.name_fr,
                 row.channel.value,
                 row.status.value,
                 row.priority.value,
-                _local_iso(row.arrived_at),
-                _local_iso(row.called_at),
-                _local_iso(row.serving_at),
-                _local_iso(row.finished_at),
-                _seconds_between(row.called_at, row.arrived_at),
+                row.arrived_at,
+                row.called_at,
+                row.serving_at,
+                row.finished_at,
+                _seconds_between(row.first_call, row.arrived_at),
                 _seconds_between(row.finished_at, row.serving_at) if served else None,
-                f"Guichet {row.number}" if row.number is not None else None,
+                row.number,
                 row.full_name or row.email,
                 row.told_minutes,
                 row.rating,

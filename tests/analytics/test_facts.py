@@ -20,8 +20,9 @@ import pytest
 
 from smartqueue.analytics.buckets import bucket_of, p90_minutes, percentile
 from smartqueue.analytics.facts import branches_day_facts, day_facts
-from smartqueue.models import TicketStatus
+from smartqueue.models import Channel, TicketStatus
 from smartqueue.models.analytics import BUCKETS, agent_day, service_day
+from smartqueue.queueing import operations as ops
 from tests.conftest import at
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -178,3 +179,25 @@ def test_branches_day_facts_reads_several_branches_at_once(tuesday, make_hall):
         other.branch.id: day_facts(TUESDAY, other.branch.id),
     }
     assert both[other.branch.id].tickets == 0
+
+
+def test_a_wait_ends_at_the_first_call_whatever_the_recalls(db, frozen, make_hall):
+    """Recalls move called_at (the board shows the latest call); the wait a customer had
+    ended when they were first called, and the agent's call-to-start runs from the last."""
+    hall = make_hall()
+    ticket = ops.issue_ticket(hall.a, channel=Channel.KIOSK)
+    frozen.tick(minutes=6)
+    ops.call_next(hall.counter, by=hall.agent)
+    frozen.tick(minutes=2)
+    ops.recall(ticket, by=hall.agent)
+    frozen.tick(minutes=2)
+    ops.recall(ticket, by=hall.agent)
+    frozen.tick(minutes=1)
+    ops.start_serving(ticket, by=hall.agent)
+    ops.finish(ticket, by=hall.agent)
+
+    facts = day_facts(frozen.now.date(), hall.branch.id)
+    (row,) = facts.service_rows
+    assert (row["wait_n"], row["wait_sum_s"]) == (1, 6 * 60)
+    (agent,) = facts.agent_rows
+    assert agent["call_to_start_sum_s"] == 60

@@ -107,7 +107,7 @@ def _tickets():
     scope, name, _many = _scope()
     end = min(period.end, clock.today())
     rows = queries.ticket_rows(scope, period.start, end)
-    chunks = exports.stream_csv(queries.TICKET_COLUMNS, rows)
+    chunks = exports.stream_csv(queries.TICKET_TITLES.values(), rows)
     response = Response(
         stream_with_context(chunks),
         mimetype=exports.CSV_MIMETYPE,
