@@ -1,15 +1,25 @@
-"""Demo data for someone trying SmartQueue: three organizations and a login for every role."""
+"""Demo data for someone trying SmartQueue: three organizations and a login for every role,
+and five weeks of their past, so that the analytics pages show real charts at once."""
 
-from datetime import time, timedelta
+import calendar
+import random
+import secrets
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from . import clock
 from .accounts.secrets import hash_password, keyed_hash
+from .analytics import rollups
 from .extensions import db
 from .models import (
+    Appointment,
     AppointmentSettings,
+    AppointmentStatus,
     Branch,
+    Channel,
     Commune,
     Counter,
     CounterStatus,
@@ -20,15 +30,21 @@ from .models import (
     Organization,
     OrganizationType,
     Plan,
+    Priority,
     Queue,
     QueueType,
     Role,
     Service,
     SlotTemplate,
+    Ticket,
+    TicketRating,
+    TicketStatus,
+    TravelPlan,
     User,
     utcnow,
 )
 from .payments import invoices
+from .queueing.queries import wait_range
 
 # The demo's paying line (payments/fees.py: a VIP ticket costs 1 000 FCFA).
 VIP = ("V", "Clients privilège", "Kiliyaan VIP", "Priority clients", 10)
@@ -175,13 +191,20 @@ STAFF = [  # (email, name, organization, role, branch or None)
 ]
 
 
+@cache
+def _password_hash() -> str:
+    """The demo password's hash, made once: a hash takes a second on purpose, and every
+    demo login has the same (published) password."""
+    return hash_password(PASSWORD)
+
+
 def _user(email: str, name: str, **extra) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(
             email=email,
             full_name=name,
-            password_hash=hash_password(PASSWORD),
+            password_hash=_password_hash(),
             email_verified_at=utcnow(),
             **extra,
         )
@@ -309,8 +332,10 @@ def _demo_slots(branch: Branch, service: Service) -> None:
             )
 
 
-def seed_demo() -> None:
-    """Create the demo organizations and logins unless they exist (safe to run twice)."""
+def seed_demo(history: bool = False) -> None:
+    """Create the demo organizations and logins unless they exist (safe to run twice);
+    with `history`, their past five weeks too (`flask seed-demo`), unless they have a
+    past already."""
     _user("client@demo.sn", "Awa Ndiaye", phone="+221771234567")
     _user("platform@demo.sn", "Admin SmartQueue", is_platform_admin=True)
     for org_name, org_type, plan, branches, services in ORGANIZATIONS:
@@ -381,6 +406,8 @@ def seed_demo() -> None:
     # Last month's invoices, so that the billing pages have something to show (the
     # generation is idempotent, and its own unit of work).
     invoices.generate_invoices(invoices.month_before(clock.today()))
+    if history:
+        seed_history()
 
 
 def _demo_payments() -> None:
@@ -438,3 +465,346 @@ def _demo_devices() -> None:
             db.session.add(
                 Device(branch_id=branch.id, kind=kind, name=name, token_hash=digest)
             )
+
+
+# --- the demo's past: five weeks of tickets, then their rollups -------------------------
+
+HISTORY_DAYS = 35
+# Tickets of an ordinary weekday per service (branch size 1), about three quarters of
+# what the counters can serve in a day (service times from estimated_minutes).
+HISTORY_SIZES = {
+    "Agence Plateau": 1.2,
+    "Agence Parcelles Assainies": 1.0,
+    "Agence Pikine": 0.8,
+    # Starter plans: 200 tickets a day at most, a month-end Monday included.
+    "Site de Fann": 0.85,
+    "Préfecture": 0.85,
+}
+HISTORY_BUSY = 0.75
+WEEKDAY_DEMAND = [1.30, 1.05, 1.00, 0.95, 0.90, 0.45]  # Monday .. Saturday
+OFFICE_HOURS = [1.55, 1.45, 1.25, 1.05, 0.80, 0.75, 0.85, 0.75, 0.55]  # 08:00-17:00
+SATURDAY_HOURS = [1.30, 1.20, 1.00, 0.60]  # 09:00-13:00
+CHANNELS = [  # (channel, weight) of the tickets not booked
+    (Channel.KIOSK, 50),
+    (Channel.MOBILE, 20),
+    (Channel.WEB, 10),
+    (Channel.SMS, 8),
+    (Channel.COUNTER, 7),
+    (Channel.PHONE, 5),
+]
+COMMENTS = {
+    1: ["Deux heures d'attente, un seul guichet ouvert.", "Personne ne répondait."],
+    2: ["Attente trop longue.", "Yàgg na lool."],
+    3: ["Correct, sans plus.", "Ça va."],
+    4: ["Bon accueil.", "Jërëjëf, baax na."],
+    5: ["Rapide et aimable, merci !", "Excellent service.", "Gaaw na, jërëjëf !"],
+}
+HISTORY_AGENTS = [
+    "Awa Diallo",
+    "Mamadou Ndiaye",
+    "Khady Sow",
+    "Abdoulaye Gueye",
+    "Ndeye Fall",
+    "Cheikh Mbaye",
+    "Aissatou Diouf",
+    "Babacar Faye",
+    "Seynabou Kane",
+    "Modou Thiam",
+    "Rokhaya Seck",
+    "Pape Sarr",
+]
+
+
+def seed_history() -> None:
+    """Five weeks of plausible past tickets for the demo branches (busy Monday mornings
+    and month ends, no-shows, cancellations, told waits, ratings, appointments, where
+    customers came from), then their rollups; only for a demo without a past."""
+    today = clock.today()
+    branches = db.session.scalars(
+        select(Branch)
+        .join(Organization, Branch.organization_id == Organization.id)
+        .where(Organization.name.in_([org[0] for org in ORGANIZATIONS]))
+        .order_by(Branch.id)
+    ).all()
+    ids = [branch.id for branch in branches]
+    if db.session.scalar(
+        select(Ticket.id).where(Ticket.branch_id.in_(ids), Ticket.day < today).limit(1)
+    ):
+        return
+    rng = random.Random(2026)
+    communes = _history_communes(branches)
+    first = today - timedelta(days=HISTORY_DAYS)
+    tickets, appointments = [], []
+    for branch in branches:
+        agents = _history_agents(branch)
+        for offset in range(HISTORY_DAYS, 0, -1):
+            day = today - timedelta(days=offset)
+            if day.weekday() < 6:
+                made, booked = _history_day(branch, day, agents, rng)
+                tickets += made
+                appointments += booked
+    # Core's executemany: the ORM's bulk path is several times slower on SQLite.
+    db.session.execute(Ticket.__table__.insert(), tickets)
+    _history_extras(first, today, ids, tickets, communes, appointments, rng)
+    db.session.commit()
+    rollups.rebuild(first, today - timedelta(days=1), ids)
+
+
+def _history_agents(branch: Branch) -> dict[int, int]:
+    """The agent at each counter in the past weeks: the demo's own agent at counter 1
+    where the branch has one, colleagues (who may sign in too) at the others."""
+    own = sorted(
+        m.user_id
+        for m in db.session.scalars(
+            select(Membership).where(Membership.branch_id == branch.id)
+        )
+        if m.role is Role.AGENT
+    )
+    agents = {}
+    for counter in sorted(branch.counters, key=lambda c: c.number):
+        if counter.number == 1 and own:
+            agents[counter.id] = own[0]
+            continue
+        name = HISTORY_AGENTS[(branch.id * 5 + counter.number) % len(HISTORY_AGENTS)]
+        email = f"{name.split()[0].lower()}.b{branch.id}g{counter.number}@demo.sn"
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(
+                email=email,
+                full_name=name,
+                password_hash=_password_hash(),
+                email_verified_at=utcnow(),
+            )
+            db.session.add(user)
+            db.session.add(
+                Membership(
+                    user=user,
+                    organization_id=branch.organization_id,
+                    role=Role.AGENT,
+                    branch_id=branch.id,
+                )
+            )
+            db.session.flush()
+        agents[counter.id] = user.id
+    return agents
+
+
+def _history_communes(branches) -> list[int]:
+    """Communes customers come from: the branches' own and their neighbours'."""
+    own = [branch.commune_id for branch in branches if branch.commune_id]
+    nearby = db.session.scalars(
+        select(Commune.id)
+        .where(Commune.department_id.in_({b.department_id for b in branches}))
+        .order_by(Commune.id)
+    ).all()
+    return own + list(nearby)
+
+
+def _moment(day: date, seconds: float) -> datetime:
+    return datetime.combine(day, time(0), timezone.utc) + timedelta(seconds=seconds)
+
+
+def _demand(day: date) -> float:
+    """How busy a day is against an ordinary Wednesday: Mondays, the last three and
+    first two working days of a month (salaries)."""
+    factor = WEEKDAY_DEMAND[day.weekday()]
+    last = calendar.monthrange(day.year, day.month)[1]
+    working = [
+        d for d in (day.replace(day=n) for n in range(1, last + 1)) if d.weekday() < 5
+    ]
+    if day in working[-3:]:
+        factor *= 1.35
+    elif day in working[:2]:
+        factor *= 1.15
+    return factor
+
+
+def _arrivals(day: date, count: int, rng: random.Random) -> list[float]:
+    """`count` arrival times (seconds after midnight) following the day's profile,
+    in order: mornings busiest, Monday mornings more so."""
+    if day.weekday() == 5:
+        opens, weights = 9, list(SATURDAY_HOURS)
+    else:
+        opens, weights = 8, list(OFFICE_HOURS)
+        if day.weekday() == 0:
+            weights[:3] = [w * 1.25 for w in weights[:3]]
+    total = sum(weights)
+    times = []
+    for i in range(count):
+        u = (i + rng.random()) / count * total  # stratified: in arrival order
+        hour = 0
+        while u >= weights[hour] and hour < len(weights) - 1:
+            u -= weights[hour]
+            hour += 1
+        times.append((opens + hour + min(u / weights[hour], 0.999)) * 3600)
+    return times
+
+
+def _history_day(branch: Branch, day: date, agents: dict, rng: random.Random):
+    """A branch's day: its tickets as rows to insert, and the appointments of those
+    who had booked. Each ticket goes to the counter of its service free first."""
+    saturday = day.weekday() == 5
+    opens, closes = (9 if saturday else 8) * 3600, (13 if saturday else 17) * 3600
+    counters = sorted(branch.counters, key=lambda c: c.number)
+    services = [s for s in branch.services if s.is_active]
+    # Quick services (deposits, laboratory...) draw twice the people; an ordinary
+    # weekday fills HISTORY_BUSY of the counters' minutes.
+    weights = {s.id: 2 if s.estimated_minutes <= 10 else 1 for s in services}
+    minutes = sum(weights[s.id] * s.estimated_minutes for s in services)
+    per_weight = len(counters) * 9 * 60 * HISTORY_BUSY / minutes
+    demand = _demand(day) * HISTORY_SIZES.get(branch.name, 1.0)
+    arrivals = []
+    for service in services:
+        count = round(per_weight * weights[service.id] * demand * rng.uniform(0.9, 1.1))
+        for number, at in enumerate(_arrivals(day, max(count, 1), rng), start=1):
+            arrivals.append((at, service, number))
+    arrivals.sort(key=lambda a: a[0])
+    serving = {s.id: [c for c in counters if s in c.services] for s in services}
+    # On a busy day the agents hurry (shorter services), not enough to keep up.
+    density = _demand(day) * (9 / 4 if saturday else 1)
+    pace = 1 / (1 + 0.4 * max(0.0, density - 1))
+    free_at = {c.id: opens for c in counters}
+    rows, booked = [], []
+    for at, service, number in arrivals:
+        counter = min(serving[service.id], key=lambda c: free_at[c.id])
+        call = max(at, free_at[counter.id]) + rng.uniform(10, 60)
+        told = wait_range(1, (call - at) / 60 * rng.uniform(0.75, 1.25), 1)
+        row = {
+            "token": secrets.token_urlsafe(24)[:32],
+            "branch_id": branch.id,
+            "service_id": service.id,
+            "day": day,
+            "number": number,
+            "code": f"{service.prefix}{number:03d}",
+            "priority": Priority.NORMAL if rng.random() < 0.9 else Priority.HIGH,
+            "channel": rng.choices(*zip(*CHANNELS, strict=True))[0],
+            "locale": rng.choices(["fr", "wo", "en"], [70, 25, 5])[0],
+            "rank_key": _moment(day, at).timestamp(),
+            "arrived_at": _moment(day, at),
+            "created_at": _moment(day, at),
+            "called_at": None,
+            "serving_at": None,
+            "finished_at": None,
+            "counter_id": None,
+            "agent_id": None,
+            "recall_count": 0,
+            "pass_count": 0,
+            "appointment_at": None,
+            "told_minutes": told.minutes,
+            "told_low": told.low,
+            "told_high": told.high,
+        }
+        if service.accepts_appointments and rng.random() < 0.1:
+            row["channel"] = Channel.WEB
+            row["appointment_at"] = _moment(day, (at // 1800 + 1) * 1800)
+            booked.append((row["token"], row["appointment_at"]))
+        fate = rng.random()
+        if fate < 0.06:  # gave up waiting
+            row["status"] = TicketStatus.CANCELLED
+            row["finished_at"] = _moment(
+                day, at + 120 + (call - at) * rng.uniform(0.2, 0.8)
+            )
+        elif call > closes - 300:  # still waiting at closing: the expiry job's
+            row["status"] = TicketStatus.EXPIRED
+            row["finished_at"] = _moment(day, closes + 900)
+        elif fate < 0.11:  # called three times, never came
+            row.update(status=TicketStatus.NO_SHOW, recall_count=3)
+            row.update(
+                called_at=_moment(day, call), finished_at=_moment(day, call + 300)
+            )
+            free_at[counter.id] = call + 300
+        else:
+            start = call + rng.uniform(20, 90)
+            end = start + service.estimated_minutes * 60 * pace * rng.uniform(0.5, 1.4)
+            row.update(status=TicketStatus.SERVED, called_at=_moment(day, call))
+            row.update(serving_at=_moment(day, start), finished_at=_moment(day, end))
+            free_at[counter.id] = end + rng.uniform(15, 120)
+        if row["called_at"] is not None:
+            row.update(counter_id=counter.id, agent_id=agents.get(counter.id))
+        rows.append(row)
+    return rows, booked
+
+
+def _history_extras(first, today, branch_ids, rows, communes, booked, rng) -> None:
+    """What the history's tickets (`rows`, as inserted) bring with them: ratings of one
+    served in five, the appointments kept and some missed, and where a third of those
+    who came with a phone set out from."""
+    ids = dict(
+        db.session.execute(
+            select(Ticket.token, Ticket.id).where(
+                Ticket.branch_id.in_(branch_ids),
+                Ticket.day.between(first, today - timedelta(days=1)),
+            )
+        ).all()
+    )
+    tickets = [SimpleNamespace(**row, id=ids[row["token"]]) for row in rows]
+    by_token = {t.token: t for t in tickets}
+    ratings, plans, appointments = [], [], []
+    for ticket in tickets:
+        if ticket.status is TicketStatus.SERVED and rng.random() < 0.2:
+            wait_minutes = (ticket.called_at - ticket.arrived_at).total_seconds() / 60
+            spread = 0.6 + wait_minutes / 30
+            rating = max(1, min(5, 5 - int(rng.expovariate(1) * spread)))
+            ratings.append(
+                {
+                    "ticket_id": ticket.id,
+                    "service_id": ticket.service_id,
+                    "branch_id": ticket.branch_id,
+                    "agent_id": ticket.agent_id,
+                    "day": ticket.day,
+                    "rating": rating,
+                    "comment": rng.choice(COMMENTS[rating])
+                    if rng.random() < 0.25
+                    else None,
+                    "locale": ticket.locale,
+                    "created_at": ticket.finished_at + timedelta(minutes=7),
+                }
+            )
+        if ticket.channel in (Channel.MOBILE, Channel.WEB) and rng.random() < 0.35:
+            plans.append(
+                {
+                    "ticket_id": ticket.id,
+                    "commune_id": rng.choice(communes),
+                    "mode": rng.choice(
+                        ["walking", "public_transport", "taxi", "car", "motorbike"]
+                    ),
+                    "origin_set_at": ticket.arrived_at - timedelta(minutes=30),
+                }
+            )
+    for token, slot in booked:
+        ticket = by_token[token]
+        kept = ticket.status is TicketStatus.SERVED
+        for missed in [False] + ([True] if rng.random() < 0.15 else []):
+            starts = slot + timedelta(hours=1) if missed else slot
+            appointments.append(
+                {
+                    "number": f"RDV{ticket.day:%Y%m%d}{len(appointments) + 1:05d}",
+                    "check_in_token": secrets.token_urlsafe(32),
+                    "branch_id": ticket.branch_id,
+                    "service_id": ticket.service_id,
+                    "day": ticket.day,
+                    "starts_at": starts,
+                    "ends_at": starts + timedelta(minutes=30),
+                    "status": AppointmentStatus.NO_SHOW
+                    if missed
+                    else (
+                        AppointmentStatus.COMPLETED
+                        if kept
+                        else AppointmentStatus.CHECKED_IN
+                    ),
+                    "locale": ticket.locale,
+                    "deposit_fcfa": 0,
+                    "created_at": starts - timedelta(days=3),
+                    "confirmed_at": starts - timedelta(days=3),
+                    "checked_in_at": None if missed else ticket.arrived_at,
+                    "finished_at": ticket.finished_at if kept and not missed else None,
+                    "ticket_id": None if missed else ticket.id,
+                }
+            )
+    for model, made in (
+        (TicketRating, ratings),
+        (TravelPlan, plans),
+        (Appointment, appointments),
+    ):
+        if made:
+            db.session.execute(model.__table__.insert(), made)
