@@ -470,8 +470,8 @@ def _demo_devices() -> None:
 # --- the demo's past: five weeks of tickets, then their rollups -------------------------
 
 HISTORY_DAYS = 35
-# Tickets of an ordinary weekday per service (branch size 1), about three quarters of
-# what the counters can serve in a day (service times from estimated_minutes).
+# Tickets of an ordinary weekday per service (branch size 1): they keep HISTORY_BUSY of
+# the counters' minutes busy (service times from estimated_minutes).
 HISTORY_SIZES = {
     "Agence Plateau": 1.2,
     "Agence Parcelles Assainies": 1.0,
@@ -480,7 +480,7 @@ HISTORY_SIZES = {
     "Site de Fann": 0.85,
     "Préfecture": 0.85,
 }
-HISTORY_BUSY = 0.75
+HISTORY_BUSY = 0.6
 WEEKDAY_DEMAND = [1.30, 1.05, 1.00, 0.95, 0.90, 0.45]  # Monday .. Saturday
 OFFICE_HOURS = [1.55, 1.45, 1.25, 1.05, 0.80, 0.75, 0.85, 0.75, 0.55]  # 08:00-17:00
 SATURDAY_HOURS = [1.30, 1.20, 1.00, 0.60]  # 09:00-13:00
@@ -647,9 +647,13 @@ def _history_day(branch: Branch, day: date, agents: dict, rng: random.Random):
     opens, closes = (9 if saturday else 8) * 3600, (13 if saturday else 17) * 3600
     counters = sorted(branch.counters, key=lambda c: c.number)
     services = [s for s in branch.services if s.is_active]
-    # Quick services (deposits, laboratory...) draw twice the people; an ordinary
+    # Quick services (deposits, laboratory...) draw twice the people, the paying VIP
+    # line half; an ordinary
     # weekday fills HISTORY_BUSY of the counters' minutes.
-    weights = {s.id: 2 if s.estimated_minutes <= 10 else 1 for s in services}
+    weights = {
+        s.id: 0.5 if s.prefix == VIP[0] else 2 if s.estimated_minutes <= 10 else 1
+        for s in services
+    }
     minutes = sum(weights[s.id] * s.estimated_minutes for s in services)
     per_weight = len(counters) * 9 * 60 * HISTORY_BUSY / minutes
     demand = _demand(day) * HISTORY_SIZES.get(branch.name, 1.0)
