@@ -31,6 +31,9 @@ SHORT_KINDS = {
     K.TICKET_NEAR: LONGEST,
     K.TICKET_CALLED: LONGEST,
     K.TICKET_CANCELLED: LONGEST,
+    # the rating link as links.ticket_rating writes it, with a 32-character token
+    K.TICKET_FINISHED: LONGEST
+    | {"link": "https://www.smartqueue.sn/t/" + "x" * 32 + "#ticket-rating"},
     K.LEAVE_NOW: {k: v for k, v in LONGEST.items() if k != "date"},
     K.APPOINTMENT_CONFIRMED: LONGEST,
     K.APPOINTMENT_MOVED: LONGEST,
