@@ -350,14 +350,16 @@ def _totals_only(scope: Scope, branch_ids, start: date, end: date) -> dict:
 # --- names --------------------------------------------------------------------------------
 
 
-def _service_names(service_ids) -> dict[int, str]:
+def _service_names(service_ids, locale: str) -> dict[int, str]:
+    """Each service's name in the reader's language (French where it has none)."""
     if not service_ids:
         return {}
-    return dict(
-        db.session.execute(
-            select(Service.id, Service.name_fr).where(Service.id.in_(service_ids))
-        ).all()
-    )
+    return {
+        service.id: service.name_for(locale)
+        for service in db.session.scalars(
+            select(Service).where(Service.id.in_(service_ids))
+        )
+    }
 
 
 def _agent_names(user_ids) -> dict[int, str]:
@@ -371,15 +373,19 @@ def _agent_names(user_ids) -> dict[int, str]:
     }
 
 
-def _counter_names(counter_ids) -> dict[int, str]:
+def _counter_names(counter_ids) -> dict[int, tuple[int, str]]:
+    """Each counter's (number, label): "Guichet 3", or "Guichet 3 — Caisse" when named."""
     if not counter_ids:
         return {}
-    return {
-        counter_id: f"Guichet {number}"
-        for counter_id, number in db.session.execute(
-            select(Counter.id, Counter.number).where(Counter.id.in_(counter_ids))
+    names = {}
+    for counter_id, number, name in db.session.execute(
+        select(Counter.id, Counter.number, Counter.name).where(
+            Counter.id.in_(counter_ids)
         )
-    }
+    ):
+        label = str(_l("Guichet %(n)s", n=number))
+        names[counter_id] = (number, f"{label} — {name}" if name else label)
+    return names
 
 
 def _agent_row(id, name, branch_name, sums: dict) -> AgentRow:
@@ -418,12 +424,20 @@ def _people_rows(folded: _Folded, branches: dict[int, str]):
         for (b, a), sums in by_agent.items()
     ]
     counters = [
-        _agent_row(c, counter_names.get(c, gone), branches.get(b, ""), sums)
+        _agent_row(c, counter_names.get(c, (0, gone))[1], branches.get(b, ""), sums)
         for (b, c), sums in by_counter.items()
     ]
-    # Most work first, then by name: the same order however the rows were read.
+    # Most work first, then by name: the same order however the rows were read;
+    # counters by number (Guichet 2 before Guichet 10).
     agents.sort(key=lambda r: (-r.called, r.branch_name, r.name, r.id or 0))
-    counters.sort(key=lambda r: (r.branch_name, r.name, r.id or 0))
+    counters.sort(
+        key=lambda r: (
+            r.branch_name,
+            counter_names.get(r.id, (10**6, ""))[0],
+            r.name,
+            r.id or 0,
+        )
+    )
     return agents, counters
 
 
@@ -478,9 +492,12 @@ def _revenue(scope: Scope, branch_ids, start: date, end: date) -> int | None:
 # --- the report ---------------------------------------------------------------------------
 
 
-def period_report(scope: Scope, start: date, end: date) -> PeriodReport:
+def period_report(
+    scope: Scope, start: date, end: date, locale: str = "fr"
+) -> PeriodReport:
     """Everything a period page shows for `scope`, from start to end (inclusive, Dakar
-    days; days after today count nothing), with the period of the same length before."""
+    days; days after today count nothing), with the period of the same length before.
+    Services are named in `locale`; with the branch's name when there are several."""
     branches = _branches(scope)
     branch_ids = list(branches)
     folded = _fold(scope, branch_ids, start, end)
@@ -492,11 +509,14 @@ def period_report(scope: Scope, start: date, end: date) -> PeriodReport:
     per_branch: dict[int, dict] = defaultdict(_sums)
     for (branch_id, _service_id), sums in folded.by_service.items():
         _add(per_branch[branch_id], sums, SUMMED)
-    service_names = _service_names([s for _, s in folded.by_service])
+    service_names = _service_names([s for _, s in folded.by_service], locale)
+    several = len({branch_id for branch_id, _ in folded.by_service}) > 1
     by_service = [
         Row(
             service_id,
-            f"{service_names.get(service_id, '?')} ({branches.get(branch_id, '?')})",
+            f"{service_names.get(service_id, '?')} ({branches.get(branch_id, '?')})"
+            if several
+            else service_names.get(service_id, "?"),
             figures_of(sums),
         )
         for (branch_id, service_id), sums in folded.by_service.items()

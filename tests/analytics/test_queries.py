@@ -46,7 +46,7 @@ def test_period_report_of_the_hand_computed_day(tuesday):
     assert totals.ratings == (0, 0, 1, 0, 1)
 
     a, b = report.by_service[1], report.by_service[0]  # by name: Dépôt..., Ouverture...
-    assert a.name == f"Ouverture de compte ({tuesday.branch.name})"
+    assert a.name == "Ouverture de compte"  # one branch: its name is not repeated
     assert (a.figures.wait_mean_minutes, a.figures.wait_p90_minutes) == (36.25, 90)
     assert (b.figures.wait_mean_minutes, b.figures.within_target) == (50.0, 0.5)
     assert [row.name for row in report.by_branch] == [tuesday.branch.name]
@@ -81,6 +81,19 @@ def test_period_report_agents_and_counters(tuesday):
     assert second.call_to_start_mean_minutes == 0.75
     assert [c.name for c in report.by_counter] == ["Guichet 1", "Guichet 2"]
     assert report.by_counter[0].branch_name == tuesday.branch.name
+
+
+def test_period_report_names_in_the_readers_language(db, tuesday):
+    """Counters by number (a named one says its name), services in the reader's language
+    and, with one branch in the scope, without the branch's name."""
+    tuesday.counters[2].name = "Caisse"
+    tuesday.a.name_wo = "Ubbi kont"
+    db.session.commit()
+    report = period_report(Scope(tuesday.org.id), TUESDAY, TUESDAY, locale="wo")
+    assert [c.name for c in report.by_counter] == ["Guichet 1", "Guichet 2 — Caisse"]
+    names = {row.id: row.name for row in report.by_service}
+    assert names[tuesday.a.id] == "Ubbi kont"
+    assert names[tuesday.b.id] == tuesday.b.name_fr
 
 
 def wednesday_too(tuesday, make_ticket, rate):

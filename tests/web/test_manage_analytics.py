@@ -58,7 +58,10 @@ def test_branch_page_shows_the_day_in_tiles_tables_and_charts(client, auth, day)
     assert response.status_code == 200
     assert _tile(html, "issued") == "4"
     assert _tile(html, "served") == "3"
-    assert "Dépôts (Plateau)" in html and "Retraits (Plateau)" in html
+    services = _section(html, "table-by-service")  # one branch: no branch after names
+    assert (
+        "Dépôts" in services and "Retraits" in services and "(Plateau)" not in services
+    )
     assert "Change" not in html  # Médina's service is not Plateau's
     assert 'id="table-by-branch"' not in html  # one branch: no per-branch table
     # The charts' sources: tables the script draws from, and the script itself.
@@ -98,7 +101,8 @@ def test_service_filter_narrows_every_figure(client, auth, day):
     url = f"/manage/branches/{day.branch.id}/analytics{TODAY}&service={day.b.id}"
     html = client.get(url).get_data(as_text=True)
     assert _tile(html, "issued") == "1"
-    assert "Retraits (Plateau)" in html and "Dépôts (Plateau)" not in html
+    services = _section(html, "table-by-service")
+    assert "Retraits" in services and "Dépôts" not in services
     assert f'<option value="{day.b.id}" selected>' in html
     # The period links keep the service.
     assert f"service={day.b.id}" in html.split('class="quick-periods"')[1]
@@ -145,3 +149,9 @@ def test_page_links_to_the_exports_of_the_same_period(client, auth, day):
     assert "export.xlsx?period=week&amp;start=2026-11-30" in exports
     assert "tickets.csv?period=week&amp;start=2026-11-30" in exports
     assert "export.csv?period=week&amp;start=2026-11-30&amp;table=by_service" in html
+
+
+def _section(html: str, table_id: str) -> str:
+    """The html of one table of the page, by its id."""
+    start = html.index(f'id="{table_id}"')
+    return html[start : html.index("</table>", start)]

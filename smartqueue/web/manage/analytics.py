@@ -252,7 +252,9 @@ def _period_page(scope: Scope, services, *, org, branch=None):
         return render_template("manage/analytics.html", **context), 400
     end = min(period.end, today)
     scope = Scope(scope.organization_id, scope.branch_ids, service_id)
-    report = analytics_queries.period_report(scope, period.start, end)
+    report = analytics_queries.period_report(
+        scope, period.start, end, locale=str(get_locale() or "fr")
+    )
     many_branches = branch is None and service_id is None
     return render_template(
         "manage/analytics.html",

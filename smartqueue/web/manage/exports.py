@@ -9,6 +9,7 @@ manager's export never reaches past their branch."""
 from datetime import date
 
 from flask import Response, abort, g, request, stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ... import clock
@@ -89,7 +90,9 @@ def _export(fmt: str):
     if key not in ("", ALL_TABLES) and key not in _table_keys(many_branches):
         raise BadLink(_("Ce tableau n'existe pas."))
     end = min(period.end, clock.today())
-    report = queries.period_report(scope, period.start, end)
+    report = queries.period_report(
+        scope, period.start, end, locale=str(get_locale() or "fr")
+    )
     tables = tables_for(report, with_branches=many_branches)
     if key not in ("", ALL_TABLES):
         tables = [table for table in tables if table.key == key]
