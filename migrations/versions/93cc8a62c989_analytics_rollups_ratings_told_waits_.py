@@ -338,7 +338,7 @@ def upgrade():
             batch_op.f("ix_ticket_rating_agent_id"), ["agent_id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_ticket_rating_branch_id"), ["branch_id"], unique=False
+            "ix_ticket_rating_day_branch", ["day", "branch_id"], unique=False
         )
         batch_op.create_index(
             "ix_ticket_rating_service_day", ["service_id", "day"], unique=False
@@ -390,7 +390,7 @@ def downgrade():
 
     with op.batch_alter_table("ticket_rating", schema=None) as batch_op:
         batch_op.drop_index("ix_ticket_rating_service_day")
-        batch_op.drop_index(batch_op.f("ix_ticket_rating_branch_id"))
+        batch_op.drop_index("ix_ticket_rating_day_branch")
         batch_op.drop_index(batch_op.f("ix_ticket_rating_agent_id"))
 
     op.drop_table("ticket_rating")

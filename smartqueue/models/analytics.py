@@ -163,7 +163,12 @@ class TicketRating(db.Model):
     """A customer's rating of a finished visit, 1 to 5, given once per ticket."""
 
     __tablename__ = "ticket_rating"
-    __table_args__ = (Index("ix_ticket_rating_service_day", "service_id", "day"),)
+    __table_args__ = (
+        Index("ix_ticket_rating_service_day", "service_id", "day"),
+        # A branch-day's ratings (its rollup), and a week's, to find those given since
+        # their day's build (the hourly job).
+        Index("ix_ticket_rating_day_branch", "day", "branch_id"),
+    )
 
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
@@ -172,9 +177,7 @@ class TicketRating(db.Model):
     service_id: Mapped[int] = mapped_column(
         ForeignKey("service.id", ondelete="CASCADE")
     )
-    branch_id: Mapped[int] = mapped_column(
-        ForeignKey("branch.id", ondelete="CASCADE"), index=True
-    )
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
     agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
