@@ -377,12 +377,12 @@ CREATE UNLOGGED TABLE bench_gen_day (
 DAY_SQL = """
 INSERT INTO ticket (token, branch_id, service_id, day, number, code, status, priority,
     channel, locale, rank_key, appointment_at, arrived_at, created_at, called_at,
-    serving_at, finished_at, counter_id, agent_id, recall_count, pass_count,
-    told_minutes, told_low, told_high)
+    first_called_at, serving_at, finished_at, counter_id, agent_id, recall_count,
+    pass_count, told_minutes, told_low, told_high)
 SELECT md5(service_id || ':' || day || ':' || i), branch_id, service_id, day, i,
     prefix || lpad(i::text, 3, '0'), status, priority, channel, locale,
     extract(epoch FROM arrived_at), appointment_at, arrived_at, arrived_at, called_at,
-    serving_at, finished_at, counter_id, agent_id, recall_count, 0,
+    called_at, serving_at, finished_at, counter_id, agent_id, recall_count, 0,
     told, CASE WHEN told >= 5 THEN floor(told * 0.75 / 5) * 5 ELSE 0 END,
     CASE WHEN told > 0 THEN ceil(told * 1.25 / 5) * 5 ELSE 0 END
 FROM (
@@ -478,11 +478,13 @@ FROM (
 # by the counter when the transfer was made, called within a quarter of an hour.
 TRANSFERS_SQL = """
 INSERT INTO ticket (token, branch_id, service_id, day, number, code, status, priority,
-    channel, locale, rank_key, arrived_at, created_at, called_at, serving_at,
-    finished_at, counter_id, agent_id, recall_count, pass_count, transferred_from_id)
+    channel, locale, rank_key, arrived_at, created_at, called_at, first_called_at,
+    serving_at, finished_at, counter_id, agent_id, recall_count, pass_count,
+    transferred_from_id)
 SELECT md5('t:' || id), branch_id, transfer_to, day, NULL, code, 'served', priority,
     'counter', locale, extract(epoch FROM arrived_at), arrived_at, finished_at,
-    finished_at + wait, finished_at + wait + cts, finished_at + wait + cts + service,
+    finished_at + wait, finished_at + wait, finished_at + wait + cts,
+    finished_at + wait + cts + service,
     counters[1 + floor(u * array_length(counters, 1))::int],
     agents[1 + floor(u * array_length(agents, 1))::int], 0, 0, id
 FROM (
@@ -501,8 +503,9 @@ FROM (
 # Today is live: what happens after `now` has not happened yet.
 TODAY_SQL = [
     "DELETE FROM ticket WHERE day = %(day)s AND arrived_at > %(now)s",
-    """UPDATE ticket SET status = 'waiting', called_at = NULL, serving_at = NULL,
-        finished_at = NULL, counter_id = NULL, agent_id = NULL, recall_count = 0
+    """UPDATE ticket SET status = 'waiting', called_at = NULL, first_called_at = NULL,
+        serving_at = NULL, finished_at = NULL, counter_id = NULL, agent_id = NULL,
+        recall_count = 0
        WHERE day = %(day)s AND (called_at > %(now)s
              OR (called_at IS NULL AND finished_at > %(now)s))""",
     """UPDATE ticket SET status = 'called', serving_at = NULL, finished_at = NULL,

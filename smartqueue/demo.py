@@ -687,6 +687,7 @@ def _history_day(branch: Branch, day: date, agents: dict, rng: random.Random):
             "arrived_at": _moment(day, at),
             "created_at": _moment(day, at),
             "called_at": None,
+            "first_called_at": None,
             "serving_at": None,
             "finished_at": None,
             "counter_id": None,
@@ -713,8 +714,9 @@ def _history_day(branch: Branch, day: date, agents: dict, rng: random.Random):
             row["finished_at"] = _moment(day, closes + 900)
         elif fate < 0.11:  # called three times, never came
             row.update(status=TicketStatus.NO_SHOW, recall_count=3)
+            # recalled a minute apart: called_at is the latest call
             row.update(
-                called_at=_moment(day, call), finished_at=_moment(day, call + 300)
+                called_at=_moment(day, call + 180), finished_at=_moment(day, call + 300)
             )
             free_at[counter.id] = call + 300
         else:
@@ -725,6 +727,7 @@ def _history_day(branch: Branch, day: date, agents: dict, rng: random.Random):
             free_at[counter.id] = end + rng.uniform(15, 120)
         if row["called_at"] is not None:
             row.update(counter_id=counter.id, agent_id=agents.get(counter.id))
+            row["first_called_at"] = _moment(day, call)
         rows.append(row)
     return rows, booked
 
