@@ -186,6 +186,15 @@ class Config:
         _flag("PAYMENT_SIMULATOR") if os.environ.get("PAYMENT_SIMULATOR") else None
     )
 
+    # A period page that includes today counts today's tickets (analytics/facts.py) at
+    # most once this many seconds per branch and process: a year's page of a large
+    # organization stays fast, the live "today" page is the second-fresh one.
+    ANALYTICS_TODAY_SECONDS = (
+        _count("ANALYTICS_TODAY_SECONDS")
+        if os.environ.get("ANALYTICS_TODAY_SECONDS")
+        else 60
+    )
+
     SOCK_SERVER_OPTIONS = {"ping_interval": 25}
     # New tickets reach boards and counter screens coalesced, this many seconds later.
     NEW_TICKETS_DELAY = 0.25

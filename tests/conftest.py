@@ -192,6 +192,7 @@ def app_config(request, database_urls, backend, smtp_sink):
         "MAIL_SUPPRESS_SEND": False,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "ANALYTICS_TODAY_SECONDS": 0,  # a test's moves show at once (one test keeps it)
         "SERVER_NAME": "localhost",
         "EMBEDDED_SCHEDULER": False,  # tests run periodic jobs themselves
         "PASSWORD_HASH_PROFILE": "CHEAPEST",  # still Argon2id; production strength is tested apart

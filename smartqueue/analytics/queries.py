@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -33,7 +35,7 @@ from ..models import (
 )
 from ..models.analytics import BUCKETS, CHANNELS, agent_day, commune_day, service_day
 from .buckets import p90_minutes
-from .facts import branch_days_with_activity, branches_day_facts
+from .facts import DayFacts, branch_days_with_activity, branches_day_facts
 from .report import AgentRow, Figures, PeriodReport, Row, Scope
 
 # service_day's columns that are counts or sums (everything but the keys).
@@ -220,8 +222,35 @@ def _live_facts(branch_ids, start: date, end: date, closed_end: date):
     by_day: dict[date, list[int]] = defaultdict(list)
     for day, branch_id in _unbuilt_with_activity(branch_ids, start, end, closed_end):
         by_day[day].append(branch_id)
+    today = clock.today()
     for day, branches in sorted(by_day.items()):
-        yield from branches_day_facts(day, branches).values()
+        if day == today:
+            yield from _todays_facts(day, branches)
+        else:
+            yield from branches_day_facts(day, branches).values()
+
+
+# branch id -> (monotonic expiry, day, DayFacts): today's facts, counted at most once
+# per ANALYTICS_TODAY_SECONDS per branch and process (the period pages; the live page
+# reads its own figures at every change).
+_today_cache: dict[int, tuple[float, date, DayFacts]] = {}
+
+
+def _todays_facts(day: date, branch_ids: list[int]) -> list[DayFacts]:
+    seconds = current_app.config.get("ANALYTICS_TODAY_SECONDS", 60)
+    now = monotonic()
+    kept = {}
+    for branch_id in branch_ids:
+        cached = _today_cache.get(branch_id)
+        if cached is not None and cached[0] > now and cached[1] == day:
+            kept[branch_id] = cached[2]
+    missing = [b for b in branch_ids if b not in kept]
+    if missing:
+        for branch_id, facts in branches_day_facts(day, missing).items():
+            kept[branch_id] = facts
+            if seconds > 0:
+                _today_cache[branch_id] = (now + seconds, day, facts)
+    return [kept[b] for b in branch_ids]
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import logging
 from datetime import date, timedelta
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import clock
 from ..extensions import db
@@ -76,10 +78,14 @@ def _days_with_activity(
     return branch_days_with_activity(wanted)
 
 
-def _runs(start: date, end: date, branch_ids=None) -> dict[tuple, object]:
+def _runs(
+    start: date, end: date, branch_ids=None, with_tickets: bool = False
+) -> dict[tuple, object]:
     query = select(RollupRun.day, RollupRun.branch_id, RollupRun.built_at).where(
         RollupRun.day.between(start, end)
     )
+    if with_tickets:  # not the quiet days marked with nothing in them
+        query = query.where(RollupRun.tickets > 0)
     if branch_ids is not None:
         query = query.where(RollupRun.branch_id.in_(branch_ids))
     return {(day, branch): built for day, branch, built in db.session.execute(query)}
@@ -117,13 +123,38 @@ def _rated_since_built(start: date, end: date) -> set[tuple]:
 
 def days_to_build(today: date, lookback: int = 7) -> list[tuple[date, int]]:
     """The closed branch-days (today-lookback .. yesterday) with activity and no
-    rollup yet, or rated since theirs was built; oldest first."""
+    rollup yet, or rated since theirs was built; oldest first. The quiet ones (no
+    ticket, no appointment) are marked rolled up with nothing in them."""
     start, end = today - timedelta(days=lookback), today - timedelta(days=1)
     built = set(_runs(start, end))
-    due = _days_with_activity(start, end, skip=built) | _rated_since_built(start, end)
-    due -= _still_open(start, end)
+    active = _days_with_activity(start, end, skip=built)
+    still_open = _still_open(start, end)
+    _mark_quiet(start, end, None, built | active | still_open)
+    due = (active | _rated_since_built(start, end)) - still_open
     db.session.commit()  # end the reads' transaction: each build is a unit of its own
     return sorted(due)
+
+
+def _mark_quiet(start: date, end: date, branch_ids, not_quiet: set[tuple]) -> None:
+    """A RollupRun with no tickets for each branch-day from start to end not in
+    `not_quiet` (Sundays, holidays, a branch not open yet): the period reports then know
+    the day is rolled up without probing its tickets again."""
+    if branch_ids is None:
+        branch_ids = db.session.scalars(select(Branch.id)).all()
+    quiet = []
+    day = start
+    while day <= end:
+        quiet += [
+            {"day": day, "branch_id": b, "tickets": 0, "built_at": clock.now()}
+            for b in branch_ids
+            if (day, b) not in not_quiet
+        ]
+        day += timedelta(days=1)
+    if quiet:
+        # Two jobs at once may mark the same day: the second one's marks are no-ops.
+        dialect = db.session.get_bind().dialect.name
+        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(upsert(RollupRun).on_conflict_do_nothing(), quiet)
 
 
 def build_closed_days(today: date, lookback: int = 7) -> list[tuple[date, int, int]]:
@@ -142,10 +173,19 @@ def build_closed_days(today: date, lookback: int = 7) -> list[tuple[date, int, i
 
 def rebuild(start: date, end: date, branch_ids=None) -> list[tuple[date, int, int]]:
     """Build again every branch-day from start to end (inclusive) that had activity or
-    a rollup (a day whose tickets were all removed is emptied); (day, branch, tickets)."""
-    pairs = _days_with_activity(start, end, branch_ids) | set(
-        _runs(start, end, branch_ids)
-    )
+    a rollup with tickets (a day whose tickets were all removed is emptied), and mark the
+    quiet closed ones; (day, branch, tickets) of each built."""
+    runs = set(_runs(start, end, branch_ids, with_tickets=True))
+    pairs = _days_with_activity(start, end, branch_ids) | runs
+    closed_end = min(end, clock.today() - timedelta(days=1))
+    if closed_end >= start:
+        marked = set(_runs(start, closed_end, branch_ids))
+        _mark_quiet(
+            start,
+            closed_end,
+            branch_ids,
+            pairs | marked | _still_open(start, closed_end),
+        )
     db.session.commit()
     return [
         (day, branch_id, build_day(day, branch_id)) for day, branch_id in sorted(pairs)

@@ -13,11 +13,12 @@ from tests.conftest import at
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 
-def runs(db) -> list[tuple]:
+def runs(db, quiet=False) -> list[tuple]:
+    """The branch-days rolled up with tickets (or, quiet=True, those marked empty)."""
     return db.session.execute(
-        select(RollupRun.day, RollupRun.branch_id, RollupRun.tickets).order_by(
-            RollupRun.day
-        )
+        select(RollupRun.day, RollupRun.branch_id, RollupRun.tickets)
+        .where((RollupRun.tickets == 0) if quiet else (RollupRun.tickets > 0))
+        .order_by(RollupRun.day)
     ).all()
 
 
@@ -28,6 +29,10 @@ def test_the_job_builds_closed_days_once(tuesday, frozen, make_ticket, db):
     assert roll_up_closed_days() == 1
     assert roll_up_closed_days() == 0
     assert runs(db) == [(date(2026, 12, 1), tuesday.branch.id, 8)]
+    # The week's quiet days are marked, so reports never probe their tickets again.
+    assert [day for day, _, _ in runs(db, quiet=True)] == [
+        date(2026, 11, d) for d in range(25, 31)
+    ]
     assert (roll_up_closed_days, 3600) in PERIODIC
 
 
