@@ -567,6 +567,13 @@ APPOINTMENTS_SQL = [
     WHERE u < 0.15""",
 ]
 
+# The commune stays on the ticket when its trip is erased (travel/operations.py).
+TRAVEL_COMMUNE_SQL = """
+UPDATE ticket SET origin_commune_id = plan.commune_id
+FROM travel_plan plan
+WHERE plan.ticket_id = ticket.id AND ticket.day = %(day)s
+"""
+
 # Where a third of the phone and web customers came from: their branch's commune for
 # two in five, another commune of the region for the others.
 TRAVEL_SQL = """
@@ -733,6 +740,7 @@ def fill_day(conn, day: date, today: date, now: datetime) -> None:
     for statement in APPOINTMENTS_SQL:
         conn.execute(statement, {**params, "closed": day < today})
     conn.execute(TRAVEL_SQL, params)
+    conn.execute(TRAVEL_COMMUNE_SQL, params)
 
 
 # --- commands ------------------------------------------------------------------------

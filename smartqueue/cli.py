@@ -55,10 +55,11 @@ def seed_reference_command() -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Add demo organizations, branches, services, counters and logins (idempotent)."""
+    """Add demo organizations, branches, services, counters and logins, and five weeks
+    of their past with its rollups, so the analytics show something (idempotent)."""
     from .demo import ALWAYS_OPEN, DEMO_LOGINS, seed_demo
 
-    seed_demo()
+    seed_demo(history=True)
     click.echo("Demo logins (password for all: %s):" % DEMO_LOGINS["password"])
     for role, email in DEMO_LOGINS["accounts"]:
         click.echo(f"  {role:<16} {email}")

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import clock
 from .accounts.secrets import hash_password, keyed_hash
@@ -39,7 +39,6 @@ from .models import (
     Ticket,
     TicketRating,
     TicketStatus,
-    TravelPlan,
     User,
     utcnow,
 )
@@ -767,17 +766,9 @@ def _history_extras(first, today, branch_ids, rows, communes, booked, rng) -> No
                     "created_at": ticket.finished_at + timedelta(minutes=7),
                 }
             )
+        # A past ticket's trip is erased with it; the commune its holder gave stays.
         if ticket.channel in (Channel.MOBILE, Channel.WEB) and rng.random() < 0.35:
-            plans.append(
-                {
-                    "ticket_id": ticket.id,
-                    "commune_id": rng.choice(communes),
-                    "mode": rng.choice(
-                        ["walking", "public_transport", "taxi", "car", "motorbike"]
-                    ),
-                    "origin_set_at": ticket.arrived_at - timedelta(minutes=30),
-                }
-            )
+            plans.append({"ticket_id": ticket.id, "commune": rng.choice(communes)})
     for token, slot in booked:
         ticket = by_token[token]
         kept = ticket.status is TicketStatus.SERVED
@@ -808,10 +799,14 @@ def _history_extras(first, today, branch_ids, rows, communes, booked, rng) -> No
                     "ticket_id": None if missed else ticket.id,
                 }
             )
-    for model, made in (
-        (TicketRating, ratings),
-        (TravelPlan, plans),
-        (Appointment, appointments),
-    ):
+    for model, made in ((TicketRating, ratings), (Appointment, appointments)):
         if made:
             db.session.execute(model.__table__.insert(), made)
+    if plans:
+        tickets = Ticket.__table__
+        db.session.execute(
+            tickets.update()
+            .where(tickets.c.id == bindparam("ticket_id"))
+            .values(origin_commune_id=bindparam("commune")),
+            plans,
+        )

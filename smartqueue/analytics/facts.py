@@ -23,7 +23,6 @@ from ..models import (
     Ticket,
     TicketRating,
     TicketStatus,
-    TravelPlan,
 )
 from ..models.analytics import BUCKETS, agent_day, commune_day, service_day
 from .buckets import bucket_of
@@ -172,12 +171,12 @@ def branches_day_facts(day: date, branch_ids) -> dict[int, DayFacts]:
         ),
         (
             "plans",
-            select(Ticket.branch_id, Ticket.service_id, TravelPlan.commune_id)
-            .join(TravelPlan, TravelPlan.ticket_id == Ticket.id)
-            .where(
+            # The commune a holder said they came from (kept on the ticket: the
+            # trip itself is erased when the ticket ends).
+            select(Ticket.branch_id, Ticket.service_id, Ticket.origin_commune_id).where(
                 Ticket.branch_id.in_(branch_ids),
                 Ticket.day == day,
-                TravelPlan.commune_id.is_not(None),
+                Ticket.origin_commune_id.is_not(None),
             ),
         ),
     ):

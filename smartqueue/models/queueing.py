@@ -145,6 +145,13 @@ class Ticket(db.Model):
             postgresql_where=text("status = 'waiting'"),
             sqlite_where=text("status = 'waiting'"),
         ),
+        # A ticket's transfer, found from the first (and deleting a ticket checks it).
+        Index(
+            "ix_ticket_transferred_from",
+            "transferred_from_id",
+            postgresql_where=text("transferred_from_id IS NOT NULL"),
+            sqlite_where=text("transferred_from_id IS NOT NULL"),
+        ),
         Index("ix_ticket_branch_day_status", "branch_id", "day", "status"),
         # A line's recent service times (its estimates), from the end of an index of
         # served tickets only, however long the service's history.
@@ -225,6 +232,9 @@ class Ticket(db.Model):
     )
     recall_count: Mapped[int] = mapped_column(Integer, default=0)
     pass_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the holder came from, when they said (a trip's commune): kept for the
+    # analytics after the trip itself, position included, is erased with the ticket.
+    origin_commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"))
     transferred_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket.id", ondelete="SET NULL")
     )

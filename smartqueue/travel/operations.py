@@ -9,7 +9,7 @@ restart loses nothing. A position is erased by the database when its holder ends
 import math
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from .. import clock
 from ..errors import DomainError
@@ -154,6 +154,8 @@ def set_ticket_origin(
     if ticket is None or ticket.status.value not in LIVE_TICKET_STATUSES:
         raise TripNotWanted(_l("Ce ticket n'attend plus."))
     plan = _set_plan("ticket", ticket.id, lat, lon, origin_commune, travel_mode)
+    # Only the commune outlives the ticket (managers' "where customers come from").
+    ticket.origin_commune_id = origin_commune
     _remember_mode(ticket.customer_id, travel_mode)
     db.session.flush()
     enqueue(travel_jobs.compute_ticket_trip, ticket.id)
@@ -200,7 +202,7 @@ def set_appointment_origin(
 @unit_of_work
 def forget_ticket_origin(ticket: Ticket) -> bool:
     """The holder takes their position back before the ticket ends: erased at once
-    (the "told" mark goes with it). Whether there was one."""
+    (the "told" mark goes with it), and its commune with it. Whether there was one."""
     ticket_id = ticket.id
     begin_write(db.session)
     erased = db.session.execute(
@@ -208,5 +210,11 @@ def forget_ticket_origin(ticket: Ticket) -> bool:
         .where(TravelPlan.ticket_id == ticket_id)
         .execution_options(synchronize_session=False)
     ).rowcount
+    db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(origin_commune_id=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return erased == 1

@@ -16,7 +16,6 @@ from smartqueue.models import (
     Ticket,
     TicketRating,
     TicketStatus,
-    TravelPlan,
 )
 from tests.conftest import at
 
@@ -156,7 +155,7 @@ def tuesday(db, frozen, make_hall, make_user, make_ticket, rate, make_appointmen
     make_appointment(a, at(1, 9, 30), AppointmentStatus.NO_SHOW)
     make_appointment(a, at(1, 10, 0), AppointmentStatus.CANCELLED)
     plateau = db.session.scalar(select(Commune).where(Commune.name == "Plateau"))
-    db.session.add(TravelPlan(ticket_id=t.t1.id, commune_id=plateau.id, mode="walking"))
+    t.t1.origin_commune_id = plateau.id  # set with its trip, kept after it
     db.session.commit()
     hall.tickets, hall.first, hall.second, hall.plateau = t, first, second, plateau
     return hall
