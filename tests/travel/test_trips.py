@@ -209,6 +209,8 @@ def test_trips_the_position_is_erased_when_the_ticket_ends(
     assert db.session.get(Ticket, ticket.id).status is TicketStatus(ending)
     assert _plan(ticket.id) is None
     assert _count(TravelPlan) == 0  # the transferred ticket's new one has none either
+    # Only the commune stays, for the managers' "where customers come from".
+    assert db.session.get(Ticket, ticket.id).origin_commune_id is not None
 
 
 def test_trips_a_called_ticket_keeps_its_origin_and_serving_erases_it(
@@ -397,8 +399,11 @@ def test_trips_the_ticket_page_hears_its_trip_on_its_own_channel(db, backend, ha
 def test_trips_the_holder_may_take_their_position_back(db, backend, hall):
     ticket = _issue(hall)
     trips.set_ticket_origin(ticket, **WALK)
+    assert db.session.get(Ticket, ticket.id).origin_commune_id is not None
     assert trips.forget_ticket_origin(ticket) is True
     assert _count(TravelPlan) == 0 and ticket_trip_view(ticket) is None
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).origin_commune_id is None  # taken back
     assert trips.forget_ticket_origin(ticket) is False
 
 
