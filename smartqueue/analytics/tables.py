@@ -7,7 +7,7 @@ Minutes are rounded to a tenth, shares (0..1) to a thousandth; what a column hol
 its `kind`, which the page and the exports use to format it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from flask_babel import gettext as _
@@ -47,8 +47,41 @@ class Table:
     # Per row of the summary table: the kind of its values (NUMBER columns).
     row_kinds: list[str] = field(default_factory=list)
 
+    # Rows left out on the page (page_table): they are in the exports.
+    more: int = 0
+
     def column(self, key: str) -> int:
         return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+
+# The page shows at most PAGE_ROWS rows of the tables that grow with the organization
+# (a 50-branch bank has 400 agents: a 700 KiB page); the exports keep every row. Each
+# such table's measure of how busy a row is (the rows shown are the busiest).
+PAGE_ROWS = 25
+BUSIEST_BY = {
+    "by_branch": "issued",
+    "by_service": "issued",
+    "by_counter": "called",
+    "by_agent": "called",
+    "estimates": "told_n",
+    "ratings": "rating_n",
+    "appointments": "appointments",
+    "communes": "tickets",
+}
+
+
+def page_table(table: Table, limit: int = PAGE_ROWS) -> Table:
+    """The table as the page shows it: its `limit` busiest rows, in the table's order,
+    and how many more the exports have. The day-by-day tables (charts) stay whole."""
+    busy = BUSIEST_BY.get(table.key)
+    if busy is None or len(table.rows) <= limit:
+        return table
+    column = table.column(busy)
+    busiest = sorted(
+        range(len(table.rows)), key=lambda i: -(table.rows[i][column] or 0)
+    )[:limit]
+    kept = [table.rows[i] for i in sorted(busiest)]
+    return replace(table, rows=kept, more=len(table.rows) - len(kept))
 
 
 def _minutes(value: float | None) -> float | None:

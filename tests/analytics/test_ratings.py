@@ -2,14 +2,14 @@
 ratings and comments of their own scope only."""
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import render_template
 from sqlalchemy import func, select
 
 from smartqueue import events
-from smartqueue.analytics import ratings
+from smartqueue.analytics import queries, ratings
 from smartqueue.analytics.errors import AlreadyRated, BadRating, RatingRefused
 from smartqueue.analytics.report import Scope
 from smartqueue.models import Channel, TicketRating
@@ -18,6 +18,14 @@ from smartqueue.queueing import operations as ops
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 DAY = date(2026, 12, 1)
+
+
+def _satisfaction(scope: Scope, start: date, end: date | None = None):
+    """The period page's satisfaction: its figures from the period report (the live
+    facts for today, rollups for closed days), its comments from ticket_rating."""
+    return ratings.satisfaction(
+        queries.period_report(scope, start, end or start), scope
+    )
 
 
 def _served(hall, **issue):
@@ -132,7 +140,7 @@ def test_satisfaction_counts_per_service_and_agent_in_scope_only(db, make_hall, 
         ratings.rate_ticket(_served(ours).token, value, comment)
     ratings.rate_ticket(_served(theirs).token, 1, "Secret de l'autre banque")
 
-    mine = ratings.satisfaction(Scope(ours.org.id), DAY, DAY)
+    mine = _satisfaction(Scope(ours.org.id), DAY)
     assert (mine.totals.n, mine.totals.total, mine.totals.counts) == (
         3,
         11,
@@ -157,9 +165,9 @@ def test_satisfaction_counts_per_service_and_agent_in_scope_only(db, make_hall, 
         ratings.list_comments(Scope(ours.org.id, (theirs.branch.id,)), DAY, DAY) == []
     )
     # The platform sees all; days outside the period are not counted.
-    assert ratings.satisfaction(Scope(None), DAY, DAY).totals.n == 4
+    assert _satisfaction(Scope(None), DAY).totals.n == 4
     later = date(2026, 12, 2)
-    assert ratings.satisfaction(Scope(None), later, later).totals.n == 0
+    assert _satisfaction(Scope(None), later).totals.n == 0
 
 
 def test_the_satisfaction_partial_shows_bars_and_comments(app, db, make_hall, frozen):
@@ -173,14 +181,12 @@ def test_the_satisfaction_partial_shows_bars_and_comments(app, db, make_hall, fr
     with app.test_request_context("/manage/analytics"):
         html = render_template(
             "manage/_satisfaction.html",
-            satisfaction=ratings.satisfaction(Scope(ours.org.id), DAY, DAY),
+            satisfaction=_satisfaction(Scope(ours.org.id), DAY),
             rating_words=ratings.rating_words(),
         )
         empty = render_template(
             "manage/_satisfaction.html",
-            satisfaction=ratings.satisfaction(
-                Scope(ours.org.id), date(2026, 11, 30), date(2026, 11, 30)
-            ),
+            satisfaction=_satisfaction(Scope(ours.org.id), date(2026, 11, 30)),
             rating_words=ratings.rating_words(),
         )
     assert "3,5" in html and "2 notes" in html
@@ -188,3 +194,41 @@ def test_the_satisfaction_partial_shows_bars_and_comments(app, db, make_hall, fr
     assert "Accueil &lt;b&gt;parfait&lt;/b&gt;" in html  # escaped
     assert "Secret" not in html
     assert "Aucune note pour cette période." in empty
+
+
+def test_latest_comments_read_by_windows_are_the_whole_periods_latest(
+    db, make_hall, frozen
+):
+    """list_comments reads the period's last days first; a visit rated up to 7 days
+    later, from before that window, still comes in its place: the answer is the same as
+    sorting the whole period's comments."""
+    hall = make_hall(name="Plateau")
+    # (visit day in November/December, when it was rated)
+    visits = [
+        (datetime(2026, 11, 16, 10, tzinfo=UTC), datetime(2026, 11, 23, 9, tzinfo=UTC)),
+        (datetime(2026, 11, 19, 10, tzinfo=UTC), datetime(2026, 11, 19, 12, tzinfo=UTC)),
+        (datetime(2026, 11, 23, 10, tzinfo=UTC), datetime(2026, 11, 30, 9, tzinfo=UTC)),
+        (datetime(2026, 11, 25, 10, tzinfo=UTC), datetime(2026, 11, 25, 12, tzinfo=UTC)),
+        (datetime(2026, 11, 27, 10, tzinfo=UTC), datetime(2026, 12, 1, 8, tzinfo=UTC)),
+        (datetime(2026, 11, 30, 10, tzinfo=UTC), datetime(2026, 11, 30, 11, tzinfo=UTC)),
+        (datetime(2026, 12, 1, 10, tzinfo=UTC), datetime(2026, 12, 1, 10, 30, tzinfo=UTC)),
+    ]  # fmt: skip
+    served = []
+    for visit, _rated in visits:
+        frozen.set(visit)
+        served.append(_served(hall))
+    for ticket, (visit, rated) in zip(served, visits, strict=True):
+        frozen.set(rated)
+        ratings.rate_ticket(ticket.token, 4, f"Visite du {visit.date()}")
+    scope = Scope(hall.org.id)
+    for start, end in (
+        (date(2026, 11, 16), date(2026, 12, 1)),
+        (date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2026, 11, 16), date(2026, 11, 27)),
+    ):
+        for limit in range(1, len(visits) + 1):
+            windowed = ratings.list_comments(scope, start, end, limit)
+            whole = ratings._comments(scope, start, end, limit)
+            assert windowed == whole, (start, end, limit)
+    newest = ratings.list_comments(scope, date(2026, 11, 1), date(2026, 12, 1), 2)
+    assert [c.text for c in newest] == ["Visite du 2026-12-01", "Visite du 2026-11-27"]

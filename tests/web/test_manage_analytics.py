@@ -155,3 +155,29 @@ def _section(html: str, table_id: str) -> str:
     """The html of one table of the page, by its id."""
     start = html.index(f'id="{table_id}"')
     return html[start : html.index("</table>", start)]
+
+
+def test_long_tables_show_their_busiest_rows_and_count_the_rest(
+    client, auth, day, monkeypatch
+):
+    """A 50-branch bank's 400 agents and counters would make a 700 KiB page: the page
+    shows the busiest PAGE_ROWS rows of such tables (here 1) and how many more the
+    exports hold; every table is still there, the day-by-day ones whole."""
+    from smartqueue.web.manage import analytics as page
+
+    monkeypatch.setattr(page, "PAGE_ROWS", 1)
+    auth.login(day.admin)
+    html = client.get(f"/manage/organizations/{day.org.id}/analytics{TODAY}").get_data(
+        as_text=True
+    )
+    for key in ("by-branch", "by-service", "tickets-by-day", "arrivals", "by-agent"):
+        assert f'id="table-{key}"' in html, key
+    branches = _section(html, "table-by-branch")
+    assert "Plateau" in branches and "Médina" not in branches  # 4 tickets against 1
+    services = _section(html, "table-by-service")
+    assert "Dépôts" in services and "Retraits" not in services
+    more = html.split('id="by-service-more"')[1].split("</p>")[0]
+    assert "2 autres lignes dans l’export" in more  # Retraits and Change
+    assert "table=by_service" in more and "export.xlsx" in more
+    assert "1 autre ligne dans l’export" in html.split('id="by-branch-more"')[1]
+    assert 'id="tickets-by-day-more"' not in html  # a chart's table stays whole

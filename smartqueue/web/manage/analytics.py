@@ -21,7 +21,15 @@ from ...analytics import queries as analytics_queries
 from ...analytics import ratings
 from ...analytics.periods import BadPeriod, Period, month_of, period_from, year_of
 from ...analytics.report import Figures, Scope
-from ...analytics.tables import DATE, NUMBER, TEXT, Table, tables_for
+from ...analytics.tables import (
+    DATE,
+    NUMBER,
+    PAGE_ROWS,
+    TEXT,
+    Table,
+    page_table,
+    tables_for,
+)
 from ...orgs import queries as org_queries
 from ..safety import parse_id
 from . import bp
@@ -262,8 +270,12 @@ def _period_page(scope: Scope, services, *, org, branch=None):
         end=end,
         report=report,
         tiles=_tiles(report.totals, report.previous),
-        tables={t.key: t for t in tables_for(report, with_branches=many_branches)},
-        satisfaction=ratings.satisfaction(scope, period.start, end),
+        tables={
+            t.key: page_table(t, PAGE_ROWS)
+            for t in tables_for(report, with_branches=many_branches)
+        },
+        satisfaction=ratings.satisfaction(report, scope),
+        page_rows=PAGE_ROWS,
         rating_words=ratings.rating_words(),
         export_url=_export_url(branch, period, service_id),
         compared_from=period.start - (end - period.start) - timedelta(days=1),
