@@ -202,13 +202,29 @@ def _unbuilt_with_activity(
     rolled up yet) that had tickets or appointments."""
     built: dict[date, set[int]] = defaultdict(set)
     if closed_end >= start:
-        for day, branch_id in db.session.execute(
-            select(RollupRun.day, RollupRun.branch_id).where(
-                RollupRun.day.between(start, closed_end),
-                RollupRun.branch_id.in_(branch_ids),
-            )
+        in_scope = (
+            RollupRun.day.between(start, closed_end),
+            RollupRun.branch_id.in_(branch_ids),
+        )
+        # Counted per day first: a year all built is 365 small rows, not 365 x 50;
+        # only the days not complete are asked which of their branches are built.
+        complete, partial = set(), []
+        for day, built_count in db.session.execute(
+            select(RollupRun.day, func.count()).where(*in_scope).group_by(RollupRun.day)
         ):
-            built[day].add(branch_id)
+            if built_count >= len(branch_ids):
+                complete.add(day)
+            else:
+                partial.append(day)
+        if partial:
+            for day, branch_id in db.session.execute(
+                select(RollupRun.day, RollupRun.branch_id).where(
+                    *in_scope, RollupRun.day.in_(partial)
+                )
+            ):
+                built[day].add(branch_id)
+        for day in complete:
+            built[day] = set(branch_ids)
     wanted = {}
     day = start
     while day <= end:
