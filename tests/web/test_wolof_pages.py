@@ -30,6 +30,8 @@ BOARD = "/board/demo-board-plateau"
 SAME_IN = {
     "wo": {
         "%(n)s min",
+        "%(sign)s%(minutes)s min",  # the analytics tiles' "+3 min"
+        "%(sign)s%(points)s pts",
         "%(num)s place",
         "%(num)s places",
         "%(num)s service",
@@ -79,6 +81,9 @@ SAME_IN = {
     | {"Korité", "Maouloud", "Tabaski", "Tamkharit"},
     "en": {
         "%(n)s min",
+        "%(n)s/5",
+        "%(sign)s%(minutes)s min",
+        "%(sign)s%(points)s pts",
         "%(num)s service",
         "%(num)s services",
         "Actions",
@@ -103,6 +108,7 @@ SAME_IN = {
         "Services",
         "Starter",
         "Ticket",
+        "Tickets",
         "Type",
         "VIP",
         "Web",
