@@ -400,10 +400,357 @@ def upgrade():
     # Tickets called before this column: their latest call is the first one known.
     op.execute("UPDATE ticket SET first_called_at = called_at")
 
+    # The same sums a month at a time (models/analytics.py).
+    op.create_table(
+        "rollup_agent_month",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("counter_id", sa.Integer(), nullable=True),
+        sa.Column("agent_id", sa.Integer(), nullable=True),
+        sa.Column("called", sa.Integer(), nullable=False),
+        sa.Column("served", sa.Integer(), nullable=False),
+        sa.Column("no_show", sa.Integer(), nullable=False),
+        sa.Column("transferred", sa.Integer(), nullable=False),
+        sa.Column("service_n", sa.Integer(), nullable=False),
+        sa.Column("service_sum_s", sa.Integer(), nullable=False),
+        sa.Column("call_to_start_n", sa.Integer(), nullable=False),
+        sa.Column("call_to_start_sum_s", sa.Integer(), nullable=False),
+        sa.Column("idle_n", sa.Integer(), nullable=False),
+        sa.Column("idle_sum_s", sa.Integer(), nullable=False),
+        sa.Column("rating_n", sa.Integer(), nullable=False),
+        sa.Column("rating_sum", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"],
+            ["user.id"],
+            name=op.f("fk_rollup_agent_month_agent_id_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["branch_id"],
+            ["branch.id"],
+            name=op.f("fk_rollup_agent_month_branch_id_branch"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["counter_id"],
+            ["counter.id"],
+            name=op.f("fk_rollup_agent_month_counter_id_counter"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_rollup_agent_month_organization_id_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+            name=op.f("fk_rollup_agent_month_service_id_service"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rollup_agent_month")),
+    )
+    with op.batch_alter_table("rollup_agent_month", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_rollup_agent_month_branch_month", ["branch_id", "month"], unique=False
+        )
+        batch_op.create_index(
+            "ix_rollup_agent_month_org_month",
+            ["organization_id", "month"],
+            unique=False,
+        )
+
+    op.create_table(
+        "rollup_arrivals_month",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("weekday", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("h0", sa.Integer(), nullable=False),
+        sa.Column("h1", sa.Integer(), nullable=False),
+        sa.Column("h2", sa.Integer(), nullable=False),
+        sa.Column("h3", sa.Integer(), nullable=False),
+        sa.Column("h4", sa.Integer(), nullable=False),
+        sa.Column("h5", sa.Integer(), nullable=False),
+        sa.Column("h6", sa.Integer(), nullable=False),
+        sa.Column("h7", sa.Integer(), nullable=False),
+        sa.Column("h8", sa.Integer(), nullable=False),
+        sa.Column("h9", sa.Integer(), nullable=False),
+        sa.Column("h10", sa.Integer(), nullable=False),
+        sa.Column("h11", sa.Integer(), nullable=False),
+        sa.Column("h12", sa.Integer(), nullable=False),
+        sa.Column("h13", sa.Integer(), nullable=False),
+        sa.Column("h14", sa.Integer(), nullable=False),
+        sa.Column("h15", sa.Integer(), nullable=False),
+        sa.Column("h16", sa.Integer(), nullable=False),
+        sa.Column("h17", sa.Integer(), nullable=False),
+        sa.Column("h18", sa.Integer(), nullable=False),
+        sa.Column("h19", sa.Integer(), nullable=False),
+        sa.Column("h20", sa.Integer(), nullable=False),
+        sa.Column("h21", sa.Integer(), nullable=False),
+        sa.Column("h22", sa.Integer(), nullable=False),
+        sa.Column("h23", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"],
+            ["branch.id"],
+            name=op.f("fk_rollup_arrivals_month_branch_id_branch"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_rollup_arrivals_month_organization_id_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+            name=op.f("fk_rollup_arrivals_month_service_id_service"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "month", "service_id", "weekday", name=op.f("pk_rollup_arrivals_month")
+        ),
+    )
+    with op.batch_alter_table("rollup_arrivals_month", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_rollup_arrivals_month_branch_month",
+            ["branch_id", "month"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_rollup_arrivals_month_org_month",
+            ["organization_id", "month"],
+            unique=False,
+        )
+
+    op.create_table(
+        "rollup_commune_month",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("commune_id", sa.Integer(), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("tickets", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"],
+            ["branch.id"],
+            name=op.f("fk_rollup_commune_month_branch_id_branch"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["commune_id"],
+            ["commune.id"],
+            name=op.f("fk_rollup_commune_month_commune_id_commune"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_rollup_commune_month_organization_id_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+            name=op.f("fk_rollup_commune_month_service_id_service"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "month", "service_id", "commune_id", name=op.f("pk_rollup_commune_month")
+        ),
+    )
+    with op.batch_alter_table("rollup_commune_month", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_rollup_commune_month_branch_month", ["branch_id", "month"], unique=False
+        )
+        batch_op.create_index(
+            "ix_rollup_commune_month_org_month",
+            ["organization_id", "month"],
+            unique=False,
+        )
+
+    op.create_table(
+        "rollup_service_month",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("issued", sa.Integer(), nullable=False),
+        sa.Column("served", sa.Integer(), nullable=False),
+        sa.Column("cancelled", sa.Integer(), nullable=False),
+        sa.Column("no_show", sa.Integer(), nullable=False),
+        sa.Column("transferred", sa.Integer(), nullable=False),
+        sa.Column("expired", sa.Integer(), nullable=False),
+        sa.Column("transfers_in", sa.Integer(), nullable=False),
+        sa.Column("wait_n", sa.Integer(), nullable=False),
+        sa.Column("wait_sum_s", sa.Integer(), nullable=False),
+        sa.Column("within_target", sa.Integer(), nullable=False),
+        sa.Column("service_n", sa.Integer(), nullable=False),
+        sa.Column("service_sum_s", sa.Integer(), nullable=False),
+        sa.Column("w0", sa.Integer(), nullable=False),
+        sa.Column("w1", sa.Integer(), nullable=False),
+        sa.Column("w2", sa.Integer(), nullable=False),
+        sa.Column("w3", sa.Integer(), nullable=False),
+        sa.Column("w4", sa.Integer(), nullable=False),
+        sa.Column("w5", sa.Integer(), nullable=False),
+        sa.Column("w6", sa.Integer(), nullable=False),
+        sa.Column("w7", sa.Integer(), nullable=False),
+        sa.Column("w8", sa.Integer(), nullable=False),
+        sa.Column("w9", sa.Integer(), nullable=False),
+        sa.Column("w10", sa.Integer(), nullable=False),
+        sa.Column("w11", sa.Integer(), nullable=False),
+        sa.Column("w12", sa.Integer(), nullable=False),
+        sa.Column("w13", sa.Integer(), nullable=False),
+        sa.Column("w14", sa.Integer(), nullable=False),
+        sa.Column("w15", sa.Integer(), nullable=False),
+        sa.Column("w16", sa.Integer(), nullable=False),
+        sa.Column("w17", sa.Integer(), nullable=False),
+        sa.Column("w18", sa.Integer(), nullable=False),
+        sa.Column("w19", sa.Integer(), nullable=False),
+        sa.Column("w20", sa.Integer(), nullable=False),
+        sa.Column("w21", sa.Integer(), nullable=False),
+        sa.Column("w22", sa.Integer(), nullable=False),
+        sa.Column("w23", sa.Integer(), nullable=False),
+        sa.Column("w24", sa.Integer(), nullable=False),
+        sa.Column("w25", sa.Integer(), nullable=False),
+        sa.Column("w26", sa.Integer(), nullable=False),
+        sa.Column("w27", sa.Integer(), nullable=False),
+        sa.Column("w28", sa.Integer(), nullable=False),
+        sa.Column("s0", sa.Integer(), nullable=False),
+        sa.Column("s1", sa.Integer(), nullable=False),
+        sa.Column("s2", sa.Integer(), nullable=False),
+        sa.Column("s3", sa.Integer(), nullable=False),
+        sa.Column("s4", sa.Integer(), nullable=False),
+        sa.Column("s5", sa.Integer(), nullable=False),
+        sa.Column("s6", sa.Integer(), nullable=False),
+        sa.Column("s7", sa.Integer(), nullable=False),
+        sa.Column("s8", sa.Integer(), nullable=False),
+        sa.Column("s9", sa.Integer(), nullable=False),
+        sa.Column("s10", sa.Integer(), nullable=False),
+        sa.Column("s11", sa.Integer(), nullable=False),
+        sa.Column("s12", sa.Integer(), nullable=False),
+        sa.Column("s13", sa.Integer(), nullable=False),
+        sa.Column("s14", sa.Integer(), nullable=False),
+        sa.Column("s15", sa.Integer(), nullable=False),
+        sa.Column("s16", sa.Integer(), nullable=False),
+        sa.Column("s17", sa.Integer(), nullable=False),
+        sa.Column("s18", sa.Integer(), nullable=False),
+        sa.Column("s19", sa.Integer(), nullable=False),
+        sa.Column("s20", sa.Integer(), nullable=False),
+        sa.Column("s21", sa.Integer(), nullable=False),
+        sa.Column("s22", sa.Integer(), nullable=False),
+        sa.Column("s23", sa.Integer(), nullable=False),
+        sa.Column("s24", sa.Integer(), nullable=False),
+        sa.Column("s25", sa.Integer(), nullable=False),
+        sa.Column("s26", sa.Integer(), nullable=False),
+        sa.Column("s27", sa.Integer(), nullable=False),
+        sa.Column("s28", sa.Integer(), nullable=False),
+        sa.Column("h0", sa.Integer(), nullable=False),
+        sa.Column("h1", sa.Integer(), nullable=False),
+        sa.Column("h2", sa.Integer(), nullable=False),
+        sa.Column("h3", sa.Integer(), nullable=False),
+        sa.Column("h4", sa.Integer(), nullable=False),
+        sa.Column("h5", sa.Integer(), nullable=False),
+        sa.Column("h6", sa.Integer(), nullable=False),
+        sa.Column("h7", sa.Integer(), nullable=False),
+        sa.Column("h8", sa.Integer(), nullable=False),
+        sa.Column("h9", sa.Integer(), nullable=False),
+        sa.Column("h10", sa.Integer(), nullable=False),
+        sa.Column("h11", sa.Integer(), nullable=False),
+        sa.Column("h12", sa.Integer(), nullable=False),
+        sa.Column("h13", sa.Integer(), nullable=False),
+        sa.Column("h14", sa.Integer(), nullable=False),
+        sa.Column("h15", sa.Integer(), nullable=False),
+        sa.Column("h16", sa.Integer(), nullable=False),
+        sa.Column("h17", sa.Integer(), nullable=False),
+        sa.Column("h18", sa.Integer(), nullable=False),
+        sa.Column("h19", sa.Integer(), nullable=False),
+        sa.Column("h20", sa.Integer(), nullable=False),
+        sa.Column("h21", sa.Integer(), nullable=False),
+        sa.Column("h22", sa.Integer(), nullable=False),
+        sa.Column("h23", sa.Integer(), nullable=False),
+        sa.Column("ch_mobile", sa.Integer(), nullable=False),
+        sa.Column("ch_web", sa.Integer(), nullable=False),
+        sa.Column("ch_sms", sa.Integer(), nullable=False),
+        sa.Column("ch_kiosk", sa.Integer(), nullable=False),
+        sa.Column("ch_counter", sa.Integer(), nullable=False),
+        sa.Column("ch_phone", sa.Integer(), nullable=False),
+        sa.Column("told_n", sa.Integer(), nullable=False),
+        sa.Column("told_error_sum_s", sa.Integer(), nullable=False),
+        sa.Column("told_inside", sa.Integer(), nullable=False),
+        sa.Column("appointments", sa.Integer(), nullable=False),
+        sa.Column("appointments_kept", sa.Integer(), nullable=False),
+        sa.Column("appointments_missed", sa.Integer(), nullable=False),
+        sa.Column("rating_n", sa.Integer(), nullable=False),
+        sa.Column("rating_sum", sa.Integer(), nullable=False),
+        sa.Column("r1", sa.Integer(), nullable=False),
+        sa.Column("r2", sa.Integer(), nullable=False),
+        sa.Column("r3", sa.Integer(), nullable=False),
+        sa.Column("r4", sa.Integer(), nullable=False),
+        sa.Column("r5", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"],
+            ["branch.id"],
+            name=op.f("fk_rollup_service_month_branch_id_branch"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_rollup_service_month_organization_id_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+            name=op.f("fk_rollup_service_month_service_id_service"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "month", "service_id", name=op.f("pk_rollup_service_month")
+        ),
+    )
+    with op.batch_alter_table("rollup_service_month", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_rollup_service_month_branch_month", ["branch_id", "month"], unique=False
+        )
+        batch_op.create_index(
+            "ix_rollup_service_month_org_month",
+            ["organization_id", "month"],
+            unique=False,
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade():
+    with op.batch_alter_table("rollup_service_month", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_service_month_org_month")
+        batch_op.drop_index("ix_rollup_service_month_branch_month")
+
+    op.drop_table("rollup_service_month")
+    with op.batch_alter_table("rollup_commune_month", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_commune_month_org_month")
+        batch_op.drop_index("ix_rollup_commune_month_branch_month")
+
+    op.drop_table("rollup_commune_month")
+    with op.batch_alter_table("rollup_arrivals_month", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_arrivals_month_org_month")
+        batch_op.drop_index("ix_rollup_arrivals_month_branch_month")
+
+    op.drop_table("rollup_arrivals_month")
+    with op.batch_alter_table("rollup_agent_month", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_agent_month_org_month")
+        batch_op.drop_index("ix_rollup_agent_month_branch_month")
+
+    op.drop_table("rollup_agent_month")
+
     op.drop_index("ix_ticket_recent_served", table_name="ticket")
     op.drop_index("ix_ticket_transferred_from", table_name="ticket")
     # ### commands auto generated by Alembic - please adjust! ###

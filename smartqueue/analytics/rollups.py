@@ -8,7 +8,7 @@ RollupRun written together, so a reader sees the day whole or not at all.
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,11 +21,23 @@ from ..models import (
     Ticket,
     TicketRating,
 )
-from ..models.analytics import agent_day, commune_day, service_day
+from ..models.analytics import (
+    AGENT_MONTH_SUMMED,
+    MONTH_SUMMED,
+    agent_day,
+    agent_month,
+    arrivals_month,
+    commune_day,
+    commune_month,
+    service_day,
+    service_month,
+)
 from ..work import begin_write, unit_of_work
 from .facts import branch_days_with_activity, day_facts
 
 ROLLUP_TABLES = (service_day, agent_day, commune_day)
+MONTH_TABLES = (service_month, arrivals_month, agent_month, commune_month)
+HOURS = tuple(f"h{hour}" for hour in range(24))
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +65,7 @@ def build_day(day: date, branch_id: int) -> int:
     ):
         if rows:
             db.session.execute(insert(table), rows)
+    _build_month(day.replace(day=1), branch_id)
     run = db.session.get(RollupRun, (day, branch_id))
     if run is None:
         run = RollupRun(day=day, branch_id=branch_id)
@@ -61,6 +74,54 @@ def build_day(day: date, branch_id: int) -> int:
     run.built_at = started_at
     db.session.commit()
     return facts.tickets
+
+
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+
+
+def _build_month(month: date, branch_id: int) -> None:
+    """The branch's month rows replaced by its day rows of that month summed: one
+    INSERT ... SELECT ... GROUP BY per table, in the day's unit of work."""
+    for table in MONTH_TABLES:
+        db.session.execute(
+            delete(table).where(table.c.month == month, table.c.branch_id == branch_id)
+        )
+
+    def summed(day_table, keys, columns):
+        rows = (
+            select(
+                literal(month, type_=day_table.c.day.type).label("month"),
+                *(day_table.c[key] for key in keys),
+                *(func.sum(day_table.c[name]).label(name) for name in columns),
+            )
+            .where(
+                day_table.c.branch_id == branch_id,
+                day_table.c.day.between(month, _month_end(month)),
+            )
+            .group_by(*(day_table.c[key] for key in keys))
+        )
+        return ("month", *keys, *columns), rows
+
+    owner = ("branch_id", "organization_id")
+    for month_table, day_table, keys, columns in (
+        (service_month, service_day, ("service_id", *owner), MONTH_SUMMED),
+        (arrivals_month, service_day, ("service_id", "weekday", *owner), HOURS),
+        (
+            agent_month,
+            agent_day,
+            ("service_id", *owner, "counter_id", "agent_id"),
+            AGENT_MONTH_SUMMED,
+        ),
+        (
+            commune_month,
+            commune_day,
+            ("service_id", "commune_id", *owner),
+            ("tickets",),
+        ),
+    ):
+        names, rows = summed(day_table, keys, columns)
+        db.session.execute(month_table.insert().from_select(names, rows))
 
 
 def _days_with_activity(

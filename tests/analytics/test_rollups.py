@@ -10,7 +10,17 @@ from smartqueue.analytics import rollups
 from smartqueue.analytics.queries import period_report
 from smartqueue.analytics.report import Scope
 from smartqueue.models import RollupRun, TicketStatus
-from smartqueue.models.analytics import agent_day, commune_day, service_day
+from smartqueue.models.analytics import (
+    AGENT_MONTH_SUMMED,
+    MONTH_SUMMED,
+    agent_day,
+    agent_month,
+    arrivals_month,
+    commune_day,
+    commune_month,
+    service_day,
+    service_month,
+)
 from tests.conftest import at
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -121,3 +131,54 @@ def test_a_day_rated_after_its_build_is_built_again(tuesday, frozen, rate):
     report = period_report(Scope(tuesday.org.id), TUESDAY, TUESDAY)
     assert report.totals.ratings == (0, 1, 1, 0, 1)
     assert rollups.days_to_build(WEDNESDAY) == []
+
+
+def test_the_month_rows_are_the_days_rows_summed(tuesday, frozen, make_ticket, db):
+    two, second = tuesday.counters[2], tuesday.second
+    make_ticket(tuesday.a, at(2, 9, 0), at(2, 9, 3), at(2, 9, 4), at(2, 9, 9),
+                TicketStatus.SERVED, counter=two, agent=second)  # fmt: skip
+    frozen.set(at(3, 10))
+    rollups.rebuild(TUESDAY, WEDNESDAY)
+    month = TUESDAY.replace(day=1)
+
+    def summed(table, keys, columns):
+        return sorted(
+            tuple(row)
+            for row in db.session.execute(
+                select(
+                    *(table.c[k] for k in keys),
+                    *(func.sum(table.c[c]) for c in columns),
+                )
+                .where(
+                    table.c.day.between(month, WEDNESDAY)
+                    if "day" in table.c
+                    else table.c.month == month
+                )
+                .group_by(*(table.c[k] for k in keys))
+            )
+        )
+
+    for day_table, month_table, keys, columns in (
+        (service_day, service_month, ("service_id",), MONTH_SUMMED),
+        (service_day, arrivals_month, ("service_id", "weekday"), tuple(f"h{h}" for h in range(24))),
+        (agent_day, agent_month, ("service_id", "counter_id", "agent_id"), AGENT_MONTH_SUMMED),
+        (commune_day, commune_month, ("service_id", "commune_id"), ("tickets",)),
+    ):  # fmt: skip
+        assert summed(month_table, keys, columns) == summed(day_table, keys, columns)
+    issued = dict(
+        db.session.execute(
+            select(service_month.c.service_id, service_month.c.issued)
+        ).all()
+    )
+    assert issued == {tuesday.a.id: 6, tuesday.b.id: 3}
+
+    # A day built again replaces the month's rows, whatever the other days hold.
+    db.session.delete(tuesday.tickets.t8)
+    db.session.commit()
+    rollups.rebuild(TUESDAY, TUESDAY)
+    issued = dict(
+        db.session.execute(
+            select(service_month.c.service_id, service_month.c.issued)
+        ).all()
+    )
+    assert issued == {tuesday.a.id: 6, tuesday.b.id: 2}
