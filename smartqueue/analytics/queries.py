@@ -33,7 +33,17 @@ from ..models import (
     TicketRating,
     User,
 )
-from ..models.analytics import BUCKETS, CHANNELS, agent_day, commune_day, service_day
+from ..models.analytics import (
+    BUCKETS,
+    CHANNELS,
+    agent_day,
+    agent_month,
+    arrivals_month,
+    commune_day,
+    commune_month,
+    service_day,
+    service_month,
+)
 from .buckets import p90_minutes
 from .facts import DayFacts, branch_days_with_activity, branches_day_facts
 from .report import AgentRow, Figures, PeriodReport, Row, Scope
@@ -80,6 +90,9 @@ DAY_SUMMED = FIGURE_COLUMNS + HOURS
 # Customers' payments to the organization counted as its revenue.
 REVENUE_PURPOSES = (PaymentPurpose.APPOINTMENT_FEE, PaymentPurpose.TICKET_FEE)
 HASH_WORK_MEM = "64MB"
+# Periods longer than this are shown month by month, and their whole closed months are
+# read from the month rollups (a year: ~3 000 rows instead of ~90 000).
+LONGEST_BY_DAY = 92
 
 # The ticket-level export's columns (keys) and their titles in the CSV's first line.
 TICKET_TITLES = {
@@ -126,6 +139,10 @@ class _Folded:
     agents: dict = field(default_factory=lambda: defaultdict(_agent_sums))  # (b, c, a)
     communes: dict = field(default_factory=lambda: defaultdict(int))
     rollups_until: date | None = None
+    # Whole months read from the month rollups (long periods): their sums by month, and
+    # their arrivals by weekday and hour (the days' are in by_day).
+    by_month: dict = field(default_factory=lambda: defaultdict(_sums))
+    arrivals: list = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
 
 
 def figures_of(sums: dict) -> Figures:
@@ -185,7 +202,8 @@ def _branches(scope: Scope) -> dict[int, str]:
 
 
 def _where(table, scope: Scope, start: date, end: date) -> list:
-    conditions = [table.c.day.between(start, end)]
+    dated = table.c.month if "month" in table.c else table.c.day
+    conditions = [dated.between(start, end)]
     if scope.organization_id is not None:
         conditions.append(table.c.organization_id == scope.organization_id)
     if scope.branch_ids is not None:
@@ -272,16 +290,50 @@ def _todays_facts(day: date, branch_ids: list[int]) -> list[DayFacts]:
 # --- reading ------------------------------------------------------------------------------
 
 
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+
+
+def _months(start: date, end: date) -> list[date]:
+    """The first days of the months from start's to end's."""
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    return months
+
+
+def _split(start: date, end: date):
+    """((first, last) whole months inside start..end, or None; the day ranges left)."""
+    first = start if start.day == 1 else _month_end(start) + timedelta(days=1)
+    last = end.replace(day=1)
+    if _month_end(last) != end:
+        last = (last - timedelta(days=1)).replace(day=1)
+    if first > last:
+        return None, [(start, end)]
+    ranges = [
+        (start, first - timedelta(days=1)),
+        (_month_end(last) + timedelta(1), end),
+    ]
+    return (first, last), [(a, b) for a, b in ranges if a <= b]
+
+
+def _is_long(start: date, end: date) -> bool:
+    return (end - start).days + 1 > LONGEST_BY_DAY
+
+
 def _fold(scope: Scope, branch_ids: list[int], start: date, end: date) -> _Folded:
-    """Sum a period's figures: rolled-up closed days in SQL, the rest from day_facts."""
+    """Sum a period's figures: rolled-up closed days in SQL (a long period's whole
+    months from the month rollups), the rest from day_facts."""
     folded = _Folded()
     today = clock.today()
+    by_month = _is_long(start, end)
     end = min(end, today)
     if end < start or not branch_ids:
         return folded
     closed_end = min(end, today - timedelta(days=1))
     if closed_end >= start:
-        _fold_rollups(folded, scope, start, closed_end)
+        _fold_rollups(folded, scope, start, closed_end, by_month)
     for facts in _live_facts(branch_ids, start, end, closed_end):
         for row in facts.service_rows:
             if scope.service_id is None or row["service_id"] == scope.service_id:
@@ -321,9 +373,15 @@ def _hashed_aggregates():
         db.session.execute(select(func.set_config("work_mem", before, True)))
 
 
-def _fold_rollups(folded: _Folded, scope: Scope, start: date, end: date) -> None:
+def _fold_rollups(
+    folded: _Folded, scope: Scope, start: date, end: date, by_month: bool
+) -> None:
+    months, ranges = _split(start, end) if by_month else (None, [(start, end)])
     with _hashed_aggregates():
-        _read_rollups(folded, scope, start, end)
+        if months is not None:
+            _read_month_rollups(folded, scope, *months)
+        for first, last in ranges:
+            _read_rollups(folded, scope, first, last)
 
 
 def _add_values(into: dict, columns, values) -> None:
@@ -369,22 +427,86 @@ def _read_rollups(folded: _Folded, scope: Scope, start: date, end: date) -> None
         folded.communes[commune_id] += tickets
 
 
+def _read_month_rollups(folded: _Folded, scope: Scope, first: date, last: date):
+    """Whole months, first to last (first days), from the month rollups: the same
+    sums _read_rollups makes of their days."""
+    where = _where(service_month, scope, first, last)
+    keys = (service_month.c.branch_id, service_month.c.service_id)
+    for branch_id, service_id, *values in db.session.execute(
+        select(*keys, *(func.sum(service_month.c[name]) for name in SERVICE_SUMMED))
+        .where(*where)
+        .group_by(*keys)
+    ):
+        _add_values(folded.by_service[(branch_id, service_id)], SERVICE_SUMMED, values)
+    for month, *values in db.session.execute(
+        select(
+            service_month.c.month,
+            *(func.sum(service_month.c[n]) for n in FIGURE_COLUMNS),
+        )
+        .where(*where)
+        .group_by(service_month.c.month)
+    ):
+        _add_values(folded.by_month[month], FIGURE_COLUMNS, values)
+    for weekday, *values in db.session.execute(
+        select(
+            arrivals_month.c.weekday, *(func.sum(arrivals_month.c[n]) for n in HOURS)
+        )
+        .where(*_where(arrivals_month, scope, first, last))
+        .group_by(arrivals_month.c.weekday)
+    ):
+        for hour, value in enumerate(values):
+            folded.arrivals[weekday][hour] += value
+    # The last day rolled up in those months (the page says until when).
+    until = db.session.scalar(
+        select(func.max(service_day.c.day)).where(
+            *_where(service_day, scope, first, _month_end(last))
+        )
+    )
+    if until is not None:
+        folded.rollups_until = max(folded.rollups_until or until, until)
+
+    keys = (agent_month.c.branch_id, agent_month.c.counter_id, agent_month.c.agent_id)
+    for branch_id, counter_id, agent_id, *values in db.session.execute(
+        select(*keys, *(func.sum(agent_month.c[name]) for name in AGENT_SUMMED))
+        .where(*_where(agent_month, scope, first, last))
+        .group_by(*keys)
+    ):
+        _add_values(
+            folded.agents[(branch_id, counter_id, agent_id)], AGENT_SUMMED, values
+        )
+
+    for commune_id, tickets in db.session.execute(
+        select(commune_month.c.commune_id, func.sum(commune_month.c.tickets))
+        .where(*_where(commune_month, scope, first, last))
+        .group_by(commune_month.c.commune_id)
+    ):
+        folded.communes[commune_id] += tickets
+
+
 def _totals_only(scope: Scope, branch_ids, start: date, end: date) -> dict:
     """A period's figures' sums over the whole scope (the previous period's)."""
     today = clock.today()
     end = min(end, today)
+    by_month = _is_long(start, end)
     total = _sums()
     if end < start or not branch_ids:
         return total
     closed_end = min(end, today - timedelta(days=1))
     if closed_end >= start:
-        values = db.session.execute(
-            select(*(func.sum(service_day.c[name]) for name in FIGURE_COLUMNS)).where(
-                *_where(service_day, scope, start, closed_end)
-            )
-        ).one()
-        # No row at all: NULL sums.
-        _add_values(total, FIGURE_COLUMNS, (value or 0 for value in values))
+        months, ranges = (
+            _split(start, closed_end) if by_month else (None, [(start, closed_end)])
+        )
+        parts = [(service_day, first, last) for first, last in ranges]
+        if months is not None:
+            parts.append((service_month, *months))
+        for table, first, last in parts:
+            values = db.session.execute(
+                select(*(func.sum(table.c[name]) for name in FIGURE_COLUMNS)).where(
+                    *_where(table, scope, first, last)
+                )
+            ).one()
+            # No row at all: NULL sums.
+            _add_values(total, FIGURE_COLUMNS, (value or 0 for value in values))
     for facts in _live_facts(branch_ids, start, end, closed_end):
         for row in facts.service_rows:
             if scope.service_id is None or row["service_id"] == scope.service_id:
@@ -503,7 +625,7 @@ def _communes(folded: _Folded) -> list[tuple[str, int]]:
 
 def _arrivals(folded: _Folded) -> list[list[int]]:
     """Arrivals by weekday (0 = Monday) and Dakar hour."""
-    arrivals = [[0] * 24 for _ in range(7)]
+    arrivals = [list(hours) for hours in folded.arrivals]
     for day, sums in folded.by_day.items():
         weekday = arrivals[day.weekday()]
         for hour, name in enumerate(HOURS):
@@ -570,10 +692,20 @@ def period_report(
 
     by_day = []
     last = min(end, clock.today())
-    day = start
-    while day <= last:
-        by_day.append(Row(None, day.isoformat(), figures_of(folded.by_day[day])))
-        day += timedelta(days=1)
+    if _is_long(start, end):
+        # Month by month ("2026-11"): the month rollups' sums and the days read alone.
+        by_month: dict = defaultdict(_sums)
+        for month, sums in folded.by_month.items():
+            _add(by_month[month], sums, FIGURE_COLUMNS)
+        for day, sums in folded.by_day.items():
+            _add(by_month[day.replace(day=1)], sums, FIGURE_COLUMNS)
+        for month in _months(start, last):
+            by_day.append(Row(None, f"{month:%Y-%m}", figures_of(by_month[month])))
+    else:
+        day = start
+        while day <= last:
+            by_day.append(Row(None, day.isoformat(), figures_of(folded.by_day[day])))
+            day += timedelta(days=1)
 
     totals = _total(folded.by_service.values())
     channels = {channel: totals[f"ch_{channel}"] for channel in CHANNELS}

@@ -17,6 +17,7 @@ from .report import AgentRow, Figures, PeriodReport, Row
 # What a column holds (the page's and the exports' formats follow it).
 TEXT = "text"
 DATE = "date"
+MONTH = "month"  # a date, the month's first day (long periods' rows)
 COUNT = "count"  # int
 MINUTES = "minutes"  # float, minutes, a tenth
 SHARE = "share"  # float, 0..1 (shown as a percentage)
@@ -207,15 +208,26 @@ def _by_name(key: str, title: str, name_title: str, rows: list[Row]) -> Table:
 
 
 def _day(row: Row) -> date:
-    return date.fromisoformat(row.name)
+    # A long period's rows are months ("2026-11"), read as their first day.
+    return date.fromisoformat(row.name if len(row.name) > 7 else row.name + "-01")
+
+
+def _by_month(report: PeriodReport) -> bool:
+    return bool(report.by_day) and len(report.by_day[0].name) == 7
+
+
+def _day_column(report: PeriodReport) -> Column:
+    if _by_month(report):
+        return Column("day", _("Mois"), MONTH)
+    return Column("day", _("Jour"), DATE)
 
 
 def _tickets_by_day(report: PeriodReport) -> Table:
     return Table(
         "tickets_by_day",
-        _("Tickets par jour"),
+        _("Tickets par mois") if _by_month(report) else _("Tickets par jour"),
         [
-            Column("day", _("Jour"), DATE),
+            _day_column(report),
             Column("issued", _("Émis")),
             Column("served", _("Servis")),
             Column("no_show", _("Absents")),
@@ -241,9 +253,9 @@ def _tickets_by_day(report: PeriodReport) -> Table:
 def _waits_by_day(report: PeriodReport) -> Table:
     return Table(
         "waits_by_day",
-        _("Attentes par jour"),
+        _("Attentes par mois") if _by_month(report) else _("Attentes par jour"),
         [
-            Column("day", _("Jour"), DATE),
+            _day_column(report),
             Column("wait_mean", _("Attente moyenne (min)"), MINUTES),
             Column("wait_p90", _("9 sur 10 au plus (min)"), COUNT),
             Column("within_target", _("Dans l’objectif"), SHARE),

@@ -2,9 +2,10 @@
 figures from rollups and from the live tables, scopes that never widen, the previous
 period, revenue, and the ticket-level rows."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from smartqueue.analytics import rollups
 from smartqueue.analytics.queries import TICKET_COLUMNS, period_report, ticket_rows
@@ -17,6 +18,7 @@ from smartqueue.models import (
     PaymentStatus,
     TicketStatus,
 )
+from smartqueue.models.analytics import service_month
 from tests.conftest import at
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -238,3 +240,66 @@ def test_ticket_rows_in_order_with_local_times(tuesday):
         4,
     )
     assert list(ticket_rows(Scope(tuesday.org.id + 1000), TUESDAY, TUESDAY)) == []
+
+
+def _dakar(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+def test_a_long_period_reads_whole_months_from_the_month_rollups_equal(
+    tuesday, frozen, make_ticket, rate, db
+):
+    """From late August to today (98 days, shown by month): August's last days and
+    December's closed days from the day rollups, September to November from the month
+    rollups, today from the live tables; the same figures as all read live."""
+    one, two = tuesday.counters[1], tuesday.counters[2]
+    first, second = tuesday.first, tuesday.second
+    served = TicketStatus.SERVED
+    for month, day, hour in ((6, 10, 9), (8, 28, 10), (9, 1, 8), (9, 14, 15),
+                             (10, 5, 11), (10, 31, 16), (11, 2, 9), (11, 30, 14),
+                             (12, 2, 10), (12, 3, 9)):  # fmt: skip
+        arrived = _dakar(month, day, hour)
+        t = make_ticket(tuesday.a, arrived, arrived + timedelta(minutes=day % 20),
+                        arrived + timedelta(minutes=day % 20 + 1),
+                        arrived + timedelta(minutes=day % 20 + 9), served,
+                        Channel.WEB, one if day % 2 else two,
+                        first if day % 2 else second, (5, 3, 8))  # fmt: skip
+        rate(t, 1 + day % 5)
+        t.origin_commune_id = tuesday.plateau.id
+        make_ticket(tuesday.b, arrived + timedelta(hours=1),
+                    status=TicketStatus.CANCELLED, channel=Channel.SMS)  # fmt: skip
+    db.session.commit()
+    frozen.set(at(3, 10))
+    scope = Scope(tuesday.org.id)
+    start, end = date(2026, 8, 28), date(2026, 12, 3)
+    live = period_report(scope, start, end)
+    service_b = Scope(tuesday.org.id, service_id=tuesday.b.id)
+    live_b = period_report(service_b, start, end)
+
+    # Some days rolled up (November's 2nd not yet), then every closed day.
+    rollups.rebuild(date(2026, 5, 1), date(2026, 11, 1))
+    rollups.rebuild(date(2026, 11, 3), date(2026, 12, 2))
+    half = period_report(scope, start, end)
+    rollups.rebuild(date(2026, 11, 2), date(2026, 11, 2))
+    built = period_report(scope, start, end)
+
+    assert db.session.scalar(select(func.count()).select_from(service_month)) > 0
+    assert live.from_rollups_until is None
+    assert built.from_rollups_until == WEDNESDAY
+    half.from_rollups_until = built.from_rollups_until = None
+    assert half == live
+    assert built == live
+    assert [row.name for row in built.by_day] == [
+        "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"
+    ]  # fmt: skip
+    assert [row.figures.issued for row in built.by_day] == [2, 4, 4, 4, 2 + 8 + 2]
+    assert built.totals.issued == 26 and built.previous.issued == 2
+    assert built.communes == [("Plateau", 10)]
+    assert sum(map(sum, built.arrivals)) == 26 - 1  # t6 came by a transfer
+    assert {row.name: row.called for row in built.by_agent} == {
+        first.full_name or first.email: 4 + 4,
+        second.full_name or second.email: 5 + 2,
+    }
+    built_b = period_report(service_b, start, end)
+    built_b.from_rollups_until = None
+    assert built_b == live_b and built_b.totals.issued == 9 + 3

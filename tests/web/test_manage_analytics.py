@@ -181,3 +181,14 @@ def test_long_tables_show_their_busiest_rows_and_count_the_rest(
     assert "table=by_service" in more and "export.xlsx" in more
     assert "1 autre ligne dans l’export" in html.split('id="by-branch-more"')[1]
     assert 'id="tickets-by-day-more"' not in html  # a chart's table stays whole
+
+
+def test_a_year_page_shows_its_months(client, auth, day):
+    auth.login(day.admin)
+    html = client.get(
+        f"/manage/organizations/{day.org.id}/analytics?period=year&start=2026-01-01"
+    ).get_data(as_text=True)
+    assert _tile(html, "issued") == "5"
+    assert "Tickets par mois" in html and "Attentes par mois" in html
+    tickets = html.split('id="table-tickets-by-day"')[1].split("</table>")[0]
+    assert tickets.count("<tr><th") == 12 and "déc. 2026" in tickets

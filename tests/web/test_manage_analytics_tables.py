@@ -136,3 +136,19 @@ def test_cell_format_writes_what_babel_writes(locale):
     for day in (date(2026, 11, 16), date(2026, 12, 6)):
         assert cell(day, "date") == dates.format_date(day, "EEE d MMM", locale=parsed)
     assert cell(None, "minutes") == "–" and cell("Plateau", "text") == "Plateau"
+
+
+def test_a_long_periods_rows_are_months(app):
+    report = _report()
+    report.by_day = [
+        Row(None, "2026-11", Figures(issued=300, served=280)),
+        Row(None, "2026-12", Figures(issued=30, served=24)),
+    ]
+    with app.test_request_context():
+        tables = {t.key: t for t in tables_for(report)}
+    tickets = tables["tickets_by_day"]
+    assert str(tickets.title) == "Tickets par mois"
+    assert str(tables["waits_by_day"].title) == "Attentes par mois"
+    assert tickets.columns[0].kind == "month"
+    assert tickets.rows[0][:3] == (date(2026, 11, 1), 300, 280)
+    assert CellFormat(Locale.parse("fr"))(date(2026, 11, 1), "month") == "nov. 2026"

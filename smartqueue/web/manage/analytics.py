@@ -108,6 +108,8 @@ class CellFormat:
         if kind == "date":
             weekday, month = self.weekdays[value.weekday()], self.months[value.month]
             return f"{weekday} {value.day} {month}"
+        if kind == "month":
+            return f"{self.months[value.month]} {value.year}"
         if kind == "minutes":
             return self.number(value, 1)
         if kind == "share":
