@@ -210,3 +210,25 @@ def test_page_reads_with_scripts_off(
     )
     page.screenshot(path=screenshots_dir / "phone-analytics-no-script.png")
     context.close()
+
+
+def test_the_years_page_draws_its_months(
+    browser: Browser, live_server, history, screenshots_dir
+):
+    context, page = _signed_in(browser, live_server.url, DESKTOP, "admin@example.sn")
+    errors = _watch_console(page)
+    page.goto(
+        f"{live_server.url}/manage/organizations/{history.org.id}/analytics"
+        "?period=year&start=2026-01-01"
+    )
+    expect(page.locator("#table-tickets-by-day")).to_contain_text("nov. 2026")
+    expect(page.locator("section:has(#table-tickets-by-day) h2")).to_contain_text(
+        "Tickets par mois"
+    )
+    for table_id in ("table-tickets-by-day", "table-waits-by-day"):
+        _expect_chart_beside_its_table(page, table_id)
+    page.screenshot(
+        path=screenshots_dir / "desktop-analytics-org-year.png", full_page=True
+    )
+    assert not errors, errors
+    context.close()
