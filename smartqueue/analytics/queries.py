@@ -34,6 +34,7 @@ from ..models import (
     User,
 )
 from ..models.analytics import (
+    AGENT_MONTH_SUMMED,
     BUCKETS,
     CHANNELS,
     agent_day,
@@ -62,19 +63,8 @@ SUMMED = tuple(
         "target_wait_minutes",
     )
 )
-AGENT_SUMMED = tuple(
-    c.name
-    for c in agent_day.columns
-    if c.name
-    not in (
-        "id",
-        "day",
-        "service_id",
-        "branch_id",
-        "organization_id",
-        "counter_id",
-        "agent_id",
-    )
+AGENT_SUMMED = (
+    AGENT_MONTH_SUMMED  # agent_day's counts and sums, as the months keep them
 )
 HOURS = tuple(f"h{hour}" for hour in range(24))
 # What a Figures is made of (not the hours, nor the channels).
