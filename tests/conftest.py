@@ -3,6 +3,7 @@
 import os
 import tempfile
 import threading
+import time as time_module
 from datetime import datetime, time, timedelta, timezone
 from itertools import count
 from pathlib import Path
@@ -16,6 +17,7 @@ for _var in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
 import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from smartqueue import clock, create_app
@@ -155,16 +157,29 @@ def _empty_tables(app) -> None:
             for t in reversed(_db.metadata.sorted_tables)
             if t.name not in REFERENCE_TABLES
         ]
-        with _db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(table.delete())
-            # The reference data stays, as seeded: a test may have set a region's weather.
-            conn.execute(text("UPDATE region SET weather_factor = 1.0"))
+        for attempt in range(3):
+            try:
+                _empty(tables)
+                break
+            except OperationalError as error:
+                # A server the test stopped may still be ending a statement: TRUNCATE's
+                # exclusive locks can deadlock with it, and PostgreSQL picks TRUNCATE.
+                if "deadlock" not in str(error) or attempt == 2:
+                    raise
+                time_module.sleep(0.5)
         _db.session.remove()
+
+
+def _empty(tables) -> None:
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+        # The reference data stays, as seeded: a test may have set a region's weather.
+        conn.execute(text("UPDATE region SET weather_factor = 1.0"))
         _db.engine.dispose()
 
 

@@ -30,7 +30,7 @@ def test_a_paying_queue_refuses_an_unpaid_ticket_taken_alone(db, express, channe
 
 @pytest.mark.parametrize("channel", [Channel.COUNTER, Channel.PHONE])
 def test_staff_issue_a_paying_queues_ticket_and_take_the_fee(
-    db, express, make_user, channel
+    db, frozen, express, make_user, channel
 ):
     ticket = ops.issue_ticket(
         express, channel=channel, by=make_user(role="agent", branch=express.branch)
@@ -38,6 +38,6 @@ def test_staff_issue_a_paying_queues_ticket_and_take_the_fee(
     assert ticket.code == "E001"
 
 
-def test_a_free_queue_issues_as_before(db, make_branch, make_service):
+def test_a_free_queue_issues_as_before(db, frozen, make_branch, make_service):
     free = make_service(make_branch(), "A", type=QueueType.PRIORITY)
     assert ops.issue_ticket(free, channel=Channel.WEB).code == "A001"
