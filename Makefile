@@ -70,10 +70,9 @@ run: install runtime-packages
 	@echo "SmartQueue on http://127.0.0.1:$(PORT)  (mail and SMS are printed here and saved under instance/mail/ and instance/sms/)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
 
-# Three test processes (pytest-xdist) on two cores: each starts its own PostgreSQL, Redis
-# and Chromium, and much of a test is waiting on them (two workers kept the cores ~50 %
-# busy). TEST_WORKERS=0 runs everything in one process.
-TEST_WORKERS ?= 3
+# Two test processes (pytest-xdist): each starts its own PostgreSQL, Redis and Chromium.
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: system-packages $(VENV)/.installed-test translations
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
